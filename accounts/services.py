@@ -1,0 +1,50 @@
+"""Changes to people and the allow-list."""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from accounts.models import User
+from accounts.phone import normalize_phone
+
+
+@dataclass(frozen=True)
+class MemberResult:
+    user: User
+    created: bool
+    changed: list[str]
+
+
+def _split_name(name: str) -> tuple[str, str]:
+    parts = (name or "").strip().split(None, 1)
+    if not parts:
+        return "", ""
+    return parts[0], parts[1] if len(parts) > 1 else ""
+
+
+@transaction.atomic
+def member_upsert(*, phone: str, name: str = "", role: str = User.Role.STAFF, active: bool = True) -> MemberResult:
+    """Add a person to the allow-list, or update the one with that number. Idempotent.
+
+    Raises accounts.phone.InvalidPhoneNumber for a number that is not valid.
+    """
+    if role not in User.Role.values:
+        raise ValueError(f"Unknown role {role!r}; choose one of {', '.join(User.Role.values)}.")
+    e164 = normalize_phone(phone)
+    first, last = _split_name(name)
+    user = User.objects.select_for_update().filter(phone_number=e164).first()
+    if user is None:
+        user = User(username=e164, phone_number=e164, first_name=first, last_name=last, role=role, is_active=active)
+        # People who only use WhatsApp never log in with a password.
+        user.set_unusable_password()
+        user.save()
+        return MemberResult(user=user, created=True, changed=[])
+    wanted = {"role": role, "is_active": active}
+    if name:
+        wanted.update(first_name=first, last_name=last)
+    changed = [field for field, value in wanted.items() if getattr(user, field) != value]
+    for field in changed:
+        setattr(user, field, wanted[field])
+    if changed:
+        user.save(update_fields=changed)
+    return MemberResult(user=user, created=False, changed=changed)

@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import path
+
+from whatsapp import views as whatsapp_views
+from config import health
+
+urlpatterns = [
+    path("health/", health.health),
+    path("readiness/", health.readiness),
+    path("webhooks/whatsapp/", whatsapp_views.webhook),
+    path("admin/", admin.site.urls),
+]

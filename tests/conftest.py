@@ -1,0 +1,105 @@
+import json
+import time
+from pathlib import Path
+
+import pytest
+import responses
+
+from accounts.models import User
+from config.celery import app as celery_app
+from tests.fakes.graph import BASE_URL, PHONE_NUMBER_ID, VERSION, FakeGraph
+from whatsapp.signatures import sign
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+APP_SECRET = "test_app_secret"
+VERIFY_TOKEN = "test-verify-token"
+WEBHOOK_URL = "/webhooks/whatsapp/"
+
+
+def webhook_fixture(name: str) -> bytes:
+    """The bytes of a real Meta payload, exactly as stored (and signed) in tests/fixtures/webhook."""
+    return (FIXTURES / "webhook" / f"{name}.json").read_bytes()
+
+
+def webhook_json(name: str) -> dict:
+    return json.loads(webhook_fixture(name))
+
+
+def as_body(document: dict) -> bytes:
+    return json.dumps(document).encode()
+
+
+def messages_of(document: dict) -> list[dict]:
+    return [m for e in document["entry"] for c in e["changes"] for m in c["value"].get("messages", [])]
+
+
+def fresh(name: str, *, at: int | None = None, **message_fields) -> bytes:
+    """A fixture whose messages were sent just now (or at `at`), so the 24-hour window is open.
+
+    `message_fields` replace fields of every message (e.g. id="wamid.other").
+    """
+    document = webhook_json(name)
+    for message in messages_of(document):
+        message["timestamp"] = str(at if at is not None else int(time.time()))
+        message.update(message_fields)
+    return as_body(document)
+
+
+@pytest.fixture(autouse=True)
+def channel_settings(settings):
+    settings.WHATSAPP_APP_SECRET = APP_SECRET
+    settings.WHATSAPP_VERIFY_TOKEN = VERIFY_TOKEN
+    settings.WHATSAPP_ACCESS_TOKEN = "test-access-token"
+    settings.WHATSAPP_PHONE_NUMBER_ID = PHONE_NUMBER_ID
+    settings.WHATSAPP_API_BASE_URL = BASE_URL
+    settings.WHATSAPP_API_VERSION = VERSION
+    settings.WHATSAPP_NOT_REGISTERED_REPLY = ""
+    settings.SECURE_SSL_REDIRECT = False
+    settings.OPENAI_API_KEY = ""
+    return settings
+
+
+@pytest.fixture(autouse=True)
+def eager_celery(request):
+    """Tasks run inline unless a test is marked `broker` (then a real worker runs them)."""
+    eager = request.node.get_closest_marker("broker") is None
+    previous = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
+    celery_app.conf.task_always_eager = eager
+    celery_app.conf.task_eager_propagates = eager
+    yield
+    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = previous
+
+
+@pytest.fixture(autouse=True)
+def graph():
+    """Graph is a fake at the HTTP boundary in every test; any other host is refused."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield FakeGraph(mock)
+
+
+@pytest.fixture
+def signed_post(client):
+    def post(body: bytes, *, signature: str | None = None, **extra):
+        header = sign(body, APP_SECRET) if signature is None else signature
+        return client.post(WEBHOOK_URL, data=body, content_type="application/json",
+                           HTTP_X_HUB_SIGNATURE_256=header, **extra)
+
+    return post
+
+
+@pytest.fixture
+def deliver(signed_post, django_capture_on_commit_callbacks):
+    """Post a signed webhook and run what it queued after commit (inline tasks)."""
+    def run(body: bytes):
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            response = signed_post(body)
+        return response, callbacks
+
+    return run
+
+
+@pytest.fixture
+def member(db):
+    """Sheena Nelson from Meta's sample payloads, on the allow-list as staff."""
+    return User.objects.create_user(username="sheena", phone_number="+16505551234", first_name="Sheena",
+                                    last_name="Nelson", role=User.Role.STAFF)

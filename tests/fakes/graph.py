@@ -1,0 +1,100 @@
+"""A fake Graph API at the HTTP boundary, built on `responses`: the real `requests` code runs.
+
+Every request to the fake base URL is recorded; answers are scripted per test. Anything else
+(a real host) is refused by `responses`, so no test can reach Meta.
+"""
+
+import itertools
+import json
+import re
+from pathlib import Path
+
+import responses
+
+BASE_URL = "http://graph.fake"
+VERSION = "v25.0"
+PHONE_NUMBER_ID = "106540352242922"
+SEND_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "send"
+
+
+def send_fixture(name: str) -> dict:
+    return json.loads((SEND_FIXTURES / f"{name}.json").read_text())
+
+
+class FakeGraph:
+    def __init__(self, mock: responses.RequestsMock):
+        self.mock = mock
+        self._ids = itertools.count(1)
+        self.script: list = []  # answers for the next message sends: (status, body) or an exception
+        self.media: dict[str, tuple[bytes, str]] = {}
+        mock.add_callback(responses.POST, re.compile(rf"{BASE_URL}/{VERSION}/\d+/messages"), callback=self._messages)
+        mock.add_callback(responses.GET, re.compile(rf"{BASE_URL}/{VERSION}/[^/]+$"), callback=self._media_info)
+        mock.add_callback(responses.GET, re.compile(rf"{BASE_URL}/media-download/.+"), callback=self._media_download)
+
+    # --- scripting ---------------------------------------------------------------------------------
+    def fail_next(self, *answers):
+        """Queue answers for the next sends: an error fixture name, (status, dict), or an exception."""
+        self.script.extend(answers)
+
+    def add_media(self, media_id: str, content: bytes, mime_type: str):
+        self.media[media_id] = (content, mime_type)
+
+    # --- what was asked ------------------------------------------------------------------------------
+    @property
+    def requests(self):
+        return [call.request for call in self.mock.calls]
+
+    def sent(self, kind: str | None = None) -> list[dict]:
+        """Bodies POSTed as messages (not read receipts), optionally of one type."""
+        bodies = [json.loads(r.body) for r in self.requests if r.method == "POST" and r.url.endswith("/messages")]
+        bodies = [b for b in bodies if "type" in b]
+        return [b for b in bodies if kind is None or b["type"] == kind]
+
+    def read_receipts(self) -> list[dict]:
+        bodies = [json.loads(r.body) for r in self.requests if r.method == "POST" and r.url.endswith("/messages")]
+        return [b for b in bodies if b.get("status") == "read"]
+
+    def texts(self) -> list[str]:
+        return [b["text"]["body"] for b in self.sent("text")]
+
+    # --- callbacks ---------------------------------------------------------------------------------
+    def _messages(self, request):
+        body = json.loads(request.body)
+        if body.get("status") == "read":
+            return 200, {}, json.dumps({"success": True})
+        if self.script:
+            answer = self.script.pop(0)
+            if isinstance(answer, Exception):
+                raise answer
+            if isinstance(answer, str):
+                document = send_fixture(answer)
+                return 400, {}, json.dumps(document)
+            status, document = answer
+            return status, {}, json.dumps(document)
+        wamid = f"wamid.fake{next(self._ids)}"
+        return 200, {}, json.dumps({
+            "messaging_product": "whatsapp",
+            "contacts": [{"input": body.get("to"), "wa_id": str(body.get("to", "")).lstrip("+")}],
+            "messages": [{"id": wamid}],
+        })
+
+    def _media_info(self, request):
+        media_id = request.url.rsplit("/", 1)[-1]
+        if media_id not in self.media:
+            return 404, {}, json.dumps({"error": {"message": "Unsupported get request", "code": 100}})
+        content, mime = self.media[media_id]
+        return 200, {}, json.dumps({
+            "messaging_product": "whatsapp", "id": media_id, "mime_type": mime, "sha256": "x",
+            "file_size": str(len(content)), "url": f"{BASE_URL}/media-download/{media_id}",
+        })
+
+    def _media_download(self, request):
+        media_id = request.url.rsplit("/", 1)[-1]
+        content, mime = self.media[media_id]
+        return 200, {"Content-Type": mime}, content
+
+
+def graph_error(code: int, message: str = "error", http_status: int = 400, details: str = "") -> tuple:
+    return http_status, {"error": {"message": message, "type": "OAuthException", "code": code,
+                                   "error_data": {"messaging_product": "whatsapp", "details": details},
+                                   "fbtrace_id": "Atest"}}

@@ -1,0 +1,82 @@
+"""Graph API failures, typed by what the caller should do about them.
+
+The decision is made on Meta's error `code` (and `details`), not on the HTTP status:
+Meta answers rate limits with 400 as well as 429.
+"""
+
+RETRYABLE_CODES = {1, 2, 4, 80007, 130429, 131000, 131056}
+WINDOW_CLOSED_CODE = 131047
+PAIR_RATE_LIMIT_CODE = 131056
+# Nothing will be delivered until an operator acts.
+OPERATOR_CODES = {190, 368, 131031}
+KNOWN_PERMANENT_CODES = {100, 131009, 131026, 131051, 131052, 132000, 132001} | OPERATOR_CODES
+
+
+class GraphError(Exception):
+    """A call to Graph failed. `retryable` says whether trying again can help."""
+
+    retryable = False
+
+    def __init__(self, message: str, *, code: int | None = None, title: str = "", details: str = "",
+                 http_status: int | None = None, fbtrace_id: str = ""):
+        super().__init__(message)
+        self.code = code
+        self.title = title or message
+        self.details = details
+        self.http_status = http_status
+        self.fbtrace_id = fbtrace_id
+
+    def __str__(self):
+        code = f"#{self.code} " if self.code is not None else ""
+        return f"{code}{self.title}" + (f": {self.details}" if self.details else "")
+
+
+class GraphRetryableError(GraphError):
+    """Transient: HTTP 5xx, timeouts, throughput limits. Back off and try again."""
+
+    retryable = True
+
+
+class GraphRateLimited(GraphRetryableError):
+    """Too many messages to this one person (131056): back off for that person only."""
+
+
+class WindowClosed(GraphError):
+    """131047: more than 24 h since the person last wrote. Only a template can go out."""
+
+
+class GraphPermanentError(GraphError):
+    """Will fail the same way again: bad number, unsupported type, bad parameter..."""
+
+
+class OperatorActionRequired(GraphPermanentError):
+    """Expired/invalid token (190) or a restricted account: nothing is delivered until fixed."""
+
+
+def error_from_response(http_status: int, document: dict | None) -> GraphError:
+    """Map a Graph error answer to its exception class."""
+    error = (document or {}).get("error") or {}
+    code = error.get("code")
+    try:
+        code = int(code) if code is not None else None
+    except (TypeError, ValueError):
+        code = None
+    kwargs = dict(
+        code=code,
+        title=str(error.get("message") or f"HTTP {http_status}"),
+        details=str((error.get("error_data") or {}).get("details") or ""),
+        http_status=http_status,
+        fbtrace_id=str(error.get("fbtrace_id") or ""),
+    )
+    message = f"Graph error {code} (HTTP {http_status})"
+    if code == WINDOW_CLOSED_CODE:
+        return WindowClosed(message, **kwargs)
+    if code == PAIR_RATE_LIMIT_CODE:
+        return GraphRateLimited(message, **kwargs)
+    if code in RETRYABLE_CODES or error.get("is_transient") is True:
+        return GraphRetryableError(message, **kwargs)
+    if code in OPERATOR_CODES:
+        return OperatorActionRequired(message, **kwargs)
+    if http_status >= 500 and code not in KNOWN_PERMANENT_CODES:
+        return GraphRetryableError(message, **kwargs)
+    return GraphPermanentError(message, **kwargs)

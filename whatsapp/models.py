@@ -1,0 +1,213 @@
+"""What the channel stores: raw webhook bodies, conversations, messages and their statuses."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+REPLY_WINDOW = timedelta(hours=24)
+
+
+class WebhookEvent(models.Model):
+    """One POST from Meta, kept byte for byte so it can be inspected and replayed."""
+
+    class Status(models.TextChoices):
+        PROCESSED = "processed", "Processed"
+        REJECTED = "rejected", "Rejected (malformed)"
+
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    body = models.BinaryField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PROCESSED)
+    error = models.TextField(blank=True)
+    message_count = models.PositiveIntegerField(default=0)
+    status_count = models.PositiveIntegerField(default=0)
+    replayed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self):
+        return f"Webhook #{self.pk} at {self.received_at:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def body_text(self) -> str:
+        return bytes(self.body).decode("utf-8", errors="replace")
+
+
+class Conversation(models.Model):
+    """One per (our business number, the person). The person is their wa_id, else their user id."""
+
+    phone_number_id = models.CharField(max_length=64)
+    contact_key = models.CharField(max_length=128)
+    wa_id = models.CharField(max_length=32, blank=True)
+    bsuid = models.CharField("business-scoped user id", max_length=128, blank=True)
+    profile_name = models.CharField(max_length=256, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    # Meta's timestamp of the newest message from the person: the 24-hour window is derived from it.
+    last_inbound_at = models.DateTimeField(null=True, blank=True)
+    last_message_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    bot_paused = models.BooleanField(default=False)
+    # Leases: a worker that dies lets go when they expire.
+    inbound_lease_until = models.DateTimeField(null=True, blank=True)
+    outbox_lease_until = models.DateTimeField(null=True, blank=True)
+    # Graph's 131056 (too many messages to this person): nothing goes to them before this.
+    send_backoff_until = models.DateTimeField(null=True, blank=True)
+    not_registered_reply_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["phone_number_id", "contact_key"], name="conversation_per_contact"),
+        ]
+        ordering = ["-last_message_at", "-id"]
+
+    def __str__(self):
+        who = self.profile_name or (f"+{self.wa_id}" if self.wa_id else self.contact_key)
+        return f"{who}"
+
+    @property
+    def recipient(self) -> str:
+        """What Graph's `to` takes: "+<wa_id>", else the business-scoped user id."""
+        return f"+{self.wa_id}" if self.wa_id else self.bsuid
+
+    @property
+    def window_expires_at(self):
+        return self.last_inbound_at + REPLY_WINDOW if self.last_inbound_at else None
+
+    def window_open(self, at=None) -> bool:
+        expires = self.window_expires_at
+        return expires is not None and (at or timezone.now()) < expires
+
+
+class Message(models.Model):
+    class Direction(models.TextChoices):
+        INBOUND = "in", "Inbound"
+        OUTBOUND = "out", "Outbound"
+
+    class Status(models.TextChoices):
+        # inbound
+        RECEIVED = "received", "Received, not answered yet"
+        HANDLED = "handled", "Handled"
+        IGNORED = "ignored", "Ignored (sender not allowed)"
+        # outbound, in the order they happen
+        QUEUED = "queued", "Queued"
+        HELD = "held", "Held until the person writes"
+        SENT = "sent", "Sent"
+        DELIVERED = "delivered", "Delivered"
+        READ = "read", "Read"
+        PLAYED = "played", "Played"
+        FAILED = "failed", "Failed"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    wamid = models.CharField("WhatsApp message id", max_length=255, unique=True, null=True, blank=True)
+    type = models.CharField(max_length=32)
+    # Meta's own time for inbound messages; creation time for outbound ones. Transcripts sort on it.
+    timestamp = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=16, choices=Status.choices)
+
+    # Content: text, caption, button title, ...; media; everything else type-specific in `data`.
+    text = models.TextField(blank=True)
+    media_id = models.CharField(max_length=128, blank=True)
+    media_mime_type = models.CharField(max_length=128, blank=True)
+    media_sha256 = models.CharField(max_length=128, blank=True)
+    media_filename = models.CharField(max_length=255, blank=True)
+    media_voice = models.BooleanField(default=False)
+    data = models.JSONField(default=dict, blank=True)
+    context_wamid = models.CharField("in reply to (wamid)", max_length=255, blank=True)
+    referral = models.JSONField(null=True, blank=True)
+    raw = models.JSONField(null=True, blank=True)
+    transcript = models.TextField(blank=True)
+
+    # Inbound
+    webhook_event = models.ForeignKey(WebhookEvent, null=True, blank=True, on_delete=models.SET_NULL)
+    sender_allowed = models.BooleanField(default=True)
+    handled_at = models.DateTimeField(null=True, blank=True)
+
+    # Outbound
+    in_reply_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
+    )
+    part = models.PositiveSmallIntegerField(default=0)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    payload = models.JSONField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    first_attempt_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    error_code = models.IntegerField(null=True, blank=True)
+    error_title = models.CharField(max_length=255, blank=True)
+    error_details = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            # A reply is keyed by the message it answers: a retried task cannot answer twice.
+            models.UniqueConstraint(
+                fields=["in_reply_to", "part"],
+                condition=models.Q(in_reply_to__isnull=False),
+                name="one_reply_part_per_inbound",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["conversation", "timestamp", "id"]),
+            models.Index(fields=["direction", "status", "created_at"]),
+        ]
+        ordering = ["timestamp", "id"]
+
+    def __str__(self):
+        arrow = "←" if self.direction == self.Direction.INBOUND else "→"
+        return f"{arrow} {self.type}: {self.preview}"
+
+    @property
+    def preview(self) -> str:
+        text = self.text or self.transcript or self.media_filename or ""
+        return text if len(text) <= 80 else text[:79] + "…"
+
+
+class StatusUpdate(models.Model):
+    """A delivery status Meta reported for one of our messages; one row per (wamid, status)."""
+
+    wamid = models.CharField(max_length=255)
+    status = models.CharField(max_length=16)
+    timestamp = models.DateTimeField()
+    recipient_id = models.CharField(max_length=128, blank=True)
+    errors = models.JSONField(null=True, blank=True)
+    raw = models.JSONField()
+    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="statuses")
+    webhook_event = models.ForeignKey(WebhookEvent, null=True, blank=True, on_delete=models.SET_NULL)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["wamid", "status"], name="one_status_per_message")]
+        ordering = ["timestamp", "id"]
+
+    def __str__(self):
+        return f"{self.wamid} {self.status}"
+
+
+class ChannelAlert(models.Model):
+    """Something an operator must fix (an expired token, a restricted account, Meta-side errors)."""
+
+    code = models.IntegerField()
+    title = models.CharField(max_length=255)
+    details = models.TextField(blank=True)
+    source = models.CharField(max_length=32, help_text="graph (a send failed) or webhook (Meta reported it)")
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    count = models.PositiveIntegerField(default=1)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_seen_at"]
+
+    def __str__(self):
+        return f"{self.code}: {self.title}"

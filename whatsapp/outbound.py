@@ -1,0 +1,238 @@
+"""Outbound: every reply is first a row (queued), then sent in order by a Celery task.
+
+Free-form messages go out only while the person's 24-hour window is open. When it is closed, or
+Graph answers 131047, the message is held and the re-engagement template goes out instead; held
+messages are released when the person writes again.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from whatsapp import alerts
+from whatsapp.client import GraphClient, buttons_payload, template_payload, text_payload
+from whatsapp.errors import (
+    OPERATOR_CODES,
+    WINDOW_CLOSED_CODE,
+    GraphError,
+    GraphRateLimited,
+    OperatorActionRequired,
+    WindowClosed,
+)
+from whatsapp.leases import lease_acquire, lease_release
+from whatsapp.models import Conversation, Message, StatusUpdate
+from whatsapp.replies import Reply
+from whatsapp.retry import backoff_seconds, pair_limit_seconds
+from whatsapp.text import split_text
+
+logger = logging.getLogger(__name__)
+
+OUTBOX_LEASE_SECONDS = 120
+BUSY_RETRY_SECONDS = 2.0
+FREE_FORM_TYPES = {"text", "interactive"}
+
+
+# --- queueing -------------------------------------------------------------------------------------
+def _rows_for(conversation: Conversation, reply: Reply) -> list[dict]:
+    if reply.buttons:
+        payload = buttons_payload(conversation.recipient, reply.text, reply.buttons)
+        return [{"type": "interactive", "text": reply.text, "payload": payload,
+                 "data": {"buttons": [list(b) for b in reply.buttons]}}]
+    return [{"type": "text", "text": part} for part in split_text(reply.text)]
+
+
+def _flush_on_commit(conversation_id: int) -> None:
+    from whatsapp.tasks import flush_outbox_task
+
+    transaction.on_commit(lambda: flush_outbox_task.delay(conversation_id))
+
+
+@transaction.atomic
+def outbound_queue(*, conversation: Conversation, reply: Reply, in_reply_to: Message | None = None,
+                   sent_by=None) -> list[Message]:
+    """Queue a reply (text split at 4096 characters, or reply buttons) and send it after commit.
+
+    Keyed by the inbound message it answers: queueing the same answer twice stores it once.
+    """
+    now = timezone.now()
+    messages = []
+    for part, row in enumerate(_rows_for(conversation, reply)):
+        fields = dict(conversation=conversation, direction=Message.Direction.OUTBOUND, timestamp=now,
+                      status=Message.Status.QUEUED, sent_by=sent_by, **row)
+        if in_reply_to is not None:
+            message, _ = Message.objects.get_or_create(in_reply_to=in_reply_to, part=part, defaults=fields)
+        else:
+            message = Message.objects.create(part=part, **fields)
+        messages.append(message)
+    Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
+    _flush_on_commit(conversation.pk)
+    return messages
+
+
+@transaction.atomic
+def template_queue(*, conversation: Conversation, name: str, language: str, components: list | None = None,
+                   text: str = "", sent_by=None, data: dict | None = None) -> Message:
+    """Queue an approved template (the only thing allowed outside the 24-hour window)."""
+    now = timezone.now()
+    message = Message.objects.create(
+        conversation=conversation, direction=Message.Direction.OUTBOUND, type="template", timestamp=now,
+        status=Message.Status.QUEUED, text=text or f"[template {name}]", sent_by=sent_by, data=data or {},
+        payload=template_payload(conversation.recipient, name, language, components),
+    )
+    Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
+    _flush_on_commit(conversation.pk)
+    return message
+
+
+def not_registered_reply_queue(*, conversation: Conversation, inbound: Message) -> None:
+    """The optional one-time answer to someone not on the allow-list (off unless configured)."""
+    first = Conversation.objects.filter(pk=conversation.pk, not_registered_reply_at__isnull=True).update(
+        not_registered_reply_at=timezone.now()
+    )
+    if first:
+        outbound_queue(conversation=conversation, reply=Reply(text=settings.WHATSAPP_NOT_REGISTERED_REPLY),
+                       in_reply_to=inbound)
+
+
+def held_release(*, conversation: Conversation) -> int:
+    """The person wrote again: queue what was held for them, in its original order."""
+    released = Message.objects.filter(conversation=conversation, direction=Message.Direction.OUTBOUND,
+                                      status=Message.Status.HELD).update(
+        status=Message.Status.QUEUED, next_attempt_at=None, attempts=0, first_attempt_at=None
+    )
+    if released:
+        _flush_on_commit(conversation.pk)
+    return released
+
+
+def _reengagement_pending(conversation: Conversation) -> bool:
+    """Was a re-engagement template already queued or sent since the person last wrote?"""
+    since = conversation.last_inbound_at or conversation.created_at
+    return Message.objects.filter(
+        conversation=conversation, direction=Message.Direction.OUTBOUND, type="template",
+        data__reengagement=True, timestamp__gte=since,
+    ).exclude(status=Message.Status.FAILED).exists()
+
+
+def _hold(message: Message, conversation: Conversation, reason: str) -> None:
+    Message.objects.filter(pk=message.pk).update(status=Message.Status.HELD, error_details=reason)
+    if not _reengagement_pending(conversation):
+        template_queue(
+            conversation=conversation, name=settings.WHATSAPP_REENGAGEMENT_TEMPLATE,
+            language=settings.WHATSAPP_REENGAGEMENT_TEMPLATE_LANGUAGE, data={"reengagement": True},
+        )
+
+
+# --- sending --------------------------------------------------------------------------------------
+def outbox_flush(*, conversation_id: int, client: GraphClient | None = None) -> float | None:
+    """Send this conversation's queued messages, oldest first, one at a time.
+
+    Returns None when the outbox is empty (or all that is left waits for the person), else the
+    seconds after which to call again (a retry is due, or another worker holds the outbox).
+    """
+    token = lease_acquire(conversation_id, "outbox_lease_until", OUTBOX_LEASE_SECONDS)
+    if token is None:
+        return BUSY_RETRY_SECONDS
+    try:
+        client = client or GraphClient()
+        while True:
+            conversation = Conversation.objects.get(pk=conversation_id)
+            message = (Message.objects.filter(conversation=conversation, direction=Message.Direction.OUTBOUND,
+                                              status=Message.Status.QUEUED)
+                       .order_by("timestamp", "id").first())
+            if message is None:
+                return None
+            now = timezone.now()
+            waits = [t for t in (message.next_attempt_at, conversation.send_backoff_until) if t and t > now]
+            if waits:
+                return (max(waits) - now).total_seconds()
+            delay = _send_one(message, conversation, client)
+            if delay is not None:
+                return delay
+    finally:
+        lease_release(conversation_id, "outbox_lease_until", token)
+
+
+def _send_one(message: Message, conversation: Conversation, client: GraphClient) -> float | None:
+    now = timezone.now()
+    if message.type in FREE_FORM_TYPES and not conversation.window_open(now):
+        _hold(message, conversation, "The 24-hour window was closed: held until the person writes again.")
+        return None
+    payload = message.payload or text_payload(conversation.recipient, message.text)
+    attempts = message.attempts + 1
+    Message.objects.filter(pk=message.pk).update(attempts=attempts, first_attempt_at=message.first_attempt_at or now)
+    try:
+        wamid = client.send_message(payload, phone_number_id=conversation.phone_number_id)
+    except WindowClosed:
+        _hold(message, conversation, "Graph answered 131047 (24-hour window closed): held until the person writes.")
+        return None
+    except GraphRateLimited as exc:
+        delay = pair_limit_seconds(attempts)
+        until = now + timedelta(seconds=delay)
+        return _retry_or_give_up(message, exc, attempts, delay, backoff_until=until, conversation=conversation)
+    except GraphError as exc:
+        if exc.retryable:
+            return _retry_or_give_up(message, exc, attempts, backoff_seconds(attempts))
+        _fail(message, exc)
+        return None
+    _mark_sent(message, wamid)
+    return None
+
+
+def _retry_or_give_up(message, exc, attempts, delay, *, backoff_until=None, conversation=None) -> float | None:
+    first = message.first_attempt_at or timezone.now()
+    if (timezone.now() - first).total_seconds() > settings.WHATSAPP_RETRY_FOR_SECONDS:
+        logger.error("Giving up on message %s after %s attempts: %s", message.pk, attempts, exc)
+        _fail(message, exc, note=f"Gave up after {attempts} attempts. ")
+        return None
+    logger.warning("Message %s: retryable Graph error (%s), attempt %s, again in %.0f s",
+                   message.pk, exc, attempts, delay)
+    now = timezone.now()
+    Message.objects.filter(pk=message.pk).update(
+        next_attempt_at=now + timedelta(seconds=delay), error_code=exc.code, error_title=str(exc.title)[:255],
+        error_details=exc.details,
+    )
+    if backoff_until is not None:
+        # 131056 is about this one person: only their messages wait.
+        Conversation.objects.filter(pk=conversation.pk).update(send_backoff_until=backoff_until)
+    return delay
+
+
+def _fail(message: Message, exc: GraphError, note: str = "") -> None:
+    if isinstance(exc, OperatorActionRequired):
+        logger.error("Graph refused with %s: an operator must act (token or account). Nothing will be delivered.",
+                     exc.code)
+        alerts.alert_raise(code=exc.code or 0, title=str(exc.title), details=exc.details, source="graph")
+    else:
+        logger.warning("Message %s failed permanently: %s", message.pk, exc)
+    Message.objects.filter(pk=message.pk).update(
+        status=Message.Status.FAILED, failed_at=timezone.now(), error_code=exc.code,
+        error_title=str(exc.title)[:255], error_details=note + (exc.details or ""), next_attempt_at=None,
+    )
+
+
+def _mark_sent(message: Message, wamid: str) -> None:
+    now = timezone.now()
+    Message.objects.filter(pk=message.pk, status=Message.Status.QUEUED).update(
+        wamid=wamid, status=Message.Status.SENT, sent_at=now, next_attempt_at=None,
+        error_code=None, error_title="", error_details="",
+    )
+    # A status webhook can beat us to it: apply what was recorded for this wamid meanwhile.
+    early = list(StatusUpdate.objects.filter(wamid=wamid, message__isnull=True))
+    if early:
+        from whatsapp.services import status_reapply
+
+        for update in early:
+            status_reapply(update=update, message_id=message.pk)
+
+
+def outbound_failed_later(*, message: Message) -> None:
+    """A `failed` status arrived for a message Graph had accepted."""
+    if message.error_code == WINDOW_CLOSED_CODE and message.type in FREE_FORM_TYPES:
+        _hold(message, message.conversation, "Failed with 131047 (24-hour window closed): held until the person writes.")
+    elif message.error_code in OPERATOR_CODES:
+        alerts.alert_raise(code=message.error_code, title=message.error_title, details=message.error_details,
+                           source="webhook")

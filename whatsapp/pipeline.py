@@ -1,0 +1,85 @@
+"""Inbound pipeline: a stored message from an allowed person -> read receipt -> reply -> outbox.
+
+Messages of one conversation are handled one at a time, in Meta's timestamp order, under a lease
+on the conversation; different conversations run in parallel. Handling is idempotent: the reply
+is keyed by the inbound message, and a message is marked handled in the same transaction that
+queues its reply, so a retried or redelivered task never answers twice.
+"""
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from whatsapp.client import GraphClient
+from whatsapp.errors import GraphError
+from whatsapp.leases import lease_acquire, lease_release, lease_renew
+from whatsapp.models import Conversation, Message
+from whatsapp.outbound import BUSY_RETRY_SECONDS, held_release, outbound_queue
+from whatsapp.replies import Reply, as_reply, reply_handler
+
+logger = logging.getLogger(__name__)
+
+FALLBACK_TEXT = "Sorry, I could not process that just now. Your message is saved; please try again in a moment."
+
+
+def inbound_handle(*, message_id: int, client: GraphClient | None = None) -> float | None:
+    """Handle this message and any earlier ones of its conversation still waiting.
+
+    Returns None when done, or seconds after which to try again (another worker holds the
+    conversation right now).
+    """
+    message = Message.objects.filter(pk=message_id).only("id", "conversation_id", "status").first()
+    if message is None or message.status != Message.Status.RECEIVED:
+        return None
+    conversation_id = message.conversation_id
+    lease_seconds = settings.WHATSAPP_INBOUND_LEASE_SECONDS
+    token = lease_acquire(conversation_id, "inbound_lease_until", lease_seconds)
+    if token is None:
+        return BUSY_RETRY_SECONDS
+    try:
+        client = client or GraphClient()
+        conversation = Conversation.objects.select_related("user").get(pk=conversation_id)
+        with transaction.atomic():
+            held_release(conversation=conversation)
+        while True:
+            pending = (Message.objects.filter(conversation_id=conversation_id, direction=Message.Direction.INBOUND,
+                                              status=Message.Status.RECEIVED)
+                       .order_by("timestamp", "id").first())
+            if pending is None:
+                return None
+            _handle_one(conversation, pending, client)
+            token = lease_renew(conversation_id, "inbound_lease_until", token, lease_seconds) or token
+            conversation.refresh_from_db()
+    finally:
+        lease_release(conversation_id, "inbound_lease_until", token)
+
+
+def _handle_one(conversation: Conversation, message: Message, client: GraphClient) -> None:
+    if conversation.bot_paused:
+        # A person took the conversation over: the message waits for them in the admin.
+        _mark_handled(message, reply=None, conversation=conversation)
+        return
+    if message.type != "reaction":
+        try:
+            client.mark_read(message.wamid, typing=True, phone_number_id=conversation.phone_number_id)
+        except GraphError as exc:
+            logger.warning("Could not mark message %s read: %s", message.pk, exc)
+    error = ""
+    try:
+        reply = as_reply(reply_handler()(conversation, message))
+    except Exception as exc:  # the person still gets an answer, and the failure is recorded
+        logger.exception("Reply handler failed for message %s", message.pk)
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        reply = Reply(text=FALLBACK_TEXT)
+    _mark_handled(message, reply=reply, conversation=conversation, error=error)
+
+
+@transaction.atomic
+def _mark_handled(message: Message, *, reply: Reply | None, conversation: Conversation, error: str = "") -> None:
+    claimed = Message.objects.filter(pk=message.pk, status=Message.Status.RECEIVED).update(
+        status=Message.Status.HANDLED, handled_at=timezone.now(), error_details=error,
+    )
+    if claimed and reply is not None:
+        outbound_queue(conversation=conversation, reply=reply, in_reply_to=message)

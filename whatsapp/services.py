@@ -1,0 +1,232 @@
+"""Intake: a webhook body in, rows stored, work queued. One short transaction, no network."""
+
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.phone import e164_from_wa_id
+from whatsapp import alerts
+from whatsapp.models import Conversation, Message, StatusUpdate, WebhookEvent
+from whatsapp.payloads import InboundMessage, MalformedPayload, StatusReport, WebhookBody, parse_body
+
+logger = logging.getLogger(__name__)
+
+# Outbound statuses in the order they happen; a report never moves a message backwards.
+STATUS_RANK = {
+    Message.Status.QUEUED: 0,
+    Message.Status.SENT: 1,
+    Message.Status.DELIVERED: 2,
+    Message.Status.READ: 3,
+    Message.Status.PLAYED: 4,
+}
+STATUS_TIME_FIELD = {"sent": "sent_at", "delivered": "delivered_at", "read": "read_at", "failed": "failed_at"}
+
+
+@dataclass
+class IntakeResult:
+    event: WebhookEvent
+    new_messages: int = 0
+    duplicates: int = 0
+    statuses: int = 0
+
+
+def webhook_receive(*, body: bytes) -> IntakeResult:
+    """Store a signed body and everything in it, in one transaction.
+
+    Raises MalformedPayload (after recording the body) when it is not a WhatsApp webhook.
+    """
+    try:
+        parsed = parse_body(body)
+    except MalformedPayload as exc:
+        WebhookEvent.objects.create(body=body, status=WebhookEvent.Status.REJECTED, error=str(exc))
+        raise
+    with transaction.atomic():
+        event = WebhookEvent.objects.create(
+            body=body,
+            message_count=len(parsed.messages),
+            status_count=len(parsed.statuses),
+            error="\n".join(parsed.skipped),
+        )
+        return webhook_apply(event=event, parsed=parsed)
+
+
+def webhook_replay(*, event: WebhookEvent) -> IntakeResult:
+    """Process a stored body again. Idempotent: what was stored before is not stored twice."""
+    parsed = parse_body(bytes(event.body))
+    with transaction.atomic():
+        result = webhook_apply(event=event, parsed=parsed)
+        WebhookEvent.objects.filter(pk=event.pk).update(
+            replayed_at=timezone.now(), status=WebhookEvent.Status.PROCESSED,
+            message_count=len(parsed.messages), status_count=len(parsed.statuses),
+        )
+    return result
+
+
+def webhook_apply(*, event: WebhookEvent, parsed: WebhookBody) -> IntakeResult:
+    result = IntakeResult(event=event)
+    for inbound in parsed.messages:
+        if inbound_store(inbound=inbound, event=event) is None:
+            result.duplicates += 1
+        else:
+            result.new_messages += 1
+    for report in parsed.statuses:
+        status_apply(report=report, event=event)
+        result.statuses += 1
+    for error in parsed.errors:
+        logger.error("Meta reported error %s for number %s: %s", error.code, error.phone_number_id, error.title)
+        alerts.alert_raise(code=error.code, title=error.title, details=error.details, source="webhook")
+    return result
+
+
+def _sender(inbound: InboundMessage) -> User | None:
+    if not inbound.wa_id:
+        return None
+    return User.objects.filter(phone_number=e164_from_wa_id(inbound.wa_id)).first()
+
+
+def conversation_for_inbound(*, inbound: InboundMessage, user: User | None) -> Conversation:
+    """The conversation with this person on this number, created on first contact.
+
+    The profile name is kept up to date; a system message (no contacts block) keeps the old one.
+    """
+    defaults = {"wa_id": inbound.wa_id, "bsuid": inbound.bsuid, "user": user}
+    if inbound.profile_name:
+        defaults["profile_name"] = inbound.profile_name
+    conversation, created = Conversation.objects.get_or_create(
+        phone_number_id=inbound.phone_number_id, contact_key=inbound.contact_key, defaults=defaults
+    )
+    if not created:
+        changed = [k for k, v in defaults.items() if v and getattr(conversation, k) != v]
+        if user is None and conversation.user_id is not None:
+            changed.append("user")  # the number left the allow-list
+            defaults["user"] = None
+        for key in changed:
+            setattr(conversation, key, defaults[key])
+        if changed:
+            conversation.save(update_fields=changed)
+    return conversation
+
+
+def inbound_store(*, inbound: InboundMessage, event: WebhookEvent | None) -> Message | None:
+    """Store one inbound message exactly once (keyed by its wamid) and queue its handling.
+
+    Returns the new message, or None for a duplicate (a redelivery, or the same body racing in
+    another worker): the unique wamid decides, so it is stored once and answered once.
+    """
+    user = _sender(inbound)
+    allowed = user is not None and user.is_active
+    conversation = conversation_for_inbound(inbound=inbound, user=user)
+    message = Message(
+        conversation=conversation,
+        direction=Message.Direction.INBOUND,
+        wamid=inbound.wamid,
+        type=inbound.type,
+        timestamp=inbound.timestamp,
+        status=Message.Status.RECEIVED if allowed else Message.Status.IGNORED,
+        text=inbound.text,
+        media_id=inbound.media_id,
+        media_mime_type=inbound.media_mime_type,
+        media_sha256=inbound.media_sha256,
+        media_filename=inbound.media_filename,
+        media_voice=inbound.media_voice,
+        data=inbound.data,
+        context_wamid=inbound.context_wamid,
+        referral=inbound.referral,
+        raw=inbound.raw,
+        webhook_event=event,
+        sender_allowed=allowed,
+    )
+    try:
+        with transaction.atomic():
+            message.save(force_insert=True)
+    except IntegrityError:
+        if Message.objects.filter(wamid=inbound.wamid).exists():
+            return None
+        raise
+    # The window runs from the person's newest message (by Meta's clock, whatever the arrival order).
+    ts = Value(inbound.timestamp)
+    Conversation.objects.filter(pk=conversation.pk).update(
+        last_inbound_at=Greatest(Coalesce(F("last_inbound_at"), ts), ts),
+        last_message_at=Greatest(Coalesce(F("last_message_at"), ts), ts),
+    )
+    if allowed:
+        from whatsapp.tasks import process_inbound_task
+
+        transaction.on_commit(lambda: process_inbound_task.delay(message.pk))
+    else:
+        logger.info("Message %s from a number not on the allow-list (conversation %s)", message.pk, conversation.pk)
+        if settings.WHATSAPP_NOT_REGISTERED_REPLY and inbound.type != "reaction":
+            from whatsapp.outbound import not_registered_reply_queue
+
+            not_registered_reply_queue(conversation=conversation, inbound=message)
+    return message
+
+
+def status_apply(*, report: StatusReport, event: WebhookEvent | None) -> None:
+    """Record a delivery status once per (wamid, status) and move the message forward, never back.
+
+    A status for a message we do not know (yet) is recorded all the same.
+    """
+    message = Message.objects.filter(wamid=report.wamid, direction=Message.Direction.OUTBOUND).first()
+    try:
+        with transaction.atomic():
+            StatusUpdate.objects.create(
+                wamid=report.wamid, status=report.status, timestamp=report.timestamp,
+                recipient_id=report.recipient_id, errors=report.errors, raw=report.raw,
+                message=message, webhook_event=event,
+            )
+    except IntegrityError:
+        return  # a redelivery: already applied
+    if message is None:
+        logger.info("Status %s for unknown message %s recorded", report.status, report.wamid)
+        return
+    _status_to_message(message, report.status, report.timestamp, report.errors)
+
+
+def status_reapply(*, update: StatusUpdate, message_id: int) -> None:
+    """Apply a status that arrived before we had stored the message's wamid."""
+    if StatusUpdate.objects.filter(pk=update.pk, message__isnull=True).update(message_id=message_id):
+        message = Message.objects.get(pk=message_id)
+        _status_to_message(message, update.status, update.timestamp, update.errors)
+
+
+def _status_to_message(message: Message, status: str, timestamp, errors) -> None:
+    if status == "failed":
+        _apply_failed(message, timestamp, errors)
+        return
+    rank = STATUS_RANK.get(status)
+    if rank is None:
+        logger.warning("Unknown status %r for message %s recorded", status, message.pk)
+        return
+    earlier = [s for s, r in STATUS_RANK.items() if r < rank]
+    update = {"status": status}
+    if status in STATUS_TIME_FIELD:
+        update[STATUS_TIME_FIELD[status]] = timestamp
+    Message.objects.filter(pk=message.pk, status__in=earlier).update(**update)
+    # A later status that arrived first still leaves the earlier event's time on record.
+    if status in STATUS_TIME_FIELD:
+        field = STATUS_TIME_FIELD[status]
+        Message.objects.filter(pk=message.pk, **{f"{field}__isnull": True}).update(**{field: timestamp})
+
+
+def _apply_failed(message: Message, timestamp, errors) -> None:
+    error = (errors or [{}])[0] or {}
+    code = error.get("code")
+    title = str(error.get("title") or error.get("message") or "")
+    details = str((error.get("error_data") or {}).get("details") or "")
+    # A message already delivered or read did not fail: a stray late report does not undo that.
+    updated = Message.objects.filter(pk=message.pk, status__in=[Message.Status.QUEUED, Message.Status.SENT]).update(
+        status=Message.Status.FAILED, failed_at=timestamp, error_code=code,
+        error_title=title[:255], error_details=details,
+    )
+    if updated:
+        from whatsapp.outbound import outbound_failed_later
+
+        message.refresh_from_db()
+        outbound_failed_later(message=message)

@@ -1,0 +1,47 @@
+"""The sweeper: re-queues work a broker outage or a dead worker left behind.
+
+Run by Celery beat every minute and by `manage.py sweep` from cron. Everything it queues is
+idempotent, so sweeping too often is harmless.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from whatsapp.models import Message
+
+logger = logging.getLogger(__name__)
+BATCH = 500
+
+
+@dataclass
+class SweepResult:
+    inbound: int
+    conversations: int
+
+
+def sweep(*, older_than_seconds: int | None = None) -> SweepResult:
+    from whatsapp.tasks import flush_outbox_task, process_inbound_task
+
+    age = older_than_seconds if older_than_seconds is not None else settings.WHATSAPP_SWEEP_AFTER_SECONDS
+    cutoff = timezone.now() - timedelta(seconds=age)
+    inbound = list(
+        Message.objects.filter(direction=Message.Direction.INBOUND, status=Message.Status.RECEIVED,
+                               created_at__lt=cutoff).order_by("timestamp", "id").values_list("pk", flat=True)[:BATCH]
+    )
+    for pk in inbound:
+        process_inbound_task.delay(pk)
+    stuck = Q(next_attempt_at__isnull=True, created_at__lt=cutoff) | Q(next_attempt_at__lt=cutoff)
+    conversations = list(
+        Message.objects.filter(stuck, direction=Message.Direction.OUTBOUND, status=Message.Status.QUEUED)
+        .values_list("conversation_id", flat=True).distinct()[:BATCH]
+    )
+    for conversation_id in conversations:
+        flush_outbox_task.delay(conversation_id)
+    if inbound or conversations:
+        logger.warning("Sweeper re-queued %s inbound messages and %s outboxes", len(inbound), len(conversations))
+    return SweepResult(inbound=len(inbound), conversations=len(conversations))

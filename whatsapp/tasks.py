@@ -1,0 +1,32 @@
+"""Celery tasks: thin wrappers around the services, so the logic is testable without a broker.
+
+With acks_late and reject_on_worker_lost (config/celery.py) a task is redelivered if its worker
+dies; each task is idempotent, so a redelivery never answers or sends twice.
+"""
+
+from celery import shared_task
+from django.db import DatabaseError
+
+from whatsapp import outbound, pipeline, sweeper
+
+DB_RETRY = dict(autoretry_for=(DatabaseError,), retry_backoff=5, retry_backoff_max=300, retry_jitter=True,
+                max_retries=12)
+
+
+@shared_task(**DB_RETRY)
+def process_inbound_task(message_id: int) -> None:
+    delay = pipeline.inbound_handle(message_id=message_id)
+    if delay is not None:
+        process_inbound_task.apply_async((message_id,), countdown=delay)
+
+
+@shared_task(**DB_RETRY)
+def flush_outbox_task(conversation_id: int) -> None:
+    delay = outbound.outbox_flush(conversation_id=conversation_id)
+    if delay is not None:
+        flush_outbox_task.apply_async((conversation_id,), countdown=delay)
+
+
+@shared_task
+def sweep_task() -> None:
+    sweeper.sweep()
