@@ -1,0 +1,30 @@
+"""Messages the business starts (notifications), as opposed to replies."""
+
+from django.conf import settings
+
+from whatsapp.models import Conversation, Message
+from whatsapp.outbound import outbound_queue
+from whatsapp.replies import Reply
+
+
+def conversation_for_user(*, user) -> Conversation | None:
+    """The conversation with this person on our number, created if they never wrote yet."""
+    if not user.phone_number:
+        return None
+    wa_id = user.phone_number.lstrip("+")
+    conversation, _ = Conversation.objects.get_or_create(
+        phone_number_id=settings.WHATSAPP_PHONE_NUMBER_ID, contact_key=wa_id,
+        defaults={"wa_id": wa_id, "user": user, "profile_name": user.get_full_name()},
+    )
+    return conversation
+
+
+def notify_user(*, user, text: str, sent_by=None) -> list[Message]:
+    """Tell a person something on WhatsApp. Inside their 24-hour window it goes out as text;
+    outside it the re-engagement template goes first and the text waits until they answer.
+    Returns the queued messages ([] when the person has no number).
+    """
+    conversation = conversation_for_user(user=user)
+    if conversation is None:
+        return []
+    return outbound_queue(conversation=conversation, reply=Reply(text=text), sent_by=sent_by)
