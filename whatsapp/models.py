@@ -121,6 +121,8 @@ class Message(models.Model):
     context_wamid = models.CharField("in reply to (wamid)", max_length=255, blank=True)
     referral = models.JSONField(null=True, blank=True)
     raw = models.JSONField(null=True, blank=True)
+    # The downloaded media (photos, voice notes, documents), once someone needed it.
+    media_file = models.FileField(upload_to="whatsapp/%Y/%m/", blank=True)
     transcript = models.TextField(blank=True)
 
     # Inbound
