@@ -25,10 +25,15 @@ def normalize_phone(raw: str, *, default_region: str | None = None) -> str:
     try:
         parsed = phonenumbers.parse(text, default_region)
     except phonenumbers.NumberParseException as exc:
-        raise InvalidPhoneNumber(f"{raw!r} is not a phone number: {exc}.") from exc
-    if not phonenumbers.is_possible_number(parsed) or not phonenumbers.is_valid_number(parsed):
         raise InvalidPhoneNumber(
-            f"{raw!r} is not a valid phone number. Give it in international form, e.g. +1 555 010 2030."
+            f"{raw!r} is not a phone number. Give it in international form, e.g. +1 555 010 2030."
+        ) from exc
+    # "Possible" (a known country code and a plausible length), not "valid": the allow-list must
+    # take every number Meta can deliver, including new ranges the library does not know yet.
+    if not phonenumbers.is_possible_number(parsed):
+        raise InvalidPhoneNumber(
+            f"{raw!r} is not a valid phone number (wrong length for its country). "
+            "Give it in international form, e.g. +1 555 010 2030."
         )
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 

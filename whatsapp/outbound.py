@@ -23,7 +23,7 @@ from whatsapp.errors import (
     WindowClosed,
 )
 from whatsapp.leases import lease_acquire, lease_release
-from whatsapp.models import Conversation, Message, StatusUpdate
+from whatsapp.models import REPLY_WINDOW, Conversation, Message, StatusUpdate
 from whatsapp.replies import Reply
 from whatsapp.retry import backoff_seconds, pair_limit_seconds
 from whatsapp.text import split_text
@@ -89,6 +89,8 @@ def template_queue(*, conversation: Conversation, name: str, language: str, comp
 
 def not_registered_reply_queue(*, conversation: Conversation, inbound: Message) -> None:
     """The optional one-time answer to someone not on the allow-list (off unless configured)."""
+    if inbound.timestamp + REPLY_WINDOW <= timezone.now():
+        return  # too late for free text: a stranger must never be sent a (paid) re-engagement template
     first = Conversation.objects.filter(pk=conversation.pk, not_registered_reply_at__isnull=True).update(
         not_registered_reply_at=timezone.now()
     )

@@ -1,0 +1,115 @@
+"""Replaying stored webhook bodies, the health and readiness probes, and a database outage at intake."""
+
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import OperationalError
+
+from config import health
+from config.celery import app as celery_app
+from tests.conftest import fresh
+from whatsapp.models import Message, StatusUpdate, WebhookEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def replay(*ids) -> str:
+    from io import StringIO
+
+    out = StringIO()
+    call_command("replay_webhook", *[str(i) for i in ids], stdout=out)
+    return out.getvalue()
+
+
+# --- replay_webhook ---------------------------------------------------------------------------------
+def test_replay_stores_again_what_a_stored_event_contains(signed_post):
+    signed_post(fresh("messages__text"))
+    event = WebhookEvent.objects.get()
+    Message.objects.all().delete()
+    output = replay(event.pk)
+    message = Message.objects.get()
+    assert message.text == "Does it come in another color?"
+    assert message.webhook_event == event
+    assert "1 new message(s)" in output
+    event.refresh_from_db()
+    assert event.replayed_at is not None
+
+
+def test_replaying_an_intact_event_stores_nothing_twice(signed_post):
+    document = json.loads(fresh("messages__text"))
+    document["entry"][0]["changes"][0]["value"]["statuses"] = [
+        {"id": "wamid.out", "status": "delivered", "timestamp": "1750030073", "recipient_id": "16505551234"}]
+    signed_post(json.dumps(document).encode())
+    event = WebhookEvent.objects.get()
+    output = replay(event.pk)
+    assert Message.objects.count() == 1
+    assert StatusUpdate.objects.count() == 1
+    assert WebhookEvent.objects.count() == 1
+    assert "0 new message(s), 1 already stored" in output
+
+
+def test_replaying_an_unknown_event_is_an_error():
+    with pytest.raises(CommandError, match="No webhook event with id 9999"):
+        replay(9999)
+
+
+def test_replaying_a_rejected_body_is_an_error(signed_post):
+    signed_post(b"not json")
+    event = WebhookEvent.objects.get(status=WebhookEvent.Status.REJECTED)
+    with pytest.raises(CommandError, match="cannot be replayed"):
+        replay(event.pk)
+
+
+# --- probes -----------------------------------------------------------------------------------------
+def test_health_answers_200_json(client):
+    response = client.get("/health/")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"status": "ok"}
+
+
+def test_readiness_answers_200_when_the_database_and_broker_answer(client):
+    response = client.get("/readiness/")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "checks": {"database": True, "broker": True}}
+
+
+@pytest.fixture
+def unreachable_broker():
+    # Nothing listens on port 1: a real connection attempt, refused.
+    previous = celery_app.conf.broker_url
+    celery_app.conf.broker_url = "redis://127.0.0.1:1/0"
+    yield
+    celery_app.conf.broker_url = previous
+
+
+def test_readiness_answers_503_when_the_broker_is_unreachable(client, unreachable_broker):
+    response = client.get("/readiness/")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "checks": {"database": True, "broker": False}}
+
+
+class BrokenConnection:
+    def cursor(self):
+        raise OperationalError("could not connect to server: Connection refused")
+
+
+def test_readiness_answers_503_when_the_database_check_fails(client, monkeypatch):
+    monkeypatch.setattr(health, "connection", BrokenConnection())
+    response = client.get("/readiness/")
+    assert response.status_code == 503
+    assert response.json()["checks"] == {"database": False, "broker": True}
+    assert response.json()["status"] == "unavailable"
+
+
+# --- database outage at intake ------------------------------------------------------------------------
+def test_the_webhook_answers_503_when_the_database_is_down_so_meta_retries(signed_post, monkeypatch, caplog):
+    def down(**kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr("whatsapp.views.webhook_receive", down)
+    response = signed_post(fresh("messages__text"))
+    assert response.status_code == 503
+    assert response.json() == {"status": "error", "reason": "temporarily unavailable"}
+    assert any("database unavailable" in r.getMessage() for r in caplog.records)
