@@ -174,7 +174,7 @@ WHATSAPP_RETRY_FOR_SECONDS = env.int("WHATSAPP_RETRY_FOR_SECONDS", default=15 * 
 # Off by default: people who are not on the allow-list get no answer at all.
 WHATSAPP_NOT_REGISTERED_REPLY = env("WHATSAPP_NOT_REGISTERED_REPLY", default="")
 # The function that turns an inbound message into a reply (the agent plugs in here).
-WHATSAPP_REPLY_HANDLER = env("WHATSAPP_REPLY_HANDLER", default="whatsapp.replies.acknowledge")
+WHATSAPP_REPLY_HANDLER = env("WHATSAPP_REPLY_HANDLER", default="agent.runner.reply")
 # The sweeper picks up work left behind for longer than this.
 WHATSAPP_SWEEP_AFTER_SECONDS = env.int("WHATSAPP_SWEEP_AFTER_SECONDS", default=120)
 
@@ -184,3 +184,28 @@ OPENAI_BASE_URL = env("OPENAI_BASE_URL", default="") or None
 OPENAI_MODEL = env("OPENAI_MODEL", default="gpt-4o-mini")
 # How long one worker may hold a conversation while answering (renewed after each message).
 WHATSAPP_INBOUND_LEASE_SECONDS = env.int("WHATSAPP_INBOUND_LEASE_SECONDS", default=300)
+
+# --- The assistant (agent) ----------------------------------------------------------------------
+# Speech-to-text model for voice notes.
+OPENAI_TRANSCRIBE_MODEL = env("OPENAI_TRANSCRIBE_MODEL", default="whisper-1")
+# Seconds one OpenAI request may take, and how often the client retries a failed one.
+OPENAI_TIMEOUT = env.float("OPENAI_TIMEOUT", default=45.0)
+OPENAI_MAX_RETRIES = env.int("OPENAI_MAX_RETRIES", default=2)
+# Tool-calling rounds per turn before the model must answer in words.
+AGENT_MAX_TOOL_ROUNDS = env.int("AGENT_MAX_TOOL_ROUNDS", default=5)
+# How much earlier conversation goes into the prompt, in characters (about 4 per token).
+AGENT_HISTORY_CHARS = env.int("AGENT_HISTORY_CHARS", default=12000)
+# Text extracted from one PDF for the model, in characters.
+AGENT_PDF_CHARS = env.int("AGENT_PDF_CHARS", default=20000)
+
+# --- Bookkeeping (agent records) ----------------------------------------------------------------
+from decimal import Decimal  # noqa: E402  (kept next to the one setting that needs it)
+
+# ISO 4217 code used when a person names no currency.
+DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", default="EUR").strip().upper()
+# Tax (VAT) rate used when a person gives only a net or a gross amount, as a fraction (0.19 = 19%).
+DEFAULT_TAX_RATE = Decimal(env("DEFAULT_TAX_RATE", default="0.19"))
+# The business's name, as the assistant and invoices call it.
+BUSINESS_NAME = env("BUSINESS_NAME", default="Our business")
+# Days from an invoice's issue date to its due date when none is given.
+INVOICE_DUE_DAYS = env.int("INVOICE_DUE_DAYS", default=14)

@@ -1,4 +1,5 @@
 import json
+import os
 import time
 from pathlib import Path
 
@@ -14,6 +15,26 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 APP_SECRET = "test_app_secret"
 VERIFY_TOKEN = "test-verify-token"
 WEBHOOK_URL = "/webhooks/whatsapp/"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `broker` need a real broker, tests marked `postgres` PostgreSQL: skipped otherwise."""
+    from django.conf import settings
+
+    broker_url = os.environ.get("CELERY_BROKER_URL", "")
+    skip_broker = None
+    if not broker_url or broker_url.startswith("memory://"):
+        skip_broker = pytest.mark.skip(
+            reason="needs a real Celery broker: set CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0)")
+    skip_postgres = None
+    if "postgresql" not in settings.DATABASES["default"]["ENGINE"]:
+        skip_postgres = pytest.mark.skip(
+            reason="needs PostgreSQL: set DATABASE_URL=postgres://... (e.g. postgres://root@127.0.0.1:5432/test)")
+    for item in items:
+        if skip_broker and item.get_closest_marker("broker"):
+            item.add_marker(skip_broker)
+        if skip_postgres and item.get_closest_marker("postgres"):
+            item.add_marker(skip_postgres)
 
 
 def webhook_fixture(name: str) -> bytes:
@@ -56,6 +77,8 @@ def channel_settings(settings):
     settings.WHATSAPP_NOT_REGISTERED_REPLY = ""
     settings.SECURE_SSL_REDIRECT = False
     settings.OPENAI_API_KEY = ""
+    # The channel is tested alone with its default handler; agent tests plug the assistant in.
+    settings.WHATSAPP_REPLY_HANDLER = "whatsapp.replies.acknowledge"
     return settings
 
 

@@ -55,7 +55,9 @@ class OperatorActionRequired(GraphPermanentError):
 
 def error_from_response(http_status: int, document: dict | None) -> GraphError:
     """Map a Graph error answer to its exception class."""
-    error = (document or {}).get("error") or {}
+    # A proxy in front of Graph may answer with JSON that is not Graph's error object.
+    error = document.get("error") if isinstance(document, dict) else None
+    error = error if isinstance(error, dict) else {}
     code = error.get("code")
     try:
         code = int(code) if code is not None else None
@@ -64,7 +66,7 @@ def error_from_response(http_status: int, document: dict | None) -> GraphError:
     kwargs = dict(
         code=code,
         title=str(error.get("message") or f"HTTP {http_status}"),
-        details=str((error.get("error_data") or {}).get("details") or ""),
+        details=str(error_data.get("details") or "") if isinstance(error_data := error.get("error_data"), dict) else "",
         http_status=http_status,
         fbtrace_id=str(error.get("fbtrace_id") or ""),
     )

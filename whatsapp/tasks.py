@@ -16,14 +16,15 @@ DB_RETRY = dict(autoretry_for=(DatabaseError,), retry_backoff=5, retry_backoff_m
 @shared_task(**DB_RETRY)
 def process_inbound_task(message_id: int) -> None:
     delay = pipeline.inbound_handle(message_id=message_id)
-    if delay is not None:
+    # Eager mode ignores countdowns: re-running at once would recurse forever; the sweeper comes back.
+    if delay is not None and not process_inbound_task.request.is_eager:
         process_inbound_task.apply_async((message_id,), countdown=delay)
 
 
 @shared_task(**DB_RETRY)
 def flush_outbox_task(conversation_id: int) -> None:
     delay = outbound.outbox_flush(conversation_id=conversation_id)
-    if delay is not None:
+    if delay is not None and not flush_outbox_task.request.is_eager:
         flush_outbox_task.apply_async((conversation_id,), countdown=delay)
 
 

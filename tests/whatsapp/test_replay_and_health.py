@@ -76,9 +76,11 @@ def test_readiness_answers_200_when_the_database_and_broker_answer(client):
 
 
 @pytest.fixture
-def unreachable_broker():
+def unreachable_broker(monkeypatch):
     # Nothing listens on port 1: a real connection attempt, refused.
+    # Celery reads CELERY_BROKER_URL from the environment before its own setting (as under .ci/run).
     previous = celery_app.conf.broker_url
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
     celery_app.conf.broker_url = "redis://127.0.0.1:1/0"
     yield
     celery_app.conf.broker_url = previous

@@ -1,0 +1,82 @@
+"""The conversation so far, as chat messages, trimmed to a budget.
+
+Two queries whatever the conversation's length: its newest messages, and their tool calls.
+Earlier tool calls are replayed correctly paired (an assistant message with `tool_calls`, then
+one `tool` message per call) and a turn is kept or dropped whole, never cut in the middle.
+"""
+
+import json
+
+from django.conf import settings
+from django.db.models import Q
+
+from agent.inputs import history_text
+from agent.models import ToolCall
+from whatsapp.models import Message
+
+MAX_MESSAGES = 40
+TOOL_RESULT_CHARS = 1500
+
+
+def _size(chat_message: dict) -> int:
+    return len(json.dumps(chat_message, default=str))
+
+
+def build_history(*, conversation, before: Message, budget_chars: int | None = None) -> list[dict]:
+    budget = settings.AGENT_HISTORY_CHARS if budget_chars is None else budget_chars
+    earlier = Q(timestamp__lt=before.timestamp) | Q(timestamp=before.timestamp, id__lt=before.id)
+    recent = list(
+        Message.objects.filter(earlier, conversation=conversation)
+        .exclude(status__in=[Message.Status.FAILED, Message.Status.IGNORED])
+        .order_by("-timestamp", "-id")[:MAX_MESSAGES]
+    )
+    recent.reverse()
+    inbound_ids = [m.pk for m in recent if m.direction == Message.Direction.INBOUND]
+    calls: dict[int, list[ToolCall]] = {}
+    for call in ToolCall.objects.filter(message_id__in=inbound_ids).order_by("round", "id"):
+        calls.setdefault(call.message_id, []).append(call)
+
+    groups: list[list[dict]] = []
+    for message in recent:
+        if message.direction == Message.Direction.INBOUND:
+            group = [{"role": "user", "content": history_text(message)}]
+            group.extend(_tool_messages(calls.get(message.pk, [])))
+            groups.append(group)
+        elif message.type != "template" or not message.data.get("reengagement"):
+            entry = {"role": "assistant", "content": message.text}
+            if groups and message.in_reply_to_id is not None:
+                groups[-1].append(entry)
+            else:
+                groups.append([entry])
+
+    kept: list[list[dict]] = []
+    used = 0
+    for group in reversed(groups):
+        size = sum(_size(m) for m in group)
+        if used + size > budget:
+            break
+        kept.append(group)
+        used += size
+    kept.reverse()
+    # The history must not open with an orphan assistant turn.
+    while kept and kept[0][0]["role"] != "user":
+        kept.pop(0)
+    return [m for group in kept for m in group]
+
+
+def _tool_messages(calls: list[ToolCall]) -> list[dict]:
+    out: list[dict] = []
+    by_round: dict[int, list[ToolCall]] = {}
+    for call in calls:
+        by_round.setdefault(call.round, []).append(call)
+    for _, round_calls in sorted(by_round.items()):
+        out.append({"role": "assistant", "content": None, "tool_calls": [
+            {"id": c.call_id, "type": "function",
+             "function": {"name": c.name, "arguments": json.dumps(c.arguments, default=str)}}
+            for c in round_calls
+        ]})
+        for c in round_calls:
+            result = c.result if c.result is not None else {"ok": False, "error": c.error}
+            out.append({"role": "tool", "tool_call_id": c.call_id,
+                        "content": json.dumps(result, default=str)[:TOOL_RESULT_CHARS]})
+    return out

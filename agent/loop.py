@@ -1,0 +1,103 @@
+"""The LLM loop: Chat Completions with tools, a bounded number of rounds, every call recorded."""
+
+import json
+import logging
+import time
+
+import openai
+from django.conf import settings
+from django.utils import timezone
+
+from agent import confirmations
+from agent.formatting import to_whatsapp
+from agent.history import build_history
+from agent.inputs import UserContent
+from agent.llm import LLMUnavailable, openai_client
+from agent.models import AgentTurn, ToolCall
+from agent.prompt import system_prompt
+from agent.tools import ToolContext, execute, tools_for
+from whatsapp.replies import Reply
+
+logger = logging.getLogger(__name__)
+
+EMPTY_ANSWER = "Sorry, I couldn't put an answer together. Could you say it another way?"
+
+
+def run_turn(*, user, conversation, message, content: UserContent) -> Reply:
+    """Ask the model, run the tools it calls (several per round allowed), return its answer.
+
+    Raises LLMUnavailable when the model cannot be reached after the client's retries; the
+    failure is recorded on the turn.
+    """
+    started = time.monotonic()
+    client = openai_client()
+    ctx = ToolContext(user=user, conversation=conversation, message=message, today=timezone.localdate())
+    specs = [t.spec() for t in tools_for(user)]
+    messages = [{"role": "system", "content": system_prompt(user=user, today=ctx.today)}]
+    messages += build_history(conversation=conversation, before=message)
+    messages.append({"role": "user", "content": content.as_openai()})
+
+    turn = AgentTurn(conversation=conversation, message=message, model=settings.OPENAI_MODEL)
+    final = ""
+    try:
+        for round_no in range(1, settings.AGENT_MAX_TOOL_ROUNDS + 2):
+            kwargs = {"model": settings.OPENAI_MODEL, "messages": messages}
+            if specs:
+                kwargs["tools"] = specs
+                if round_no > settings.AGENT_MAX_TOOL_ROUNDS:
+                    kwargs["tool_choice"] = "none"  # enough tools: answer in words now
+            try:
+                response = client.chat.completions.create(**kwargs)
+            except openai.APIError as exc:
+                turn.error = f"{type(exc).__name__}: {exc}"[:2000]
+                raise LLMUnavailable(turn.error) from exc
+            _add_usage(turn, response)
+            turn.rounds = round_no
+            choice = response.choices[0].message
+            calls = list(choice.tool_calls or [])
+            if not calls or round_no > settings.AGENT_MAX_TOOL_ROUNDS:
+                final = choice.content or ""
+                break
+            messages.append({"role": "assistant", "content": choice.content or None, "tool_calls": [
+                {"id": c.id, "type": "function", "function": {"name": c.function.name,
+                                                               "arguments": c.function.arguments or "{}"}}
+                for c in calls
+            ]})
+            records = []
+            for call in calls:
+                outcome = execute(ctx, call.function.name, call.function.arguments)
+                records.append(ToolCall(
+                    conversation=conversation, message=message, name=call.function.name[:100],
+                    arguments=_arguments_json(call.function.arguments), result=outcome.result if not outcome.error else None,
+                    error=outcome.error, duration_ms=outcome.duration_ms, model=settings.OPENAI_MODEL,
+                    call_id=call.id, round=round_no,
+                ))
+                messages.append({"role": "tool", "tool_call_id": call.id,
+                                 "content": json.dumps(outcome.result, default=str)})
+            turn.save()
+            for record in records:
+                record.turn = turn
+            ToolCall.objects.bulk_create(records)
+    finally:
+        turn.duration_ms = int((time.monotonic() - started) * 1000)
+        turn.save()
+
+    text = to_whatsapp(final) or EMPTY_ANSWER
+    return confirmations.with_buttons(Reply(text=text), ctx.confirmations)
+
+
+def _arguments_json(raw) -> dict:
+    try:
+        value = json.loads(raw or "{}")
+    except ValueError:
+        return {"_unparsed": str(raw)[:2000]}
+    return value if isinstance(value, dict) else {"_value": value}
+
+
+def _add_usage(turn: AgentTurn, response) -> None:
+    usage = getattr(response, "usage", None)
+    if usage is None:
+        return
+    turn.prompt_tokens = (turn.prompt_tokens or 0) + (usage.prompt_tokens or 0)
+    turn.completion_tokens = (turn.completion_tokens or 0) + (usage.completion_tokens or 0)
+    turn.total_tokens = (turn.total_tokens or 0) + (usage.total_tokens or 0)

@@ -1,0 +1,67 @@
+"""The assistant: WHATSAPP_REPLY_HANDLER = "agent.runner.reply".
+
+One path, in order: reactions get no answer; button taps answer a confirmation; media becomes
+text or an image part; /commands are answered by code; everything else goes to the LLM loop.
+Whatever fails, the person gets a clear answer and the failure is recorded.
+"""
+
+import logging
+
+from agent import commands, confirmations, inputs
+from agent.llm import LLMUnavailable, llm_configured
+from agent.loop import run_turn
+from agent.media import MediaUnavailable
+from agent.models import AgentTurn
+from whatsapp.replies import Reply
+
+logger = logging.getLogger(__name__)
+
+CANNOT_THINK = "Sorry, I can't think right now (the assistant is unavailable). Your message is saved."
+TYPE_IT_INSTEAD = "Sorry, I couldn't listen to that voice note. Could you type it instead?"
+MEDIA_FAILED = "Sorry, I couldn't open that file. Could you send it again, or type the details?"
+OTHER_TYPES = {
+    "location": "Thanks for the location. I can help with expenses, revenue, customers and invoices: "
+                "tell me what you'd like to record or look up.",
+    "contacts": "Thanks for the contact. If you'd like me to add them as a customer, send their "
+                "company name and details as text.",
+    "sticker": "🙂 How can I help with your expenses or invoices?",
+    "video": "I can't watch videos. Send a photo of a receipt, a PDF, a voice note or a text instead.",
+}
+DEFAULT_OTHER = "I can read text, voice notes, photos of receipts and PDF invoices. How can I help?"
+
+
+def reply(conversation, message) -> Reply | None:
+    user = conversation.user
+    if user is None or not user.is_active:
+        return None  # the channel only calls us for allowed senders; be safe anyway
+    if message.type == "reaction":
+        return None
+
+    tapped = confirmations.parse_button(message)
+    if tapped is not None:
+        return confirmations.answer(user=user, conversation=conversation, message=message, tapped=tapped)
+
+    try:
+        content = inputs.user_content(message)
+    except MediaUnavailable as exc:
+        _record_failure(conversation, message, f"media: {exc}")
+        return Reply(text=TYPE_IT_INSTEAD if message.type == "audio" else MEDIA_FAILED)
+    if content is None:
+        return Reply(text=OTHER_TYPES.get(message.type, DEFAULT_OTHER))
+
+    text = content.text.strip()
+    if commands.is_command(text):
+        return Reply(text=commands.run(user=user, text=text, message=message))
+
+    if not llm_configured():
+        _record_failure(conversation, message, "OPENAI_API_KEY is not set")
+        return Reply(text=f"{CANNOT_THINK}\n\n{commands.help_text(user)}")
+    try:
+        return run_turn(user=user, conversation=conversation, message=message, content=content)
+    except LLMUnavailable as exc:
+        logger.warning("LLM unavailable for message %s: %s", message.pk, exc)
+        return Reply(text=f"{CANNOT_THINK}\n\n{commands.help_text(user)}")
+
+
+def _record_failure(conversation, message, error: str) -> None:
+    AgentTurn.objects.create(conversation=conversation, message=message, model="", error=error[:2000])

@@ -1,0 +1,35 @@
+"""Customer tools (staff and managers)."""
+
+from rest_framework import serializers
+
+from agent import selectors, services
+from agent.tools.registry import STAFF, ToolContext, tool
+from agent.tools.serialize import customer_json
+
+
+class AddCustomer(serializers.Serializer):
+    company_name = serializers.CharField(max_length=200)
+    contact_name = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    phone = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    address = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    city = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    postal_code = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    country = serializers.CharField(required=False, allow_blank=True, max_length=100)
+
+
+@tool("add_customer", roles=STAFF, serializer=AddCustomer)
+def add_customer(ctx: ToolContext, args: dict) -> dict:
+    """Add a customer of the business. Check with find_customer first that it is not there yet."""
+    return {"saved": customer_json(services.customer_add(user=ctx.user, **args))}
+
+
+class FindCustomer(serializers.Serializer):
+    query = serializers.CharField(help_text="Part of the company or contact name, email or phone.")
+
+
+@tool("find_customer", roles=STAFF, serializer=FindCustomer)
+def find_customer(ctx: ToolContext, args: dict) -> dict:
+    """Find customers by name, email or phone."""
+    customers = selectors.customer_find(user=ctx.user, query=args["query"])[:10]
+    return {"customers": [customer_json(c) for c in customers]}

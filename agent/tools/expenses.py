@@ -1,0 +1,146 @@
+"""Expense tools. Staff see and change only their own; managers see everyone's and review."""
+
+from rest_framework import serializers
+
+from agent import confirmations, selectors, services
+from agent.errors import ApplicationError
+from agent.models import Expense
+from agent.tools.fields import AmountField, TaxRateField
+from agent.tools.registry import MANAGERS, STAFF, ToolContext, tool
+from agent.tools.serialize import expense_json, totals_json
+
+LIST_LIMIT = 25
+PERIODS = list(selectors.PERIODS)
+
+
+class RecordExpense(serializers.Serializer):
+    gross = AmountField(required=False, help_text="Amount paid, tax included, e.g. \"42.50\".")
+    net = AmountField(required=False, help_text="Amount before tax, if the person gave that instead.")
+    tax_rate = TaxRateField(required=False, help_text="e.g. 0.19 or \"19%\"; omit for the default rate.")
+    currency = serializers.CharField(required=False, min_length=3, max_length=3, help_text="ISO 4217, e.g. EUR.")
+    category = serializers.ChoiceField(choices=Expense.Category.choices)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    merchant = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    spent_on = serializers.DateField(required=False, help_text="YYYY-MM-DD; omit for today.")
+
+    def validate(self, attrs):
+        if attrs.get("gross") is None and attrs.get("net") is None:
+            raise serializers.ValidationError("Give the amount: gross (what was paid) or net.")
+        return attrs
+
+
+@tool("record_expense", roles=STAFF, serializer=RecordExpense)
+def record_expense(ctx: ToolContext, args: dict) -> dict:
+    """Record an expense the person paid for the business. Any two of net, tax_rate and gross
+    determine the third. If the message is a photo or PDF of the receipt, it is attached."""
+    receipt = _receipt_of(ctx.message)
+    expense = services.expense_record(user=ctx.user, source_message=ctx.message, receipt=receipt, **args)
+    return {"saved": expense_json(expense)}
+
+
+def _receipt_of(message):
+    if message is None or message.type not in ("image", "document") or not message.media_file:
+        return None
+    message.media_file.open("rb")
+    try:
+        return (message.media_file.name.rsplit("/", 1)[-1], message.media_file.read())
+    finally:
+        message.media_file.close()
+
+
+class ListExpenses(serializers.Serializer):
+    period = serializers.ChoiceField(choices=PERIODS, required=False)
+    date_from = serializers.DateField(required=False)
+    date_to = serializers.DateField(required=False)
+    category = serializers.ChoiceField(choices=Expense.Category.choices, required=False)
+    status = serializers.ChoiceField(choices=Expense.Status.choices, required=False)
+    text = serializers.CharField(required=False, help_text="Words in the merchant or description.")
+    amount_min = AmountField(required=False, help_text="Gross at least this.")
+    amount_max = AmountField(required=False, help_text="Gross at most this.")
+    person = serializers.CharField(required=False, help_text="Managers only: a person's name or phone number.")
+
+
+def _filters(ctx: ToolContext, args: dict) -> selectors.ExpenseFilters:
+    person = args.pop("person", None)
+    submitted_by_id = None
+    if person:
+        if ctx.user.role != "manager":
+            raise ApplicationError("You can only see your own expenses.")
+        submitted_by_id = selectors.person_find(query=person).pk
+    return selectors.ExpenseFilters(submitted_by_id=submitted_by_id, **args)
+
+
+@tool("list_expenses", roles=STAFF, serializer=ListExpenses)
+def list_expenses(ctx: ToolContext, args: dict) -> dict:
+    """List expenses with filters (named period or date range, category, status, text, amount
+    range; managers: a person) and their totals. Staff see only their own."""
+    expenses = selectors.expense_list(user=ctx.user, filters=_filters(ctx, args))
+    rows = [expense_json(e) for e in expenses.select_related("submitted_by").order_by("-spent_on", "-id")[:LIST_LIMIT]]
+    totals = totals_json(selectors.expense_totals(expenses))
+    count = sum(t["count"] for t in totals)
+    return {"expenses": rows, "totals": totals, "count": count, "shown": len(rows)}
+
+
+class ExpenseSummary(ListExpenses):
+    group_by = serializers.ChoiceField(choices=["category", "month", "person"], required=False, default="category")
+
+
+@tool("expense_summary", roles=STAFF, serializer=ExpenseSummary)
+def expense_summary(ctx: ToolContext, args: dict) -> dict:
+    """Net, tax and gross of expenses grouped by category, month or (managers) person."""
+    group_by = args.pop("group_by", "category")
+    rows = selectors.expense_summary(user=ctx.user, filters=_filters(ctx, args), group_by=group_by)
+    return {"group_by": group_by, "rows": totals_json(rows)}
+
+
+class UpdateExpense(serializers.Serializer):
+    expense_id = serializers.IntegerField()
+    gross = AmountField(required=False)
+    net = AmountField(required=False)
+    tax_rate = TaxRateField(required=False)
+    currency = serializers.CharField(required=False, min_length=3, max_length=3)
+    category = serializers.ChoiceField(choices=Expense.Category.choices, required=False)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    merchant = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    spent_on = serializers.DateField(required=False)
+
+
+@tool("update_expense", roles=STAFF, serializer=UpdateExpense)
+def update_expense(ctx: ToolContext, args: dict) -> dict:
+    """Change one of the person's own pending expenses."""
+    expense_id = args.pop("expense_id")
+    expense = services.expense_update(user=ctx.user, expense_id=expense_id, **args)
+    return {"saved": expense_json(expense)}
+
+
+class DeleteExpense(serializers.Serializer):
+    expense_id = serializers.IntegerField()
+    confirm = serializers.BooleanField(required=False, default=False,
+                                       help_text="true only after the person said yes.")
+
+
+@tool("delete_expense", roles=STAFF, serializer=DeleteExpense)
+def delete_expense(ctx: ToolContext, args: dict) -> dict:
+    """Delete one of the person's own pending expenses. Call first without confirm: the person
+    is asked with Yes/No buttons."""
+    expense = selectors.expense_get(user=ctx.user, expense_id=args["expense_id"])
+    if not args["confirm"]:
+        question = (f"Delete expense #{expense.pk} ({expense.currency} {expense.gross}, {expense.category}, "
+                    f"{expense.spent_on:%Y-%m-%d})?")
+        return confirmations.ask(ctx, tool="delete_expense", record_id=expense.pk, question=question)
+    services.expense_delete(user=ctx.user, expense_id=expense.pk)
+    return {"deleted": expense.pk, "summary": f"Deleted expense #{expense.pk} ({expense.currency} {expense.gross})."}
+
+
+class ReviewExpense(serializers.Serializer):
+    expense_id = serializers.IntegerField()
+    decision = serializers.ChoiceField(choices=["approve", "reject"])
+    note = serializers.CharField(required=False, allow_blank=True, max_length=500)
+
+
+@tool("review_expense", roles=MANAGERS, serializer=ReviewExpense)
+def review_expense(ctx: ToolContext, args: dict) -> dict:
+    """Approve or reject someone's expense, with an optional note. The submitter is told on WhatsApp."""
+    expense = services.expense_review(reviewer=ctx.user, expense_id=args["expense_id"],
+                                      approve=args["decision"] == "approve", note=args.get("note", ""))
+    return {"reviewed": expense_json(expense)}

@@ -1,0 +1,77 @@
+"""Invoice tools: staff and managers manage invoices; a customer sees only their own."""
+
+from rest_framework import serializers
+
+from agent import confirmations, selectors, services
+from agent.tools.fields import AmountField, TaxRateField
+from agent.tools.registry import CUSTOMERS, STAFF, ToolContext, tool
+from agent.tools.serialize import invoice_json, totals_json
+
+LIST_LIMIT = 25
+
+
+class CreateInvoice(serializers.Serializer):
+    customer_id = serializers.IntegerField(help_text="From find_customer or add_customer.")
+    description = serializers.CharField(max_length=500)
+    gross = AmountField(required=False)
+    net = AmountField(required=False)
+    tax_rate = TaxRateField(required=False)
+    currency = serializers.CharField(required=False, min_length=3, max_length=3)
+    issued_on = serializers.DateField(required=False, help_text="YYYY-MM-DD; omit for today.")
+    due_on = serializers.DateField(required=False, help_text="YYYY-MM-DD; omit for the default payment term.")
+
+    def validate(self, attrs):
+        if attrs.get("gross") is None and attrs.get("net") is None:
+            raise serializers.ValidationError("Give the amount: net or gross.")
+        return attrs
+
+
+@tool("create_invoice", roles=STAFF, serializer=CreateInvoice)
+def create_invoice(ctx: ToolContext, args: dict) -> dict:
+    """Create an invoice for a customer (find or add the customer first). Its number is generated."""
+    invoice = services.invoice_create(user=ctx.user, source_message=ctx.message, **args)
+    return {"saved": invoice_json(invoice)}
+
+
+class ListInvoices(serializers.Serializer):
+    state = serializers.ChoiceField(choices=["open", "overdue", "paid", "all"], required=False, default="open")
+    customer_id = serializers.IntegerField(required=False)
+
+
+@tool("list_invoices", roles=STAFF, serializer=ListInvoices)
+def list_invoices(ctx: ToolContext, args: dict) -> dict:
+    """List invoices: open (not paid yet), overdue (open and past due), paid, or all; optionally of one customer."""
+    invoices = selectors.invoice_list(user=ctx.user, state=args["state"], customer_id=args.get("customer_id"))
+    rows = [invoice_json(i) for i in invoices.select_related("customer")[:LIST_LIMIT]]
+    return {"invoices": rows, "totals": totals_json(selectors.invoice_totals(invoices)), "shown": len(rows)}
+
+
+class MarkInvoicePaid(serializers.Serializer):
+    invoice_id = serializers.IntegerField()
+    paid_on = serializers.DateField(required=False, help_text="YYYY-MM-DD; omit for today.")
+    confirm = serializers.BooleanField(required=False, default=False,
+                                       help_text="true only after the person said yes.")
+
+
+@tool("mark_invoice_paid", roles=STAFF, serializer=MarkInvoicePaid)
+def mark_invoice_paid(ctx: ToolContext, args: dict) -> dict:
+    """Mark an invoice as paid. Call first without confirm: the person is asked with Yes/No buttons."""
+    invoice = selectors.invoice_get(user=ctx.user, invoice_id=args["invoice_id"])
+    if not args["confirm"]:
+        question = f"Mark invoice {invoice.number} ({invoice.currency} {invoice.gross}, {invoice.customer}) as paid?"
+        return confirmations.ask(ctx, tool="mark_invoice_paid", record_id=invoice.pk, question=question)
+    invoice = services.invoice_mark_paid(user=ctx.user, invoice_id=invoice.pk, paid_on=args.get("paid_on"))
+    return {"saved": invoice_json(invoice), "summary": f"Invoice {invoice.number} is marked paid "
+                                                       f"({invoice.currency} {invoice.gross})."}
+
+
+class NoArguments(serializers.Serializer):
+    pass
+
+
+@tool("my_invoices", roles=CUSTOMERS, serializer=NoArguments)
+def my_invoices(ctx: ToolContext, args: dict) -> dict:
+    """The invoices of the customer you are talking to, and what they still owe."""
+    invoices, outstanding = selectors.my_invoices(user=ctx.user)
+    rows = [invoice_json(i) for i in invoices.select_related("customer")[:LIST_LIMIT]]
+    return {"invoices": rows, "outstanding": totals_json(outstanding)}
