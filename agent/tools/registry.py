@@ -114,5 +114,5 @@ def execute(ctx: ToolContext, name: str, arguments) -> ToolOutcome:
         return done({}, str(exc))
     except Exception:
         logger.exception("Tool %s failed", name)
-        return done({}, "The tool failed because of an internal error. Tell the person it did not work.")
+        return done({}, "An internal error stopped this action: nothing was changed.")
     return done({"ok": True, **result})
