@@ -4,14 +4,14 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.phone import e164_from_wa_id
-from whatsapp import alerts
+from whatsapp import alerts, intake_sql
 from whatsapp.models import Conversation, Message, StatusUpdate, WebhookEvent
 from whatsapp.payloads import InboundMessage, MalformedPayload, StatusReport, WebhookBody, parse_body
 
@@ -102,23 +102,52 @@ def conversation_for_inbound(*, inbound: InboundMessage, user: User | None) -> C
         phone_number_id=inbound.phone_number_id, contact_key=inbound.contact_key, defaults=defaults
     )
     if not created:
-        changed = [k for k, v in defaults.items() if v and getattr(conversation, k) != v]
-        if user is None and conversation.user_id is not None:
-            changed.append("user")  # the number left the allow-list
-            defaults["user"] = None
+        wanted = {"wa_id": inbound.wa_id, "bsuid": inbound.bsuid, "profile_name": inbound.profile_name}
+        changed = [key for key, value in wanted.items() if value and getattr(conversation, key) != value]
         for key in changed:
-            setattr(conversation, key, defaults[key])
+            setattr(conversation, key, wanted[key])
+        user_id = user.pk if user else None
+        if conversation.user_id != user_id:  # joined or left the allow-list
+            conversation.user_id = user_id
+            changed.append("user")
         if changed:
             conversation.save(update_fields=changed)
     return conversation
 
 
-def inbound_store(*, inbound: InboundMessage, event: WebhookEvent | None) -> Message | None:
+def inbound_store(*, inbound: InboundMessage, event: WebhookEvent | None) -> int | None:
     """Store one inbound message exactly once (keyed by its wamid) and queue its handling.
 
-    Returns the new message, or None for a duplicate (a redelivery, or the same body racing in
-    another worker): the unique wamid decides, so it is stored once and answered once.
+    Returns the new message's id, or None for a duplicate (a redelivery, or the same body racing
+    in another worker): the unique wamid decides, so it is stored once and answered once.
     """
+    if connection.vendor == "postgresql":
+        row = intake_sql.inbound_insert(inbound=inbound, phone=e164_from_wa_id(inbound.wa_id),
+                                        event_id=event.pk if event else None, now=timezone.now())
+        if row is None:
+            return None
+        message_id, conversation_id, allowed = row
+    else:
+        stored = _inbound_insert_orm(inbound=inbound, event=event)
+        if stored is None:
+            return None
+        message_id, conversation_id, allowed = stored
+    if allowed:
+        from whatsapp.tasks import process_inbound_task
+
+        transaction.on_commit(lambda: process_inbound_task.delay(message_id))
+    else:
+        logger.info("Message %s from a number not on the allow-list (conversation %s)", message_id, conversation_id)
+        if settings.WHATSAPP_NOT_REGISTERED_REPLY and inbound.type != "reaction":
+            from whatsapp.outbound import not_registered_reply_queue
+
+            message = Message.objects.select_related("conversation").get(pk=message_id)
+            not_registered_reply_queue(conversation=message.conversation, inbound=message)
+    return message_id
+
+
+def _inbound_insert_orm(*, inbound: InboundMessage, event: WebhookEvent | None) -> tuple | None:
+    """The same as intake_sql.inbound_insert, with the ORM (SQLite and other databases)."""
     user = _sender(inbound)
     allowed = user is not None and user.is_active
     conversation = conversation_for_inbound(inbound=inbound, user=user)
@@ -155,17 +184,7 @@ def inbound_store(*, inbound: InboundMessage, event: WebhookEvent | None) -> Mes
         last_inbound_at=Greatest(Coalesce(F("last_inbound_at"), ts), ts),
         last_message_at=Greatest(Coalesce(F("last_message_at"), ts), ts),
     )
-    if allowed:
-        from whatsapp.tasks import process_inbound_task
-
-        transaction.on_commit(lambda: process_inbound_task.delay(message.pk))
-    else:
-        logger.info("Message %s from a number not on the allow-list (conversation %s)", message.pk, conversation.pk)
-        if settings.WHATSAPP_NOT_REGISTERED_REPLY and inbound.type != "reaction":
-            from whatsapp.outbound import not_registered_reply_queue
-
-            not_registered_reply_queue(conversation=conversation, inbound=message)
-    return message
+    return message.pk, conversation.pk, allowed
 
 
 def status_apply(*, report: StatusReport, event: WebhookEvent | None) -> None:
