@@ -5,7 +5,7 @@ from rest_framework import serializers
 from agent import confirmations, selectors, services
 from agent.errors import ApplicationError
 from agent.models import Expense
-from agent.tools.fields import AmountField, TaxRateField
+from agent.tools.fields import AmountField, AmountsSerializer, TaxRateField
 from agent.tools.registry import MANAGERS, STAFF, ToolContext, tool
 from agent.tools.serialize import expense_json, totals_json
 
@@ -13,20 +13,11 @@ LIST_LIMIT = 25
 PERIODS = list(selectors.PERIODS)
 
 
-class RecordExpense(serializers.Serializer):
-    gross = AmountField(required=False, help_text="Amount paid, tax included, e.g. \"42.50\".")
-    net = AmountField(required=False, help_text="Amount before tax, if the person gave that instead.")
-    tax_rate = TaxRateField(required=False, help_text="e.g. 0.19 or \"19%\"; omit for the default rate.")
-    currency = serializers.CharField(required=False, min_length=3, max_length=3, help_text="ISO 4217, e.g. EUR.")
+class RecordExpense(AmountsSerializer):
     category = serializers.ChoiceField(choices=Expense.Category.choices)
     description = serializers.CharField(required=False, allow_blank=True, max_length=500)
     merchant = serializers.CharField(required=False, allow_blank=True, max_length=200)
     spent_on = serializers.DateField(required=False, help_text="YYYY-MM-DD; omit for today.")
-
-    def validate(self, attrs):
-        if attrs.get("gross") is None and attrs.get("net") is None:
-            raise serializers.ValidationError("Give the amount: gross (what was paid) or net.")
-        return attrs
 
 
 @tool("record_expense", roles=STAFF, serializer=RecordExpense)

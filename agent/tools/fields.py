@@ -27,3 +27,18 @@ class TaxRateField(AmountField):
             return parse_tax_rate(data)
         except ApplicationError as exc:
             self.fail("invalid", detail=str(exc))
+
+
+class AmountsSerializer(serializers.Serializer):
+    """Net, tax rate and gross (any two give the third) and the currency, shared by the tools
+    that record money."""
+
+    gross = AmountField(required=False, help_text="Amount with tax included, e.g. \"42.50\".")
+    net = AmountField(required=False, help_text="Amount before tax, if the person gave that instead.")
+    tax_rate = TaxRateField(required=False, help_text="e.g. 0.19 or \"19%\"; omit for the default rate.")
+    currency = serializers.CharField(required=False, min_length=3, max_length=3, help_text="ISO 4217, e.g. EUR.")
+
+    def validate(self, attrs):
+        if attrs.get("gross") is None and attrs.get("net") is None:
+            raise serializers.ValidationError("Give the amount: gross (with tax) or net.")
+        return attrs

@@ -3,27 +3,18 @@
 from rest_framework import serializers
 
 from agent import confirmations, selectors, services
-from agent.tools.fields import AmountField, TaxRateField
+from agent.tools.fields import AmountsSerializer
 from agent.tools.registry import CUSTOMERS, STAFF, ToolContext, tool
 from agent.tools.serialize import invoice_json, totals_json
 
 LIST_LIMIT = 25
 
 
-class CreateInvoice(serializers.Serializer):
+class CreateInvoice(AmountsSerializer):
     customer_id = serializers.IntegerField(help_text="From find_customer or add_customer.")
     description = serializers.CharField(max_length=500)
-    gross = AmountField(required=False)
-    net = AmountField(required=False)
-    tax_rate = TaxRateField(required=False)
-    currency = serializers.CharField(required=False, min_length=3, max_length=3)
     issued_on = serializers.DateField(required=False, help_text="YYYY-MM-DD; omit for today.")
     due_on = serializers.DateField(required=False, help_text="YYYY-MM-DD; omit for the default payment term.")
-
-    def validate(self, attrs):
-        if attrs.get("gross") is None and attrs.get("net") is None:
-            raise serializers.ValidationError("Give the amount: net or gross.")
-        return attrs
 
 
 @tool("create_invoice", roles=STAFF, serializer=CreateInvoice)

@@ -3,26 +3,17 @@
 from rest_framework import serializers
 
 from agent import selectors, services
-from agent.tools.fields import AmountField, TaxRateField
+from agent.tools.fields import AmountsSerializer
 from agent.tools.registry import STAFF, ToolContext, tool
 from agent.tools.serialize import revenue_json, totals_json
 
 LIST_LIMIT = 25
 
 
-class RecordRevenue(serializers.Serializer):
-    gross = AmountField(required=False, help_text="Amount received, tax included.")
-    net = AmountField(required=False)
-    tax_rate = TaxRateField(required=False)
-    currency = serializers.CharField(required=False, min_length=3, max_length=3)
+class RecordRevenue(AmountsSerializer):
     description = serializers.CharField(required=False, allow_blank=True, max_length=500)
     customer_id = serializers.IntegerField(required=False, help_text="From find_customer or add_customer.")
     received_on = serializers.DateField(required=False, help_text="YYYY-MM-DD; omit for today.")
-
-    def validate(self, attrs):
-        if attrs.get("gross") is None and attrs.get("net") is None:
-            raise serializers.ValidationError("Give the amount: gross (what was received) or net.")
-        return attrs
 
 
 @tool("record_revenue", roles=STAFF, serializer=RecordRevenue)
