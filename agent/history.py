@@ -8,7 +8,6 @@ one `tool` message per call) and a turn is kept or dropped whole, never cut in t
 import json
 
 from django.conf import settings
-from django.db.models import Q
 
 from agent.inputs import history_text
 from agent.models import ToolCall
@@ -24,11 +23,12 @@ def _size(chat_message: dict) -> int:
 
 def build_history(*, conversation, before: Message, budget_chars: int | None = None) -> list[dict]:
     budget = settings.AGENT_HISTORY_CHARS if budget_chars is None else budget_chars
-    earlier = Q(timestamp__lt=before.timestamp) | Q(timestamp=before.timestamp, id__lt=before.id)
+    # Stored order, not `timestamp`: Meta stamps inbound messages in whole seconds while our replies
+    # carry microseconds, so a reply can look "later" than the person's next message.
     recent = list(
-        Message.objects.filter(earlier, conversation=conversation)
+        Message.objects.filter(conversation=conversation, id__lt=before.id)
         .exclude(status__in=[Message.Status.FAILED, Message.Status.IGNORED])
-        .order_by("-timestamp", "-id")[:MAX_MESSAGES]
+        .order_by("-id")[:MAX_MESSAGES]
     )
     recent.reverse()
     inbound_ids = [m.pk for m in recent if m.direction == Message.Direction.INBOUND]

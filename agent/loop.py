@@ -47,7 +47,11 @@ def run_turn(*, user, conversation, message, content: UserContent) -> Reply:
                 if round_no > settings.AGENT_MAX_TOOL_ROUNDS:
                     kwargs["tool_choice"] = "none"  # enough tools: answer in words now
             try:
-                response = client.chat.completions.create(**kwargs)
+                # messages and tools are already wire-format JSON: sent as extra_body they skip the
+                # client's request transform, which walks them with typing introspection on every
+                # call and grows with the history (most of a turn's CPU at 40 messages).
+                bulk = {key: kwargs.pop(key) for key in ("messages", "tools") if key in kwargs}
+                response = client.chat.completions.create(messages=[], extra_body=bulk, **kwargs)
             except openai.APIError as exc:
                 turn.error = f"{type(exc).__name__}: {exc}"[:2000]
                 raise LLMUnavailable(turn.error) from exc

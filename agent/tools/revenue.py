@@ -55,4 +55,6 @@ def profit_summary(ctx: ToolContext, args: dict) -> dict:
     else:
         date_from, date_to = args.get("date_from"), args.get("date_to")
     summary = selectors.profit_summary(user=ctx.user, date_from=date_from, date_to=date_to)
-    return {"date_from": str(date_from), "date_to": str(date_to), "summary": totals_json(summary)}
+    # selectors.profit_summary answers {currency: {...}}, not rows: shape it for the model here.
+    per_currency = {currency: {k: str(v) for k, v in entry.items()} for currency, entry in summary.items()}
+    return {"date_from": str(date_from), "date_to": str(date_to), "summary": per_currency}

@@ -1,0 +1,87 @@
+"""When the model cannot be asked, the person still gets a clear answer; nothing is lost."""
+
+import json
+
+from accounts.models import User
+from agent.models import AgentTurn, Expense
+from whatsapp.models import Message
+
+CANNOT_THINK = "Sorry, I can't think right now"
+
+
+def test_without_a_key_the_person_gets_the_fallback_with_the_command_help(assistant_without_llm, staff, say, graph):
+    say("spent 42.50 on fuel")
+    [text] = graph.texts()
+    assert text.startswith(CANNOT_THINK) and "/expense 12.50 fuel [category]" in text
+
+
+def test_without_a_key_the_message_is_kept_and_the_failure_recorded(assistant_without_llm, staff, say):
+    say("spent 42.50 on fuel")
+    message = Message.objects.get(direction=Message.Direction.INBOUND)
+    assert message.text == "spent 42.50 on fuel"
+    assert AgentTurn.objects.get(message=message).error == "OPENAI_API_KEY is not set"
+
+
+def test_a_customer_gets_the_customer_command_help_in_the_fallback(assistant_without_llm, say, graph, db):
+    User.objects.create_user(username="c", phone_number="+4915112345678", role=User.Role.CUSTOMER)
+    say("what do I owe?", sender="4915112345678")
+    [text] = graph.texts()
+    assert text.startswith(CANNOT_THINK) and "/invoices" in text and "/expense" not in text
+
+
+def test_an_llm_outage_after_retries_gives_the_fallback_and_records_the_error(fake_openai, staff, say, graph):
+    fake_openai.fail(500, times=3)
+    say("spent 42.50 on fuel")
+    [text] = graph.texts()
+    assert text.startswith(CANNOT_THINK) and "/help" in text
+    turn = AgentTurn.objects.get()
+    assert "InternalServerError" in turn.error
+    assert Message.objects.filter(direction=Message.Direction.INBOUND, text="spent 42.50 on fuel").exists()
+
+
+def test_the_client_retries_before_giving_up(fake_openai, staff, say, graph, settings):
+    settings.OPENAI_MAX_RETRIES = 2
+    fake_openai.fail(500, times=2)
+    fake_openai.reply("Back again.")
+    say("hello")
+    assert len(fake_openai.chat_requests) == 3
+    assert graph.texts() == ["Back again."]
+
+
+def test_an_outage_in_a_later_round_keeps_what_the_tools_already_saved(fake_openai, staff, say, graph):
+    fake_openai.call(("record_expense", {"gross": "42.50", "category": "fuel"}))
+    fake_openai.fail(500, times=1)
+    say("spent 42.50 on fuel")
+    assert Expense.objects.count() == 1
+    assert graph.texts()[0].startswith(CANNOT_THINK)
+    turn = AgentTurn.objects.get()
+    assert turn.error and turn.tool_calls.count() == 1
+
+
+def test_no_internal_error_text_or_tool_json_reaches_the_person(fake_openai, staff, say, graph):
+    fake_openai.call(("record_expense", {"gross": "abc", "category": "nonsense"}))
+    fake_openai.fail(500, times=1)
+    say("spent abc")
+    fake_openai.call(("list_expenses", {"period": "someday"}))
+    fake_openai.reply("")
+    say("list")
+    for text in graph.texts():
+        assert "Traceback" not in text and "InternalServerError" not in text and "upstream failure" not in text
+        assert '"ok"' not in text and "{" not in text
+    assert graph.texts()[-1] == "Sorry, I couldn't put an answer together. Could you say it another way?"
+
+
+def test_a_tool_crash_goes_back_to_the_model_as_a_plain_error(fake_openai, staff, say, graph, monkeypatch):
+    from agent import services
+
+    def boom(**kwargs):
+        raise RuntimeError("database exploded at 0xdeadbeef")
+
+    monkeypatch.setattr(services, "expense_record", boom)
+    fake_openai.call(("record_expense", {"gross": "1", "category": "fuel"}))
+    fake_openai.reply("Sorry, that failed.")
+    say("1 fuel")
+    [result] = fake_openai.tool_results(1)
+    assert result == {"ok": False, "error": "An internal error stopped this action: nothing was changed."}
+    assert "0xdeadbeef" not in json.dumps(fake_openai.chat_requests[1])
+    assert graph.texts() == ["Sorry, that failed."]
