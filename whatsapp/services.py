@@ -47,13 +47,29 @@ def webhook_receive(*, body: bytes) -> IntakeResult:
         WebhookEvent.objects.create(body=body, status=WebhookEvent.Status.REJECTED, error=str(exc))
         raise
     with transaction.atomic():
-        event = WebhookEvent.objects.create(
+        event = _event_insert(WebhookEvent(
             body=body,
             message_count=len(parsed.messages),
             status_count=len(parsed.statuses),
             error="\n".join(parsed.skipped),
-        )
+        ))
         return webhook_apply(event=event, parsed=parsed)
+
+
+def _event_insert(event: WebhookEvent) -> WebhookEvent:
+    """INSERT ... RETURNING id without the ORM's per-save machinery: this runs for every webhook."""
+    fields = [f for f in WebhookEvent._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    values = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {WebhookEvent._meta.db_table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "
+            "RETURNING id",
+            values,
+        )
+        event.pk = cursor.fetchone()[0]
+    event._state.adding = False
+    return event
 
 
 def webhook_replay(*, event: WebhookEvent) -> IntakeResult:
