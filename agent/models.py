@@ -89,6 +89,8 @@ class Expense(AmountsModel):
     class Meta(AmountsModel.Meta):
         ordering = ["-spent_on", "-id"]
         indexes = [models.Index(fields=["submitted_by", "spent_on"])]
+        permissions = [("view_dashboard", "Can see the manager dashboard"),
+                       ("review_expense", "Can approve or reject expenses")]
 
     def __str__(self):
         return f"Expense #{self.pk}: {money(self.gross, self.currency)} {self.category} on {self.spent_on}"

@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from whatsapp import views as whatsapp_views
 from config import health
@@ -8,5 +8,6 @@ urlpatterns = [
     path("health/", health.health),
     path("readiness/", health.readiness),
     path("webhooks/whatsapp/", whatsapp_views.webhook),
+    path("api/", include("agent.api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,11 +1,14 @@
 """Serializer fields for what models write: amounts as "1.234,50" or 12.5, rates as "19%"."""
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from agent.amounts import parse_decimal, parse_tax_rate
 from agent.errors import ApplicationError
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class AmountField(serializers.Field):
     default_error_messages = {"invalid": "{detail}"}
 

@@ -1,0 +1,46 @@
+"""What the API shows and accepts. Amounts are strings (Decimal), never floats."""
+
+from rest_framework import serializers
+
+from agent.models import Expense, Invoice
+from agent.tools.fields import AmountsSerializer
+
+
+class ExpenseSerializer(serializers.ModelSerializer):
+    submitted_by = serializers.CharField(source="submitted_by.get_full_name", read_only=True)
+    submitted_by_id = serializers.IntegerField(read_only=True)
+    tax = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = Expense
+        fields = ["id", "spent_on", "category", "description", "merchant", "net", "tax_rate", "tax", "gross",
+                  "currency", "status", "submitted_by", "submitted_by_id", "reviewed_by", "reviewed_at",
+                  "review_note", "created_at"]
+        read_only_fields = fields
+
+
+class ReviewSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+
+
+class InvoiceSerializer(serializers.ModelSerializer):
+    customer_name = serializers.CharField(source="customer.company_name", read_only=True)
+    overdue = serializers.BooleanField(source="is_overdue", read_only=True)
+
+    class Meta:
+        model = Invoice
+        fields = ["id", "number", "customer", "customer_name", "description", "net", "tax_rate", "gross",
+                  "currency", "issued_on", "due_on", "status", "overdue", "paid_on", "created_at"]
+        read_only_fields = fields
+
+
+class InvoiceCreateSerializer(AmountsSerializer):
+    customer_id = serializers.IntegerField()
+    description = serializers.CharField(max_length=1000)
+    issued_on = serializers.DateField(required=False)
+    due_on = serializers.DateField(required=False)
+    status = serializers.ChoiceField(choices=[Invoice.Status.DRAFT, Invoice.Status.SENT], default=Invoice.Status.SENT)
+
+
+class MarkPaidSerializer(serializers.Serializer):
+    paid_on = serializers.DateField(required=False)
