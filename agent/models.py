@@ -266,3 +266,19 @@ class ToolCall(models.Model):
 
     def __str__(self):
         return f"{self.name}({self.arguments}) {'failed' if self.error else 'ok'}"
+
+
+class JobRun(models.Model):
+    """One scheduled message sent to one recipient for one day or week: running a job twice sends nothing twice."""
+
+    job = models.CharField(max_length=64)
+    period_key = models.CharField(max_length=32, help_text="e.g. 2026-11-25 or 2026-W48")
+    recipient_key = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "period_key", "recipient_key"], name="one_job_run")]
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.job} {self.period_key} {self.recipient_key}"

@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -175,7 +176,12 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "whatsapp-sweep": {"task": "whatsapp.tasks.sweep_task", "schedule": 60.0},
+    # In the business time zone (CELERY_TIMEZONE below).
+    "overdue-reminders": {"task": "agent.tasks.overdue_reminders_task", "schedule": crontab(hour=9, minute=0)},
+    "weekly-spend-summary": {"task": "agent.tasks.weekly_summary_task",
+                             "schedule": crontab(hour=8, minute=0, day_of_week="mon")},
 }
+CELERY_TIMEZONE = TIME_ZONE
 
 # --- WhatsApp Cloud API -------------------------------------------------------------------------
 WHATSAPP_VERIFY_TOKEN = env("WHATSAPP_VERIFY_TOKEN", default="")
@@ -229,3 +235,11 @@ DEFAULT_TAX_RATE = Decimal(env("DEFAULT_TAX_RATE", default="0.19"))
 BUSINESS_NAME = env("BUSINESS_NAME", default="Our business")
 # Days from an invoice's issue date to its due date when none is given.
 INVOICE_DUE_DAYS = env.int("INVOICE_DUE_DAYS", default=14)
+
+# --- Scheduled messages (approved templates, with body parameters) ------------------------------
+# Daily to customers with overdue invoices: {{1}} name, {{2}} number of invoices, {{3}} amount owed.
+WHATSAPP_REMINDER_TEMPLATE = env("WHATSAPP_REMINDER_TEMPLATE", default="payment_reminder")
+WHATSAPP_REMINDER_TEMPLATE_LANGUAGE = env("WHATSAPP_REMINDER_TEMPLATE_LANGUAGE", default="en_US")
+# Weekly to managers: {{1}} the week, {{2}} total spent, {{3}} expenses waiting for review.
+WHATSAPP_WEEKLY_SUMMARY_TEMPLATE = env("WHATSAPP_WEEKLY_SUMMARY_TEMPLATE", default="weekly_spend_summary")
+WHATSAPP_WEEKLY_SUMMARY_TEMPLATE_LANGUAGE = env("WHATSAPP_WEEKLY_SUMMARY_TEMPLATE_LANGUAGE", default="en_US")

@@ -7,16 +7,23 @@ from whatsapp.outbound import outbound_queue
 from whatsapp.replies import Reply
 
 
+def conversation_for_phone(*, phone: str, user=None, name: str = "") -> Conversation | None:
+    """The conversation with this E.164 number on our number, created if they never wrote yet."""
+    wa_id = (phone or "").lstrip("+")
+    if not wa_id:
+        return None
+    conversation, _ = Conversation.objects.get_or_create(
+        phone_number_id=settings.WHATSAPP_PHONE_NUMBER_ID, contact_key=wa_id,
+        defaults={"wa_id": wa_id, "user": user, "profile_name": name},
+    )
+    return conversation
+
+
 def conversation_for_user(*, user) -> Conversation | None:
     """The conversation with this person on our number, created if they never wrote yet."""
     if not user.phone_number:
         return None
-    wa_id = user.phone_number.lstrip("+")
-    conversation, _ = Conversation.objects.get_or_create(
-        phone_number_id=settings.WHATSAPP_PHONE_NUMBER_ID, contact_key=wa_id,
-        defaults={"wa_id": wa_id, "user": user, "profile_name": user.get_full_name()},
-    )
-    return conversation
+    return conversation_for_phone(phone=user.phone_number, user=user, name=user.get_full_name())
 
 
 def notify_user(*, user, text: str, sent_by=None) -> list[Message]:

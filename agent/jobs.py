@@ -1,0 +1,103 @@
+"""Scheduled messages: a daily reminder to customers with overdue invoices and a weekly spend
+summary to managers, each as an approved template (they usually go outside the 24-hour window).
+
+Each is idempotent for its day or week: a JobRun row per (job, period, recipient), inserted in the
+same transaction as the queued message, so a second run (or a retried task) sends nothing twice.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from agent import selectors
+from agent.amounts import money
+from agent.models import Customer, Expense, Invoice, JobRun
+from whatsapp.notify import conversation_for_phone, conversation_for_user
+from whatsapp.outbound import template_queue
+
+logger = logging.getLogger(__name__)
+
+OVERDUE_REMINDER = "overdue_reminder"
+WEEKLY_SUMMARY = "weekly_spend_summary"
+
+
+@dataclass
+class JobResult:
+    sent: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def _body(*values: str) -> list[dict]:
+    return [{"type": "body", "parameters": [{"type": "text", "text": str(v)} for v in values]}]
+
+
+def _send_once(*, job: str, period_key: str, recipient_key: str, conversation, name: str, language: str,
+               parameters: list[str], text: str) -> bool:
+    try:
+        with transaction.atomic():
+            JobRun.objects.create(job=job, period_key=period_key, recipient_key=recipient_key)
+            template_queue(conversation=conversation, name=name, language=language, components=_body(*parameters),
+                           text=text, data={"job": job, "period": period_key})
+    except IntegrityError:
+        return False  # already sent for this period
+    return True
+
+
+def _totals_text(totals: list[dict]) -> str:
+    return ", ".join(money(t["gross"], t["currency"]) for t in totals) or "0"
+
+
+def overdue_reminders_send(*, today: date | None = None) -> JobResult:
+    """Remind every customer with overdue invoices, once a day."""
+    today = today or timezone.localdate()
+    result = JobResult()
+    customers = Customer.objects.filter(invoices__in=Invoice.objects.overdue(today)).distinct().select_related("user")
+    for customer in customers:
+        overdue = Invoice.objects.overdue(today).filter(customer=customer)
+        if customer.user_id and customer.user.phone_number:
+            conversation = conversation_for_user(user=customer.user)
+        else:
+            conversation = conversation_for_phone(phone=customer.phone, name=customer.contact_name)
+        if conversation is None:
+            result.skipped.append(f"{customer} (no WhatsApp number)")
+            continue
+        count = overdue.count()
+        owed = _totals_text(selectors.invoice_totals(overdue))
+        sent = _send_once(
+            job=OVERDUE_REMINDER, period_key=today.isoformat(), recipient_key=f"customer:{customer.pk}",
+            conversation=conversation, name=settings.WHATSAPP_REMINDER_TEMPLATE,
+            language=settings.WHATSAPP_REMINDER_TEMPLATE_LANGUAGE,
+            parameters=[customer.contact_name or customer.company_name, str(count), owed],
+            text=f"Reminder: {count} overdue invoice(s), {owed} outstanding.",
+        )
+        (result.sent if sent else result.skipped).append(str(customer))
+    return result
+
+
+def weekly_summary_send(*, today: date | None = None) -> JobResult:
+    """Send each manager last week's spend and the number of expenses waiting for review, once a week."""
+    today = today or timezone.localdate()
+    week_start = today - timedelta(days=today.weekday() + 7)  # Monday of last week
+    week_end = week_start + timedelta(days=6)
+    iso = week_start.isocalendar()
+    period_key = f"{iso.year}-W{iso.week:02d}"
+    spent = Expense.objects.filter(spent_on__range=(week_start, week_end)).exclude(status=Expense.Status.REJECTED)
+    total = _totals_text(selectors.expense_totals(spent))
+    pending = Expense.objects.filter(status=Expense.Status.PENDING).count()
+    result = JobResult()
+    for manager in User.objects.filter(role=User.Role.MANAGER, is_active=True, phone_number__isnull=False):
+        conversation = conversation_for_user(user=manager)
+        sent = _send_once(
+            job=WEEKLY_SUMMARY, period_key=period_key, recipient_key=f"user:{manager.pk}",
+            conversation=conversation, name=settings.WHATSAPP_WEEKLY_SUMMARY_TEMPLATE,
+            language=settings.WHATSAPP_WEEKLY_SUMMARY_TEMPLATE_LANGUAGE,
+            parameters=[f"{week_start:%d %b} - {week_end:%d %b %Y}", total, str(pending)],
+            text=f"Week {period_key}: spent {total}; {pending} expense(s) waiting for review.",
+        )
+        (result.sent if sent else result.skipped).append(manager.get_full_name() or manager.username)
+    return result
