@@ -1,0 +1,259 @@
+"""Expense admin: filters, the total of the filtered list, receipt preview, review (single with a
+note, and in bulk) through services.expense_review, CSV export.
+
+Only users with agent.review_expense may approve or reject (403 otherwise); users without it see
+only their own expenses.
+"""
+
+import mimetypes
+from urllib.parse import urlencode
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from agent import selectors, services
+from agent.csv_export import CsvExportMixin
+from agent.errors import ApplicationError
+from agent.models import Expense
+
+REVIEW_PERMISSION = "agent.review_expense"
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp")
+
+
+def can_review(user) -> bool:
+    return user.is_active and user.has_perm(REVIEW_PERMISSION)
+
+
+def expenses_for(user):
+    """What this admin user may see: all for superusers; otherwise what the selectors allow, and
+    only their own without the review permission."""
+    if user.is_superuser:
+        return Expense.objects.select_related("submitted_by")
+    expenses = selectors.expenses_visible_to(user)
+    if not user.has_perm(REVIEW_PERMISSION):
+        expenses = expenses.filter(submitted_by=user)
+    return expenses
+
+
+def is_image(name: str) -> bool:
+    return name.lower().endswith(IMAGE_EXTENSIONS)
+
+
+@admin.register(Expense)
+class ExpenseAdmin(CsvExportMixin, admin.ModelAdmin):
+    list_filter = ("status", "category", "submitted_by")
+    date_hierarchy = "spent_on"
+    search_fields = ("merchant", "description", "submitted_by__username", "submitted_by__first_name",
+                     "submitted_by__last_name")
+    list_select_related = ("submitted_by",)
+    readonly_fields = ("status", "reviewed_by", "reviewed_at", "review_note", "source_message", "created_at",
+                       "updated_at", "receipt_preview", "review_link")
+    raw_id_fields = ("submitted_by",)
+    fieldsets = (
+        (None, {"fields": ("submitted_by", "spent_on", "category", "merchant", "description")}),
+        ("Amounts", {"fields": ("net", "tax_rate", "gross", "currency")}),
+        ("Receipt", {"fields": ("receipt", "receipt_preview")}),
+        ("Review", {"fields": ("status", "review_link", "reviewed_by", "reviewed_at", "review_note")}),
+        ("Record", {"fields": ("source_message", "created_at", "updated_at")}),
+    )
+    actions = ["approve_selected", "reject_selected"]
+    change_list_template = "admin/agent/expense/change_list.html"
+    csv_columns = [
+        ("id", "pk"), ("date", "spent_on"), ("person", lambda e: e.submitted_by.display_name),
+        ("category", "category"), ("merchant", "merchant"), ("description", "description"), ("net", "net"),
+        ("tax_rate", "tax_rate"), ("tax", "tax"), ("gross", "gross"), ("currency", "currency"),
+        ("status", "status"), ("reviewed_by", lambda e: e.reviewed_by.display_name if e.reviewed_by else ""),
+        ("review_note", "review_note"), ("receipt", lambda e: e.receipt.name if e.receipt else ""),
+    ]
+
+    # --- list ---------------------------------------------------------------------------------
+    def get_queryset(self, request):
+        return expenses_for(request.user).select_related("reviewed_by")
+
+    def get_list_display(self, request):
+        filters = request.GET.urlencode()
+
+        def review(obj):
+            if obj.status != Expense.Status.PENDING or not can_review(request.user):
+                return "-"
+            url = reverse("admin:agent_expense_review", args=[obj.pk])
+            if filters:
+                url += "?" + urlencode({"next": f"{request.path}?{filters}"})
+            return format_html('<a class="button review-link" href="{}">Review</a>', url)
+
+        review.short_description = "Review"
+        return ("spent_on", "person", "category", "merchant", "net_amount", "tax_amount", "gross_amount",
+                "currency", "status_badge", "receipt_link", review)
+
+    @admin.display(description="Person", ordering="submitted_by__first_name")
+    def person(self, obj):
+        return obj.submitted_by.display_name
+
+    @admin.display(description="Net", ordering="net")
+    def net_amount(self, obj):
+        return obj.net
+
+    @admin.display(description="Tax")
+    def tax_amount(self, obj):
+        return obj.tax
+
+    @admin.display(description="Gross", ordering="gross")
+    def gross_amount(self, obj):
+        return obj.gross
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, obj):
+        colors = {"pending": "#b26b00", "approved": "#2e7d32", "rejected": "#ba2121"}
+        return format_html('<strong style="color:{}">{}</strong>', colors.get(obj.status, "inherit"),
+                           obj.get_status_display())
+
+    @admin.display(description="Receipt")
+    def receipt_link(self, obj):
+        if not obj.receipt:
+            return "-"
+        return format_html('<a href="{}" target="_blank">{}</a>',
+                           reverse("admin:agent_expense_receipt", args=[obj.pk]),
+                           "Photo" if is_image(obj.receipt.name) else "PDF" if obj.receipt.name.lower().endswith(
+                               ".pdf") else "File")
+
+    @admin.display(description="Preview")
+    def receipt_preview(self, obj):
+        if not obj or not obj.receipt:
+            return "No receipt"
+        url = reverse("admin:agent_expense_receipt", args=[obj.pk])
+        if is_image(obj.receipt.name):
+            return format_html('<a href="{0}" target="_blank"><img src="{0}" alt="Receipt" '
+                               'style="max-width:360px;max-height:360px;border:1px solid #ccc"></a>', url)
+        return format_html('<a href="{}" target="_blank">Open the receipt ({})</a>', url,
+                           obj.receipt.name.rsplit("/", 1)[-1])
+
+    @admin.display(description="Approve or reject")
+    def review_link(self, obj):
+        if not obj or not obj.pk:
+            return "-"
+        if obj.status != Expense.Status.PENDING:
+            return f"Already {obj.get_status_display().lower()}."
+        return format_html('<a class="button" href="{}">Approve or reject…</a>',
+                           reverse("admin:agent_expense_review", args=[obj.pk]))
+
+    def changelist_extra(self, request, changelist):
+        extra = super().changelist_extra(request, changelist)
+        extra["totals"] = selectors.expense_totals(changelist.queryset)
+        return extra
+
+    # --- permissions ----------------------------------------------------------------------------
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.status != Expense.Status.PENDING and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return fields if can_review(request.user) else (*fields, "submitted_by")
+
+    def save_model(self, request, obj, form, change):
+        if not obj.submitted_by_id:
+            obj.submitted_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not can_review(request.user):
+            actions.pop("approve_selected", None)
+            actions.pop("reject_selected", None)
+        return actions
+
+    def changelist_view(self, request, extra_context=None):
+        if (request.method == "POST" and request.POST.get("action") in ("approve_selected", "reject_selected")
+                and not can_review(request.user)):
+            raise PermissionDenied
+        return super().changelist_view(request, extra_context)
+
+    # --- urls -----------------------------------------------------------------------------------
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/review/", view(self.review_view), name="agent_expense_review"),
+            path("<int:pk>/receipt/", view(self.receipt_view), name="agent_expense_receipt"),
+        ] + super().get_urls()
+
+    def receipt_view(self, request, pk):
+        """The receipt file, inline (staff only, with view_expense, and only an expense they may see)."""
+        if not request.user.has_perm("agent.view_expense"):
+            raise PermissionDenied
+        expense = self.get_queryset(request).filter(pk=pk).first()
+        if expense is None or not expense.receipt:
+            raise Http404("No receipt.")
+        content_type = mimetypes.guess_type(expense.receipt.name)[0] or "application/octet-stream"
+        response = FileResponse(expense.receipt.open("rb"), content_type=content_type)
+        response["Content-Disposition"] = f'inline; filename="{expense.receipt.name.rsplit("/", 1)[-1]}"'
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    def review_view(self, request, pk):
+        """Approve or reject one expense with a note."""
+        if not can_review(request.user):
+            raise PermissionDenied
+        expense = self.get_queryset(request).filter(pk=pk).first()
+        if expense is None:
+            raise Http404("Expense not found.")
+        next_url = request.POST.get("next") or request.GET.get("next") or ""
+        if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()},
+                                               require_https=request.is_secure()):
+            next_url = ""
+        if request.method == "POST":
+            decision = request.POST.get("decision")
+            if decision in ("approve", "reject"):
+                try:
+                    services.expense_review(reviewer=request.user, expense_id=expense.pk,
+                                            approve=decision == "approve", note=request.POST.get("note", ""))
+                except ApplicationError as error:
+                    messages.error(request, str(error))
+                else:
+                    messages.success(request, f"Expense #{expense.pk} {decision}d; the submitter was notified.")
+                    return HttpResponseRedirect(next_url or reverse("admin:agent_expense_changelist"))
+        context = {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "expense": expense,
+            "title": f"Review expense #{expense.pk}", "next": next_url,
+        }
+        return TemplateResponse(request, "admin/agent/expense/review.html", context)
+
+    # --- bulk review ----------------------------------------------------------------------------
+    def _bulk_review(self, request, queryset, approve: bool):
+        if not can_review(request.user):
+            raise PermissionDenied
+        if request.POST.get("post") == "yes":
+            done, failed = 0, []
+            for expense in queryset:
+                try:
+                    services.expense_review(reviewer=request.user, expense_id=expense.pk, approve=approve,
+                                            note=request.POST.get("note", ""))
+                    done += 1
+                except ApplicationError as error:
+                    failed.append(str(error))
+            verb = "approved" if approve else "rejected"
+            self.message_user(request, f"{done} expense(s) {verb}; the submitters were notified.", messages.SUCCESS)
+            for error in failed:
+                self.message_user(request, error, messages.WARNING)
+            return None
+        context = {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "expenses": queryset,
+            "action": "approve_selected" if approve else "reject_selected", "approve": approve,
+            "verb": "Approve" if approve else "Reject", "title": "Approve expenses" if approve else "Reject expenses",
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/agent/expense/review_bulk.html", context)
+
+    @admin.action(description="Approve selected")
+    def approve_selected(self, request, queryset):
+        return self._bulk_review(request, queryset, approve=True)
+
+    @admin.action(description="Reject selected")
+    def reject_selected(self, request, queryset):
+        return self._bulk_review(request, queryset, approve=False)

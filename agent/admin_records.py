@@ -1,0 +1,191 @@
+"""Revenue, customer and invoice admins (filters, search, CSV), and the agent's read-only log."""
+
+from django.contrib import admin, messages
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from agent import selectors, services
+from agent.amounts import money
+from agent.csv_export import CsvExportMixin
+from agent.errors import ApplicationError
+from agent.models import AgentTurn, Customer, Invoice, Revenue, ToolCall
+
+
+def _totals_html(totals) -> str:
+    if not totals:
+        return "Nothing"
+    return format_html_join(", ", "{}", ((f"{money(t['gross'], t['currency'])} ({t['count']})",) for t in totals))
+
+
+# --- revenue --------------------------------------------------------------------------------------
+@admin.register(Revenue)
+class RevenueAdmin(CsvExportMixin, admin.ModelAdmin):
+    list_display = ("received_on", "customer", "description", "net", "tax_rate", "gross", "currency", "recorded_by")
+    list_filter = ("currency", "customer", "recorded_by")
+    date_hierarchy = "received_on"
+    search_fields = ("description", "customer__company_name")
+    list_select_related = ("customer", "recorded_by")
+    raw_id_fields = ("customer", "recorded_by", "source_message")
+    change_list_template = "admin/agent/change_list_totals.html"
+    csv_columns = [
+        ("id", "pk"), ("date", "received_on"), ("customer", "customer__company_name"),
+        ("description", "description"), ("net", "net"), ("tax_rate", "tax_rate"), ("tax", "tax"),
+        ("gross", "gross"), ("currency", "currency"), ("recorded_by", lambda r: r.recorded_by.display_name),
+    ]
+
+    def changelist_extra(self, request, changelist):
+        return {**super().changelist_extra(request, changelist),
+                "totals": selectors.revenue_totals(changelist.queryset)}
+
+
+# --- customers ------------------------------------------------------------------------------------
+class InvoiceInline(admin.TabularInline):
+    model = Invoice
+    fields = ("number_link", "issued_on", "due_on", "status", "overdue", "gross", "currency")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    ordering = ("-issued_on", "-id")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Number")
+    def number_link(self, obj):
+        return obj.number
+
+    @admin.display(description="Overdue")
+    def overdue(self, obj):
+        return overdue_badge(obj)
+
+
+@admin.register(Customer)
+class CustomerAdmin(CsvExportMixin, admin.ModelAdmin):
+    list_display = ("company_name", "contact_name", "phone", "email", "city", "country", "owed")
+    list_filter = ("country", "city")
+    search_fields = ("company_name", "contact_name", "phone", "email")
+    raw_id_fields = ("user",)
+    readonly_fields = ("owed_summary", "created_at")
+    inlines = [InvoiceInline]
+    change_list_template = "admin/agent/change_list_totals.html"
+    csv_columns = [
+        ("id", "pk"), ("company_name", "company_name"), ("contact_name", "contact_name"), ("phone", "phone"),
+        ("email", "email"), ("address", "address"), ("postal_code", "postal_code"), ("city", "city"),
+        ("country", "country"), ("created_at", "created_at"),
+    ]
+
+    @admin.display(description="Owes")
+    def owed(self, obj):
+        return _totals_html(selectors.invoice_totals(obj.invoices.filter(status=Invoice.Status.SENT)))
+
+    @admin.display(description="What they owe")
+    def owed_summary(self, obj):
+        if not obj or not obj.pk:
+            return "-"
+        outstanding = selectors.invoice_totals(obj.invoices.filter(status=Invoice.Status.SENT))
+        overdue = selectors.invoice_totals(obj.invoices.overdue())
+        return format_html(
+            '<div class="owed-summary">Outstanding: <strong class="owed-total">{}</strong><br>'
+            'Overdue: <strong style="color:#ba2121">{}</strong></div>',
+            _totals_html(outstanding), _totals_html(overdue))
+
+
+# --- invoices -------------------------------------------------------------------------------------
+def overdue_badge(invoice) -> str:
+    if invoice.is_overdue:
+        days = (timezone.localdate() - invoice.due_on).days
+        return format_html('<span class="overdue-badge" style="background:#ba2121;color:#fff;padding:2px 6px;'
+                           'border-radius:3px;font-weight:bold" title="{} days past due">OVERDUE</span>', days)
+    return ""
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = "overdue"
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return (("yes", "Overdue"), ("no", "Not overdue"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.overdue()
+        if self.value() == "no":
+            return queryset.exclude(pk__in=Invoice.objects.overdue().values("pk"))
+        return queryset
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(CsvExportMixin, admin.ModelAdmin):
+    list_display = ("number", "customer", "issued_on", "due_on", "status", "overdue", "net", "gross", "currency",
+                    "paid_on")
+    list_filter = ("status", OverdueFilter, "customer", "currency")
+    date_hierarchy = "issued_on"
+    search_fields = ("number", "description", "customer__company_name")
+    list_select_related = ("customer",)
+    raw_id_fields = ("customer", "created_by", "source_message")
+    readonly_fields = ("number", "created_at", "updated_at")
+    actions = ["mark_paid"]
+    change_list_template = "admin/agent/change_list_totals.html"
+    csv_columns = [
+        ("number", "number"), ("customer", "customer__company_name"), ("description", "description"),
+        ("issued_on", "issued_on"), ("due_on", "due_on"), ("status", "status"),
+        ("overdue", lambda i: "yes" if i.is_overdue else "no"), ("net", "net"), ("tax_rate", "tax_rate"),
+        ("tax", "tax"), ("gross", "gross"), ("currency", "currency"), ("paid_on", "paid_on"),
+    ]
+
+    @admin.display(description="Overdue")
+    def overdue(self, obj):
+        return overdue_badge(obj)
+
+    def changelist_extra(self, request, changelist):
+        return {**super().changelist_extra(request, changelist),
+                "totals": selectors.invoice_totals(changelist.queryset)}
+
+    @admin.action(description="Mark paid (today)", permissions=["change"])
+    def mark_paid(self, request, queryset):
+        done = 0
+        for invoice in queryset:
+            try:
+                services.invoice_mark_paid(user=request.user, invoice_id=invoice.pk)
+                done += 1
+            except ApplicationError as error:
+                self.message_user(request, str(error), messages.WARNING)
+        if done:
+            self.message_user(request, f"{done} invoice(s) marked paid.", messages.SUCCESS)
+
+
+# --- the agent's log (read-only) ------------------------------------------------------------------
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AgentTurn)
+class AgentTurnAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "conversation", "model", "rounds", "total_tokens", "duration_ms", "failed")
+    list_filter = ("model",)
+    search_fields = ("error", "conversation__wa_id")
+    date_hierarchy = "created_at"
+
+    @admin.display(boolean=True, description="Error")
+    def failed(self, obj):
+        return bool(obj.error)
+
+
+@admin.register(ToolCall)
+class ToolCallAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "conversation", "name", "round", "duration_ms", "failed")
+    list_filter = ("name",)
+    search_fields = ("name", "error", "conversation__wa_id")
+    date_hierarchy = "created_at"
+
+    @admin.display(boolean=True, description="Error")
+    def failed(self, obj):
+        return bool(obj.error)

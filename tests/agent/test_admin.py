@@ -1,0 +1,223 @@
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from agent.models import Expense, Invoice
+from tests.agent.admin_support import admin_manager, admin_staff
+from tests.agent.factories import customer, expense, invoice
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "/admin/agent/expense/"
+
+
+@pytest.fixture
+def boss():
+    return admin_manager()
+
+
+@pytest.fixture
+def sam():
+    return admin_staff()
+
+
+@pytest.fixture
+def ana():
+    return admin_staff(phone="+4915100000003", first_name="Ana")
+
+
+def totals(response):
+    return [(row["currency"], row["count"], row["gross"]) for row in response.context["totals"]]
+
+
+# --- expenses: list and totals --------------------------------------------------------------------
+def test_the_total_of_the_filtered_list_changes_with_the_filters(client, boss, sam):
+    expense(by=sam, category="fuel", net="10.00", gross="11.90")
+    expense(by=sam, category="meals", net="20.00", gross="23.80")
+    expense(by=boss, category="fuel", net="100.00", gross="119.00", status=Expense.Status.APPROVED)
+    client.force_login(boss)
+    response = client.get(CHANGELIST)
+    assert totals(response) == [("EUR", 3, Decimal("154.70"))]
+    assert "EUR 154.70" in response.content.decode()
+    assert totals(client.get(CHANGELIST, {"category__exact": "fuel"})) == [("EUR", 2, Decimal("130.90"))]
+    assert totals(client.get(CHANGELIST, {"status__exact": "pending"})) == [("EUR", 2, Decimal("35.70"))]
+    assert totals(client.get(CHANGELIST, {"submitted_by__id__exact": boss.pk})) == [("EUR", 1, Decimal("119.00"))]
+    assert totals(client.get(CHANGELIST, {"q": "nothing-matches"})) == []
+
+
+def test_the_changelist_links_to_the_csv_export_of_the_filtered_list(client, boss, sam):
+    expense(by=sam)
+    client.force_login(boss)
+    response = client.get(CHANGELIST, {"status__exact": "pending"})
+    assert 'href="export/?status__exact=pending"' in response.content.decode()
+    assert "Export CSV" in response.content.decode()
+
+
+# --- review -------------------------------------------------------------------------------------
+def test_approve_with_a_note_notifies_the_submitter(client, boss, sam, graph, django_capture_on_commit_callbacks):
+    pending = expense(by=sam, merchant="Shell", net="35.71", gross="42.50")
+    client.force_login(boss)
+    page = client.get(f"{CHANGELIST}{pending.pk}/review/")
+    assert page.status_code == 200 and "Approve" in page.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"{CHANGELIST}{pending.pk}/review/", {"decision": "approve", "note": "Thanks"})
+    assert response.status_code == 302 and response["Location"] == CHANGELIST
+    pending.refresh_from_db()
+    assert (pending.status, pending.reviewed_by, pending.review_note) == ("approved", boss, "Thanks")
+    # Sam never wrote: the window is closed, so the re-engagement template goes out first.
+    assert graph.sent("template") or any(f"#{pending.pk}" in text for text in graph.texts())
+    from whatsapp.models import Message
+    [outbound] = Message.objects.filter(direction=Message.Direction.OUTBOUND, text__contains=f"#{pending.pk}")
+    assert "approved" in outbound.text and "Note: Thanks" in outbound.text
+
+
+def test_the_review_returns_to_the_filtered_list_and_its_total_changes(client, boss, sam):
+    pending = expense(by=sam, net="10.00", gross="11.90")
+    expense(by=sam, net="20.00", gross="23.80")
+    client.force_login(boss)
+    listing = client.get(CHANGELIST, {"status__exact": "pending"})
+    assert totals(listing) == [("EUR", 2, Decimal("35.70"))]
+    assert f"/admin/agent/expense/{pending.pk}/review/?next=" in listing.content.decode()
+    response = client.post(f"{CHANGELIST}{pending.pk}/review/",
+                           {"decision": "reject", "note": "", "next": f"{CHANGELIST}?status__exact=pending"})
+    assert response["Location"] == f"{CHANGELIST}?status__exact=pending"
+    assert totals(client.get(response["Location"])) == [("EUR", 1, Decimal("23.80"))]
+
+
+def test_the_change_page_links_to_the_review(client, boss, sam):
+    pending = expense(by=sam)
+    client.force_login(boss)
+    response = client.get(f"{CHANGELIST}{pending.pk}/change/")
+    assert f"/admin/agent/expense/{pending.pk}/review/" in response.content.decode()
+
+
+def test_bulk_reject_asks_for_a_note_then_rejects_all(client, boss, sam, ana):
+    first, second = expense(by=sam), expense(by=ana)
+    client.force_login(boss)
+    data = {"action": "reject_selected", "_selected_action": [first.pk, second.pk]}
+    page = client.post(CHANGELIST, data)
+    assert page.status_code == 200 and "Reject 2 expenses" in page.content.decode()
+    response = client.post(CHANGELIST, {**data, "post": "yes", "note": "Duplicate"})
+    assert response.status_code == 302
+    for record in (first, second):
+        record.refresh_from_db()
+        assert (record.status, record.reviewed_by, record.review_note) == ("rejected", boss, "Duplicate")
+
+
+def test_bulk_approve(client, boss, sam):
+    first = expense(by=sam)
+    client.force_login(boss)
+    client.post(CHANGELIST, {"action": "approve_selected", "_selected_action": [first.pk], "post": "yes", "note": ""})
+    first.refresh_from_db()
+    assert first.status == "approved"
+
+
+def test_staff_without_review_permission_get_403_and_see_only_their_own(client, sam, ana):
+    own, other = expense(by=sam, merchant="Own shop"), expense(by=ana, merchant="Other shop")
+    client.force_login(sam)
+    listing = client.get(CHANGELIST)
+    assert listing.status_code == 200
+    assert list(listing.context["cl"].queryset) == [own]
+    assert "Own shop" in listing.content.decode() and "Other shop" not in listing.content.decode()
+    assert "approve_selected" not in listing.content.decode()
+    assert client.get(f"{CHANGELIST}{own.pk}/review/").status_code == 403
+    assert client.post(f"{CHANGELIST}{own.pk}/review/", {"decision": "approve"}).status_code == 403
+    bulk = {"action": "approve_selected", "_selected_action": [own.pk], "post": "yes"}
+    assert client.post(CHANGELIST, bulk).status_code == 403
+    assert client.post(CHANGELIST, {**bulk, "action": "reject_selected"}).status_code == 403
+    assert client.get(f"{CHANGELIST}{other.pk}/change/").status_code == 302  # not visible: back to the list
+    own.refresh_from_db()
+    assert own.status == "pending"
+
+
+# --- receipts -------------------------------------------------------------------------------------
+def test_receipt_preview_image_and_pdf(client, boss, sam, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    photo = expense(by=sam)
+    photo.receipt.save("r.jpg", ContentFile(b"\xff\xd8\xff jpeg"))
+    pdf = expense(by=sam)
+    pdf.receipt.save("r.pdf", ContentFile(b"%PDF-1.4"))
+    client.force_login(boss)
+    page = client.get(f"{CHANGELIST}{photo.pk}/change/").content.decode()
+    assert f'<img src="/admin/agent/expense/{photo.pk}/receipt/"' in page
+    page = client.get(f"{CHANGELIST}{pdf.pk}/change/").content.decode()
+    assert f'href="/admin/agent/expense/{pdf.pk}/receipt/"' in page and "<img src" not in page
+    response = client.get(f"{CHANGELIST}{pdf.pk}/receipt/")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert b"".join(response.streaming_content) == b"%PDF-1.4"
+
+
+def test_receipts_are_for_staff_who_may_see_the_expense(client, sam, ana, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    other = expense(by=ana)
+    other.receipt.save("r.pdf", ContentFile(b"%PDF-1.4"))
+    assert client.get(f"{CHANGELIST}{other.pk}/receipt/").status_code == 302  # to the login page
+    client.force_login(sam)
+    assert client.get(f"{CHANGELIST}{other.pk}/receipt/").status_code == 404
+
+
+# --- invoices and customers -----------------------------------------------------------------------
+@pytest.fixture
+def invoices(boss):
+    acme = customer(company_name="Acme GmbH")
+    today = timezone.localdate()
+    late = invoice(to=acme, by=boss, issued_on=today - timedelta(days=40), due_on=today - timedelta(days=10))
+    current = invoice(to=acme, by=boss, gross="238.00", net="200.00")
+    paid = invoice(to=acme, by=boss, status=Invoice.Status.PAID, issued_on=today - timedelta(days=60),
+                   due_on=today - timedelta(days=30))
+    return acme, late, current, paid
+
+
+def test_invoice_overdue_filter_and_badge(client, boss, invoices):
+    _, late, current, _ = invoices
+    client.force_login(boss)
+    response = client.get("/admin/agent/invoice/", {"overdue": "yes"})
+    assert list(response.context["cl"].queryset) == [late]
+    page = response.content.decode()
+    assert late.number in page and current.number not in page
+    assert 'class="overdue-badge"' in page and "OVERDUE" in page
+    everything = client.get("/admin/agent/invoice/").content.decode()
+    assert everything.count('class="overdue-badge"') == 1
+
+
+def test_mark_paid_action(client, boss, invoices):
+    _, late, current, _ = invoices
+    client.force_login(boss)
+    response = client.post("/admin/agent/invoice/", {"action": "mark_paid", "_selected_action": [late.pk]})
+    assert response.status_code == 302
+    late.refresh_from_db()
+    assert (late.status, late.paid_on) == ("paid", timezone.localdate())
+    current.refresh_from_db()
+    assert current.status == "sent"
+
+
+def test_a_customers_page_shows_their_invoices_and_what_they_owe(client, boss, invoices):
+    acme, late, current, paid = invoices
+    client.force_login(boss)
+    page = client.get(f"/admin/agent/customer/{acme.pk}/change/").content.decode()
+    for record in (late, current, paid):
+        assert record.number in page
+    assert "Outstanding: <strong class=\"owed-total\">EUR 357.00 (2)</strong>" in page
+    assert "EUR 119.00 (1)" in page  # overdue
+
+
+def test_revenue_and_customer_lists_filter_and_search(client, boss, invoices):
+    from tests.agent.factories import revenue
+    acme = invoices[0]
+    revenue(by=boss, customer=acme, description="Consulting")
+    revenue(by=boss, description="Cash sale", gross="11.90", net="10.00")
+    client.force_login(boss)
+    response = client.get("/admin/agent/revenue/", {"q": "Acme"})
+    assert response.status_code == 200 and len(response.context["cl"].queryset) == 1
+    assert [(t["count"], t["gross"]) for t in response.context["totals"]] == [(1, Decimal("119.00"))]
+    assert client.get("/admin/agent/customer/", {"q": "acme"}).context["cl"].result_count == 1
+
+
+def test_agent_log_is_read_only(client, boss):
+    client.force_login(boss)
+    assert client.get("/admin/agent/agentturn/").status_code == 200
+    assert client.get("/admin/agent/toolcall/").status_code == 200
+    assert client.get("/admin/agent/toolcall/add/").status_code == 403
