@@ -1,15 +1,21 @@
 """The allow-list in the admin: people, their WhatsApp numbers and roles."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
 
+from accounts.groups import user_role_sync
 from accounts.models import User
 from accounts.phone import normalize_phone
+from accounts.services import users_deactivate
 
 # Fewer digits than this match too many numbers to be worth a phone search.
 MIN_SEARCH_DIGITS = 3
+# A person's page lists this many of the newest of each of their records.
+RECORDS_SHOWN = 20
 
 
 class PhoneNumberFormMixin:
@@ -74,12 +80,64 @@ def phone_digits(term: str) -> str:
     return "".join(ch for ch in term if ch.isdigit())
 
 
+def _change_url(obj) -> str | None:
+    try:
+        return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+    except NoReverseMatch:
+        return None  # that model is not in the admin
+
+
+def _reverse_model(model, related_name: str):
+    """The model behind a reverse relation another app declares (accounts imports neither whatsapp nor
+    agent); None when that app is not installed."""
+    descriptor = getattr(model, related_name, None)
+    return descriptor.rel.related_model if descriptor is not None else None
+
+
+def _section(title: str, queryset, cells, empty: str) -> dict:
+    rows = [{"url": _change_url(obj), "cells": cells(obj)} for obj in queryset[:RECORDS_SHOWN]]
+    return {"title": title, "rows": rows, "total": queryset.count(), "empty": empty}
+
+
+def person_sections(user: User) -> list[dict]:
+    """Conversations, expenses and invoices of one person. A customer's invoices are those of the
+    Customer records linked to them; for staff and managers, the invoices they created."""
+    sections = []
+    conversation_model = _reverse_model(User, "conversations")
+    if conversation_model is not None:
+        sections.append(_section(
+            "Conversations", conversation_model.objects.filter(user=user).order_by("-last_message_at", "-id"),
+            lambda c: [str(c), c.last_message_at or "—", "assistant paused" if c.bot_paused else ""],
+            "No conversations yet."))
+    expense_model = _reverse_model(User, "expenses")
+    if expense_model is not None:
+        sections.append(_section(
+            "Expenses", expense_model.objects.filter(submitted_by=user).order_by("-spent_on", "-id"),
+            lambda e: [f"#{e.pk}", e.spent_on, e.get_category_display(), e.gross_display, e.get_status_display()],
+            "No expenses submitted."))
+    customer_model = _reverse_model(User, "customers")
+    invoice_model = _reverse_model(customer_model, "invoices") if customer_model is not None else None
+    if invoice_model is not None:
+        if user.role == User.Role.CUSTOMER:
+            invoices, title = invoice_model.objects.filter(customer__user=user), "Invoices (to their customers)"
+        else:
+            invoices, title = invoice_model.objects.filter(created_by=user), "Invoices (created by them)"
+        sections.append(_section(
+            title, invoices.select_related("customer").order_by("-issued_on", "-id"),
+            lambda i: [i.number, i.customer, i.issued_on, i.gross_display, i.get_status_display(),
+                       "overdue" if i.is_overdue else ""],
+            "No invoices."))
+    return sections
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     form = UserAdminChangeForm
     add_form = UserAdminCreationForm
     list_display = ("name", "phone_number", "role", "is_active", "is_staff")
     list_filter = ("role", "is_active", "is_staff", "is_superuser", "groups")
+    actions = ("deactivate",)
+    readonly_fields = ("records",)
     search_fields = ("username", "first_name", "last_name", "email", "phone_number")
     ordering = ("first_name", "last_name", "username")
     fieldsets = (
@@ -102,6 +160,30 @@ class UserAdmin(DjangoUserAdmin):
             "fields": ("username", "usable_password", "password1", "password2"),
         }),
     )
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        return (*fieldsets, ("Conversations, expenses and invoices", {"fields": ("records",)}))
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # The form's groups were just written over the role's: the role decides the admin group.
+        user_role_sync(user=form.instance)
+
+    @admin.action(description="Deactivate (off the allow-list, no admin login)", permissions=["change"])
+    def deactivate(self, request, queryset):
+        count = users_deactivate(users=list(queryset), by=request.user)
+        self.message_user(request, f"{count} person(s) deactivated.", messages.SUCCESS)
+        if queryset.filter(pk=request.user.pk).exists():
+            self.message_user(request, "You cannot deactivate yourself.", messages.WARNING)
+
+    @admin.display(description="Records")
+    def records(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        return render_to_string("admin/accounts/user/records.html", {"sections": person_sections(obj)})
 
     @admin.display(description="Name", ordering="first_name")
     def name(self, obj):

@@ -48,3 +48,14 @@ def member_upsert(*, phone: str, name: str = "", role: str = User.Role.STAFF, ac
     if changed:
         user.save(update_fields=changed)
     return MemberResult(user=user, created=False, changed=changed)
+
+
+def users_deactivate(*, users, by=None) -> int:
+    """Take people off the allow-list and out of the admin (their history stays). Returns how many.
+
+    Nobody deactivates themselves: that would lock them out halfway through.
+    """
+    queryset = User.objects.filter(pk__in=[u.pk for u in users], is_active=True)
+    if by is not None:
+        queryset = queryset.exclude(pk=by.pk)
+    return queryset.update(is_active=False)

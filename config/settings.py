@@ -192,6 +192,8 @@ WHATSAPP_API_BASE_URL = env("WHATSAPP_API_BASE_URL", default="https://graph.face
 WHATSAPP_API_VERSION = env("WHATSAPP_API_VERSION", default="v25.0")
 WHATSAPP_REENGAGEMENT_TEMPLATE = env("WHATSAPP_REENGAGEMENT_TEMPLATE", default="hello_world")
 WHATSAPP_REENGAGEMENT_TEMPLATE_LANGUAGE = env("WHATSAPP_REENGAGEMENT_TEMPLATE_LANGUAGE", default="en_US")
+# Approved templates staff may send by hand once the 24-hour window is closed: "name:language", comma-separated.
+WHATSAPP_TEMPLATES = env.list("WHATSAPP_TEMPLATES", default=["hello_world:en_US"])
 WHATSAPP_CONNECT_TIMEOUT = env.float("WHATSAPP_CONNECT_TIMEOUT", default=5.0)
 WHATSAPP_READ_TIMEOUT = env.float("WHATSAPP_READ_TIMEOUT", default=20.0)
 WHATSAPP_MEDIA_MAX_BYTES = env.int("WHATSAPP_MEDIA_MAX_BYTES", default=100 * 1024 * 1024)

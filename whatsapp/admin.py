@@ -1,38 +1,31 @@
 """The channel in the admin: conversations with their transcripts, raw webhooks, statuses, alerts.
 
 What Meta sent is evidence: webhook events, messages and status updates are read-only here.
+Conversations (list, transcript, take-over) are in whatsapp.admin_conversations.
 """
 
 import functools
 import json
-from datetime import timedelta
-from urllib.parse import urlencode
+import mimetypes
 
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
 
+from whatsapp.admin_conversations import UNKNOWN, ConversationAdmin, admin_url, changelist_url  # noqa: F401
 from whatsapp.alerts import alerts_open
 from whatsapp.errors import OPERATOR_CODES
-from whatsapp.models import REPLY_WINDOW, ChannelAlert, Conversation, Message, StatusUpdate, WebhookEvent
+from whatsapp.models import ChannelAlert, Conversation, Message, StatusUpdate, WebhookEvent
 
-# The change page shows this many of the newest messages; the Messages list has them all.
-TRANSCRIPT_LIMIT = 500
-UNKNOWN = Q(user__isnull=True) | Q(user__is_active=False)
+# Shown in the page; anything else is downloaded, never rendered by the browser.
+INLINE_MEDIA = ("image/", "audio/", "video/")
 
-
-def _admin_url(obj, action="change") -> str:
-    return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_{action}", args=[obj.pk])
-
-
-def _changelist_url(model, **filters) -> str:
-    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
-    return f"{url}?{urlencode(filters)}" if filters else url
+_admin_url = admin_url
+_changelist_url = changelist_url
 
 
 def _pretty_json(value) -> str:
@@ -40,182 +33,6 @@ def _pretty_json(value) -> str:
         return "—"
     return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>',
                        json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True))
-
-
-def time_left(delta: timedelta) -> str:
-    minutes = max(int(delta.total_seconds() // 60), 0)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
-
-
-def window_state(conversation: Conversation, now=None) -> str:
-    """"Open, 3 h 05 min left" or "Closed": derived from the person's last message, never stored."""
-    now = now or timezone.now()
-    if conversation.window_open(now):
-        return f"Open, {time_left(conversation.window_expires_at - now)} left"
-    return "Closed" if conversation.last_inbound_at else "Closed (never wrote)"
-
-
-def allow_list_add_url(conversation: Conversation) -> str:
-    """The add-person page, filled in with this sender's number and profile name."""
-    first, _, last = (conversation.profile_name or "").partition(" ")
-    initial = {"phone_number": f"+{conversation.wa_id}", "first_name": first, "last_name": last, "role": "customer"}
-    return reverse("admin:accounts_user_add") + "?" + urlencode(initial)
-
-
-# --- conversations ------------------------------------------------------------------------------
-class AllowListFilter(admin.SimpleListFilter):
-    title = "sender"
-    parameter_name = "sender"
-
-    def lookups(self, request, model_admin):
-        return [("known", "On the allow-list"), ("unknown", "Not on the allow-list (unknown senders)")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "known":
-            return queryset.filter(user__isnull=False, user__is_active=True)
-        if self.value() == "unknown":
-            return queryset.filter(UNKNOWN)
-        return queryset
-
-
-class WindowFilter(admin.SimpleListFilter):
-    title = "24-hour window"
-    parameter_name = "window"
-
-    def lookups(self, request, model_admin):
-        return [("open", "Open"), ("closed", "Closed")]
-
-    def queryset(self, request, queryset):
-        opened_after = timezone.now() - REPLY_WINDOW
-        if self.value() == "open":
-            return queryset.filter(last_inbound_at__gt=opened_after)
-        if self.value() == "closed":
-            return queryset.filter(Q(last_inbound_at__isnull=True) | Q(last_inbound_at__lte=opened_after))
-        return queryset
-
-
-class FailedDeliveryFilter(admin.SimpleListFilter):
-    title = "failed deliveries"
-    parameter_name = "failed"
-
-    def lookups(self, request, model_admin):
-        return [("yes", "Some failed"), ("no", "None failed")]
-
-    def queryset(self, request, queryset):
-        failed = Message.objects.filter(conversation=OuterRef("pk"), direction=Message.Direction.OUTBOUND,
-                                        status=Message.Status.FAILED)
-        if self.value() == "yes":
-            return queryset.filter(Exists(failed))
-        if self.value() == "no":
-            return queryset.exclude(Exists(failed))
-        return queryset
-
-
-@admin.register(Conversation)
-class ConversationAdmin(admin.ModelAdmin):
-    change_form_template = "admin/whatsapp/conversation/change_form.html"
-    list_display = ("person", "number", "allow_list", "last_message", "last_message_at", "window",
-                    "bot_paused", "failed")
-    list_filter = (AllowListFilter, WindowFilter, "bot_paused", FailedDeliveryFilter, "phone_number_id")
-    list_select_related = ("user",)
-    search_fields = ("profile_name", "wa_id", "bsuid", "user__first_name", "user__last_name",
-                     "user__username", "user__phone_number")
-    save_on_top = True
-    fieldsets = (
-        ("Person", {"fields": ("profile_name", "number", "bsuid", "allow_list")}),
-        ("Channel", {"fields": ("phone_number_id", "window", "last_inbound_at", "last_message_at", "created_at",
-                                "send_backoff_until")}),
-        ("Assistant", {"fields": ("bot_paused",),
-                       "description": "While paused, the assistant does not answer this person."}),
-    )
-    readonly_fields = ("profile_name", "number", "bsuid", "allow_list", "phone_number_id", "window",
-                       "last_inbound_at", "last_message_at", "created_at", "send_backoff_until")
-
-    def get_queryset(self, request):
-        newest = Message.objects.filter(conversation=OuterRef("pk")).order_by("-timestamp", "-id")
-        failed = (Message.objects.filter(conversation=OuterRef("pk"), direction=Message.Direction.OUTBOUND,
-                                         status=Message.Status.FAILED)
-                  .order_by().values("conversation").annotate(n=Count("pk")).values("n"))
-        return super().get_queryset(request).annotate(
-            last_text=Subquery(newest.values("text")[:1]),
-            last_type=Subquery(newest.values("type")[:1]),
-            last_direction=Subquery(newest.values("direction")[:1]),
-            failed_count=Coalesce(Subquery(failed, output_field=IntegerField()), 0),
-        )
-
-    def has_add_permission(self, request):
-        return False  # conversations start when someone writes
-
-    def get_search_results(self, request, queryset, search_term):
-        """Numbers are found however they are typed ("+1 (650) 555"); Meta's wa_id has no "+"."""
-        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        digits = "".join(ch for ch in search_term if ch.isdigit())
-        if len(digits) >= 3:
-            results = results | queryset.filter(wa_id__contains=digits)
-        return results, may_have_duplicates
-
-    @admin.display(description="Person", ordering="profile_name")
-    def person(self, obj):
-        return str(obj)
-
-    @admin.display(description="Number", ordering="wa_id")
-    def number(self, obj):
-        return f"+{obj.wa_id}" if obj.wa_id else "—"
-
-    @admin.display(description="Allow-list")
-    def allow_list(self, obj):
-        if obj.user_id and obj.user.is_active:
-            return format_html('<a href="{}">{}</a>', _admin_url(obj.user), obj.user.display_name)
-        if obj.user_id:
-            return format_html('Inactive: <a href="{}">{}</a>', _admin_url(obj.user), obj.user.display_name)
-        if obj.wa_id:
-            return format_html('Not on it: <a href="{}">add +{}</a>', allow_list_add_url(obj), obj.wa_id)
-        return "Not on it (no phone number: username-only sender)"
-
-    @admin.display(description="Last message")
-    def last_message(self, obj):
-        if obj.last_type is None:
-            return "—"
-        arrow = "←" if obj.last_direction == Message.Direction.INBOUND else "→"
-        text = obj.last_text or f"[{obj.last_type}]"
-        return f"{arrow} {text[:60]}{'…' if len(text) > 60 else ''}"
-
-    @admin.display(description="Window")
-    def window(self, obj):
-        return window_state(obj)
-
-    @admin.display(description="Failed", ordering="failed_count")
-    def failed(self, obj):
-        if not obj.failed_count:
-            return 0
-        url = _changelist_url(Message, conversation__id__exact=obj.pk, status__exact=Message.Status.FAILED)
-        return format_html('<a href="{}" style="color: var(--error-fg); font-weight: bold">{}</a>',
-                           url, obj.failed_count)
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        context = dict(extra_context or {})
-        conversation = self.get_object(request, unquote(object_id))
-        if conversation is not None:  # else Django answers "does not exist"
-            context.update(self.transcript_context(conversation))
-        return super().change_view(request, object_id, form_url, extra_context=context)
-
-    def transcript_context(self, conversation: Conversation) -> dict:
-        rows = conversation.messages.select_related("sent_by")
-        total = rows.count()
-        newest = list(rows.order_by("-timestamp", "-id")[:TRANSCRIPT_LIMIT])
-        return {
-            "transcript": newest[::-1],  # oldest first, by Meta's timestamp
-            "transcript_total": total,
-            "transcript_all_url": _changelist_url(Message, conversation__id__exact=conversation.pk),
-        }
-
-    def save_model(self, request, obj, form, change):
-        # Only what the form changed: workers update leases and times on this row concurrently.
-        if change and form.changed_data:
-            obj.save(update_fields=form.changed_data)
-        elif not change:
-            obj.save()
 
 
 # --- messages, webhook events, statuses: what Meta sent, read-only ------------------------------
@@ -250,6 +67,26 @@ class MessageAdmin(ReadOnlyAdmin):
     )
     readonly_fields = ("conversation_link", "content", "data_pretty", "referral_pretty", "payload_pretty",
                        "raw_pretty")
+
+    def get_urls(self):
+        return [
+            path("<int:message_id>/media/", self.admin_site.admin_view(self.media_view),
+                 name="whatsapp_message_media"),
+        ] + super().get_urls()
+
+    def media_view(self, request, message_id):
+        """The downloaded photo, voice note or document of a message, for staff who may read messages."""
+        if not request.user.has_perm("whatsapp.view_message"):
+            raise PermissionDenied
+        message = Message.objects.filter(pk=message_id).first()
+        if message is None or not message.media_file:
+            raise Http404("No media stored for this message.")
+        content_type = (message.media_mime_type or mimetypes.guess_type(message.media_file.name)[0]
+                        or "application/octet-stream").split(";")[0].strip()
+        inline = content_type.startswith(INLINE_MEDIA)
+        filename = message.media_filename or message.media_file.name.rsplit("/", 1)[-1]
+        return FileResponse(message.media_file.open("rb"), content_type=content_type, as_attachment=not inline,
+                            filename=filename)
 
     @admin.display(description="Conversation", ordering="conversation")
     def conversation_link(self, obj):

@@ -78,6 +78,9 @@ def _handle_one(conversation: Conversation, message: Message, client: GraphClien
 
 @transaction.atomic
 def _mark_handled(message: Message, *, reply: Reply | None, conversation: Conversation, error: str = "") -> None:
+    # Lock the conversation before the message, in the same order as intake (which upserts the
+    # conversation, then inserts the message): a redelivery racing this cannot deadlock with it.
+    list(Conversation.objects.select_for_update().filter(pk=conversation.pk).values_list("pk", flat=True))
     claimed = Message.objects.filter(pk=message.pk, status=Message.Status.RECEIVED).update(
         status=Message.Status.HANDLED, handled_at=timezone.now(), error_details=error,
     )

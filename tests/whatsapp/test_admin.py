@@ -138,7 +138,7 @@ def test_the_transcript_shows_type_specific_content_and_who_sent_it(admin_client
 
 
 def test_a_long_transcript_shows_the_newest_messages_and_links_to_all(admin_client, conversation, monkeypatch):
-    monkeypatch.setattr("whatsapp.admin.TRANSCRIPT_LIMIT", 2)
+    monkeypatch.setattr("whatsapp.transcript.TRANSCRIPT_LIMIT", 2)
     html = html_of(admin_client.get(url(Conversation, "change", conversation.pk)))
     assert "Showing the newest 2." in html
     assert "Philz Coffee" in html and "Second answer from Max" in html
@@ -303,3 +303,120 @@ def test_the_alert_list_renders_and_alerts_can_be_marked_resolved(admin_client):
     assert alert.resolved_at is not None and alert.count == 2
     assert 'class="channel-alerts"' not in html_of(admin_client.get(reverse("admin:index")))
 
+
+
+# --- the transcript as a chat, with the assistant's work ----------------------------------------
+@pytest.fixture
+def agent_turn(conversation):
+    """The assistant answered "Does it come in another color?" after calling a tool, with its tokens."""
+    from agent.models import AgentTurn, ToolCall
+
+    inbound = Message.objects.get(wamid="wamid.in1")
+    reply = Message.objects.get(wamid="wamid.out1")
+    Message.objects.filter(pk=reply.pk).update(in_reply_to=inbound)
+    turn = AgentTurn.objects.create(conversation=conversation, message=inbound, model="gpt-test", prompt_tokens=900,
+                                    completion_tokens=34, total_tokens=934, rounds=2)
+    ToolCall.objects.create(conversation=conversation, message=inbound, turn=turn, name="product_lookup",
+                            arguments={"query": "colors"}, result={"colors": ["blue", "green"]})
+    ToolCall.objects.create(conversation=conversation, message=inbound, turn=turn, name="stock_check",
+                            arguments={"sku": "X1"}, error="Stock service unavailable")
+    AgentTurn.objects.create(conversation=conversation, message=Message.objects.get(wamid="wamid.in2"),
+                             prompt_tokens=100, completion_tokens=20, total_tokens=120)
+    return turn
+
+
+def test_the_transcript_is_a_chat_of_bubbles_in_and_out(admin_client, conversation):
+    html = html_of(admin_client.get(url(Conversation, "change", conversation.pk)))
+    assert html.count('class="bubble transcript-message inbound') == 4
+    assert html.count('class="bubble transcript-message outbound') == 3
+    assert 'class="bubble transcript-message outbound failed"' in html
+    assert '<span class="sender">Sheena Nelson</span>' in html
+    assert '<span class="sender">Max Ops</span>' in html and '<span class="sender">assistant</span>' in html
+    assert ">09:06</time>" in html  # times
+    assert "transcript.css" in html
+
+
+def test_the_transcript_shows_delivery_ticks_and_failures_with_their_reason(admin_client, conversation):
+    html = html_of(admin_client.get(url(Conversation, "change", conversation.pk)))
+    assert '<span class="ticks delivered" title="Delivered">✓✓</span>' in html
+    assert '<span class="ticks read" title="Read">✓✓</span>' in html  # blue
+    assert '<span class="ticks failed" title="Failed">✗</span>' in html
+    Message.objects.filter(text="Tomorrow works.").update(status="sent")
+    html = html_of(admin_client.get(url(Conversation, "change", conversation.pk)))
+    assert '<span class="ticks sent" title="Sent">✓</span>' in html
+    assert "131026 Message undeliverable" in html and "Receiver is incapable of receiving this message" in html
+
+
+def test_a_voice_note_shows_its_transcript(admin_client, conversation):
+    html = html_of(admin_client.get(url(Conversation, "change", conversation.pk)))
+    assert "[voice note, audio/ogg]" in html
+    assert "Can I get the blue one delivered tomorrow?" in html
+
+
+def test_tool_calls_are_folded_under_the_reply_they_led_to_with_token_use(admin_client, conversation, agent_turn):
+    html = html_of(admin_client.get(url(Conversation, "change", conversation.pk)))
+    reply_at = html.index("Yes, in blue and green.")
+    details_at = html.index('<details class="agent-work">')
+    assert reply_at < details_at < html.index("Can I get the blue one delivered")
+    assert "2 tool calls · 934 tokens (900 prompt, 34 completion)" in html
+    assert '<code class="tool-name">product_lookup</code>' in html and "&#x27;colors&#x27;" in html
+    assert "Error: Stock service unavailable" in html
+    # A turn whose message got no reply shows under the message itself.
+    assert "0 tool calls · 120 tokens" in html
+    assert "2 turns,\n    <strong>1054 tokens</strong> in total" in html
+
+
+def test_a_photo_shows_as_a_thumbnail_served_only_to_staff_who_may_read_messages(admin_client, client, conversation,
+                                                                                  settings, tmp_path):
+    from django.core.files.base import ContentFile
+
+    settings.MEDIA_ROOT = tmp_path
+    photo = Message.objects.create(conversation=conversation, direction="in", type="image", status="handled",
+                                   timestamp=T0 + timedelta(minutes=7), media_mime_type="image/jpeg",
+                                   media_id="img1", text="The receipt")
+    photo.media_file.save("receipt.jpg", ContentFile(b"\xff\xd8\xff fake jpeg"))
+    media_url = reverse("admin:whatsapp_message_media", args=[photo.pk])
+    html = html_of(admin_client.get(url(Conversation, "change", conversation.pk)))
+    assert f'<img class="wa-thumbnail" src="{media_url}"' in html
+    response = admin_client.get(media_url)
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    assert b"".join(response.streaming_content) == b"\xff\xd8\xff fake jpeg"
+
+    nobody = User.objects.create_user(username="nobody", role=User.Role.STAFF)
+    nobody.groups.clear()  # may log in to the admin, may not read messages
+    client.force_login(nobody)
+    assert client.get(media_url).status_code == 403
+    client.logout()
+    assert client.get(media_url).status_code == 302  # to the login page
+
+
+def test_the_list_counts_messages_waiting_for_an_answer(admin_client, member, stranger):
+    conversation = Conversation.objects.create(phone_number_id=PHONE_NUMBER_ID, contact_key="16505551234",
+                                               wa_id="16505551234", profile_name="Sheena Nelson", user=member)
+
+    def add(direction, text, **fields):
+        fields.setdefault("status", "handled" if direction == "in" else "sent")
+        return Message.objects.create(conversation=conversation, direction=direction, type="text", text=text,
+                                      timestamp=timezone.now(), **fields)
+
+    first = add("in", "Hello?")
+    add("out", "Hi!", in_reply_to=first)
+    add("in", "Anyone there?")
+    add("in", "Hello??")
+    add("out", "Lost", status="failed")  # a failed answer answers nothing
+    response = admin_client.get(url(Conversation), {"waiting": "yes"})
+    waiting = {c.pk: c.waiting_count for c in response.context["cl"].result_list}
+    assert waiting[conversation.pk] == 2
+    assert '<strong class="waiting-count">2</strong>' in html_of(admin_client.get(url(Conversation)))
+    add("out", "Sorry, here now.", sent_by=member)
+    response = admin_client.get(url(Conversation), {"waiting": "no"})
+    assert conversation in response.context["cl"].result_list
+
+
+def test_the_list_filters_by_bot_paused_and_last_message_time(admin_client, conversation, stranger):
+    Conversation.objects.filter(pk=conversation.pk).update(bot_paused=True)
+    response = admin_client.get(url(Conversation), {"bot_paused__exact": "1"})
+    assert list(response.context["cl"].result_list) == [conversation]
+    response = admin_client.get(url(Conversation), {"last_message_at__gte": "2026-03-01 00:00:00+00:00",
+                                                   "last_message_at__lt": "2026-03-03 00:00:00+00:00"})
+    assert list(response.context["cl"].result_list) == [conversation]

@@ -1,0 +1,302 @@
+"""Conversations in the admin: the list with what needs attention, the transcript as a chat, and
+taking a conversation over from the assistant (pause, reply by hand, resume).
+"""
+
+from datetime import datetime
+from datetime import timezone as dt_timezone
+from urllib.parse import urlencode
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, DateTimeField, Exists, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404, HttpResponseNotAllowed
+from django.shortcuts import redirect
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from whatsapp.models import REPLY_WINDOW, Conversation, Message
+from whatsapp.takeover import (
+    TakeoverError,
+    conversation_pause,
+    conversation_resume,
+    manual_reply_send,
+    manual_template_send,
+    templates_approved,
+)
+from whatsapp.transcript import transcript_build, window_state
+
+UNKNOWN = Q(user__isnull=True) | Q(user__is_active=False)
+EPOCH = datetime(1970, 1, 1, tzinfo=dt_timezone.utc)  # "no answer yet": every message waits
+
+
+def admin_url(obj, action="change") -> str:
+    return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_{action}", args=[obj.pk])
+
+
+def changelist_url(model, **filters) -> str:
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    return f"{url}?{urlencode(filters)}" if filters else url
+
+
+def allow_list_add_url(conversation: Conversation) -> str:
+    """The add-person page, filled in with this sender's number and profile name."""
+    first, _, last = (conversation.profile_name or "").partition(" ")
+    initial = {"phone_number": f"+{conversation.wa_id}", "first_name": first, "last_name": last, "role": "customer"}
+    return reverse("admin:accounts_user_add") + "?" + urlencode(initial)
+
+
+def _outbound(**filters):
+    return Message.objects.filter(conversation=OuterRef("pk"), direction=Message.Direction.OUTBOUND, **filters)
+
+
+def conversations_annotated(queryset):
+    """The list's columns: newest message, failed deliveries, and messages waiting for an answer
+    (from the person, allowed, stored after the last answer that did not fail). Storage times, not
+    Meta's: its timestamps have whole seconds, and an answer is often in the same second."""
+    newest = Message.objects.filter(conversation=OuterRef("pk")).order_by("-timestamp", "-id")
+    failed = _outbound(status=Message.Status.FAILED).order_by().values("conversation").annotate(n=Count("pk"))
+    last_answer = _outbound().exclude(status=Message.Status.FAILED).order_by("-created_at", "-id")
+    waiting = (Message.objects.filter(conversation=OuterRef("pk"), direction=Message.Direction.INBOUND,
+                                      sender_allowed=True, created_at__gt=OuterRef("last_answer_at"))
+               .exclude(type="reaction").order_by().values("conversation").annotate(n=Count("pk")))
+    return queryset.annotate(
+        last_text=Subquery(newest.values("text")[:1]),
+        last_type=Subquery(newest.values("type")[:1]),
+        last_direction=Subquery(newest.values("direction")[:1]),
+        failed_count=Coalesce(Subquery(failed.values("n"), output_field=IntegerField()), 0),
+        last_answer_at=Coalesce(Subquery(last_answer.values("created_at")[:1]), Value(EPOCH),
+                                output_field=DateTimeField()),
+    ).annotate(waiting_count=Coalesce(Subquery(waiting.values("n"), output_field=IntegerField()), 0))
+
+
+# --- filters --------------------------------------------------------------------------------------
+class AllowListFilter(admin.SimpleListFilter):
+    title = "sender"
+    parameter_name = "sender"
+
+    def lookups(self, request, model_admin):
+        return [("known", "On the allow-list"), ("unknown", "Not on the allow-list (unknown senders)")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "known":
+            return queryset.filter(user__isnull=False, user__is_active=True)
+        if self.value() == "unknown":
+            return queryset.filter(UNKNOWN)
+        return queryset
+
+
+class WindowFilter(admin.SimpleListFilter):
+    title = "24-hour window"
+    parameter_name = "window"
+
+    def lookups(self, request, model_admin):
+        return [("open", "Open"), ("closed", "Closed")]
+
+    def queryset(self, request, queryset):
+        opened_after = timezone.now() - REPLY_WINDOW
+        if self.value() == "open":
+            return queryset.filter(last_inbound_at__gt=opened_after)
+        if self.value() == "closed":
+            return queryset.filter(Q(last_inbound_at__isnull=True) | Q(last_inbound_at__lte=opened_after))
+        return queryset
+
+
+class WaitingFilter(admin.SimpleListFilter):
+    title = "waiting for an answer"
+    parameter_name = "waiting"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Messages waiting"), ("no", "Nothing waiting")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(waiting_count__gt=0)
+        if self.value() == "no":
+            return queryset.filter(waiting_count=0)
+        return queryset
+
+
+class FailedDeliveryFilter(admin.SimpleListFilter):
+    title = "failed deliveries"
+    parameter_name = "failed"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Some failed"), ("no", "None failed")]
+
+    def queryset(self, request, queryset):
+        failed = _outbound(status=Message.Status.FAILED)
+        if self.value() == "yes":
+            return queryset.filter(Exists(failed))
+        if self.value() == "no":
+            return queryset.exclude(Exists(failed))
+        return queryset
+
+
+# --- the admin ------------------------------------------------------------------------------------
+@admin.register(Conversation)
+class ConversationAdmin(admin.ModelAdmin):
+    change_form_template = "admin/whatsapp/conversation/change_form.html"
+    list_display = ("person", "number", "allow_list", "last_message", "last_message_at", "window", "waiting",
+                    "bot_paused", "failed")
+    list_filter = (AllowListFilter, "last_message_at", WindowFilter,
+                   WaitingFilter, "bot_paused", FailedDeliveryFilter, "phone_number_id")
+    list_select_related = ("user",)
+    search_fields = ("profile_name", "wa_id", "bsuid", "user__first_name", "user__last_name",
+                     "user__username", "user__phone_number")
+    fieldsets = (
+        ("Person", {"fields": ("profile_name", "number", "bsuid", "allow_list")}),
+        ("Channel", {"fields": ("phone_number_id", "window", "last_inbound_at", "last_message_at", "created_at",
+                                "send_backoff_until")}),
+        ("Assistant", {"fields": ("bot_paused",),
+                       "description": "While paused, the assistant does not answer this person."}),
+    )
+    readonly_fields = ("profile_name", "number", "bsuid", "allow_list", "phone_number_id", "window",
+                       "last_inbound_at", "last_message_at", "created_at", "send_backoff_until")
+
+    def get_queryset(self, request):
+        return conversations_annotated(super().get_queryset(request))
+
+    def has_add_permission(self, request):
+        return False  # conversations start when someone writes
+
+    def get_search_results(self, request, queryset, search_term):
+        """Numbers are found however they are typed ("+1 (650) 555"); Meta's wa_id has no "+"."""
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        digits = "".join(ch for ch in search_term if ch.isdigit())
+        if len(digits) >= 3:
+            results = results | queryset.filter(wa_id__contains=digits)
+        return results, may_have_duplicates
+
+    # --- columns ----------------------------------------------------------------------------------
+    @admin.display(description="Person", ordering="profile_name")
+    def person(self, obj):
+        return str(obj)
+
+    @admin.display(description="Number", ordering="wa_id")
+    def number(self, obj):
+        return f"+{obj.wa_id}" if obj.wa_id else "—"
+
+    @admin.display(description="Allow-list")
+    def allow_list(self, obj):
+        if obj.user_id and obj.user.is_active:
+            return format_html('<a href="{}">{}</a>', admin_url(obj.user), obj.user.display_name)
+        if obj.user_id:
+            return format_html('Inactive: <a href="{}">{}</a>', admin_url(obj.user), obj.user.display_name)
+        if obj.wa_id:
+            return format_html('Not on it: <a href="{}">add +{}</a>', allow_list_add_url(obj), obj.wa_id)
+        return "Not on it (no phone number: username-only sender)"
+
+    @admin.display(description="Last message")
+    def last_message(self, obj):
+        if obj.last_type is None:
+            return "—"
+        arrow = "←" if obj.last_direction == Message.Direction.INBOUND else "→"
+        text = obj.last_text or f"[{obj.last_type}]"
+        return f"{arrow} {text[:60]}{'…' if len(text) > 60 else ''}"
+
+    @admin.display(description="Window", ordering="last_inbound_at")
+    def window(self, obj):
+        return window_state(obj)
+
+    @admin.display(description="Waiting", ordering="waiting_count")
+    def waiting(self, obj):
+        if not obj.waiting_count:
+            return 0
+        return format_html('<strong class="waiting-count">{}</strong>', obj.waiting_count)
+
+    @admin.display(description="Failed", ordering="failed_count")
+    def failed(self, obj):
+        if not obj.failed_count:
+            return 0
+        url = changelist_url(Message, conversation__id__exact=obj.pk, status__exact=Message.Status.FAILED)
+        return format_html('<a href="{}" style="color: var(--error-fg); font-weight: bold">{}</a>',
+                           url, obj.failed_count)
+
+    # --- the change page: transcript and take-over ------------------------------------------------
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        context = dict(extra_context or {})
+        conversation = self.get_object(request, unquote(object_id))
+        if conversation is not None:  # else Django answers "does not exist"
+            context.update(transcript_build(conversation=conversation))
+            context["transcript_all_url"] = changelist_url(Message, conversation__id__exact=conversation.pk)
+            context.update(self.takeover_context(request, conversation))
+        return super().change_view(request, object_id, form_url, extra_context=context)
+
+    def takeover_context(self, request, conversation: Conversation) -> dict:
+        url = lambda action: reverse(f"admin:whatsapp_conversation_{action}", args=[conversation.pk])  # noqa: E731
+        return {
+            "can_take_over": self.has_change_permission(request, conversation),
+            "window_open": conversation.window_open(),
+            "window_state": window_state(conversation),
+            "approved_templates": templates_approved(),
+            "pause_url": url("pause"),
+            "resume_url": url("resume"),
+            "reply_url": url("reply"),
+        }
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("<path:object_id>/pause/", wrap(self.pause_view), name="whatsapp_conversation_pause"),
+            path("<path:object_id>/resume/", wrap(self.resume_view), name="whatsapp_conversation_resume"),
+            path("<path:object_id>/reply/", wrap(self.reply_view), name="whatsapp_conversation_reply"),
+        ] + super().get_urls()
+
+    def _takeover(self, request, object_id, act):
+        """POST only, change_conversation on this conversation; errors become a message on the page."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        conversation = self.get_object(request, unquote(object_id))
+        if conversation is None:
+            raise Http404("No such conversation.")
+        if not self.has_change_permission(request, conversation):
+            raise PermissionDenied
+        try:
+            done = act(conversation)
+        except TakeoverError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+        else:
+            self.message_user(request, done, messages.SUCCESS)
+        return redirect(admin_url(conversation) + "#takeover")
+
+    def pause_view(self, request, object_id):
+        def pause(conversation):
+            conversation_pause(conversation=conversation, by=request.user)
+            return "Assistant paused: you answer this person until you resume it."
+
+        return self._takeover(request, object_id, pause)
+
+    def resume_view(self, request, object_id):
+        def resume(conversation):
+            conversation_resume(conversation=conversation, by=request.user)
+            return "Assistant resumed: it answers this person's next message."
+
+        return self._takeover(request, object_id, resume)
+
+    def reply_view(self, request, object_id):
+        def send(conversation):
+            template = request.POST.get("template", "")
+            if template:
+                name, _, language = template.partition(":")
+                manual_template_send(conversation=conversation, by=request.user, name=name, language=language)
+                return f"Template {name} queued."
+            manual_reply_send(conversation=conversation, by=request.user, text=request.POST.get("text", ""))
+            return "Reply queued."
+
+        return self._takeover(request, object_id, send)
+
+    def save_model(self, request, obj, form, change):
+        # Pausing from the form goes through the same services as the buttons.
+        changed = list(form.changed_data) if change else []
+        if "bot_paused" in changed:
+            changed.remove("bot_paused")
+            service = conversation_pause if obj.bot_paused else conversation_resume
+            service(conversation=obj, by=request.user)
+        # Only what the form changed: workers update leases and times on this row concurrently.
+        if changed:
+            obj.save(update_fields=changed)
+        elif not change:
+            obj.save()

@@ -1,0 +1,101 @@
+"""A person takes a conversation over from the assistant, replies by hand, and hands it back.
+
+Manual replies go through the same outbound queue as the assistant's (whatsapp.outbound), with
+`sent_by` set, so they are sent, retried and shown in the transcript the same way.
+"""
+
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+
+from whatsapp.models import Conversation, Message
+from whatsapp.outbound import outbound_queue, template_queue
+from whatsapp.replies import Reply
+
+logger = logging.getLogger(__name__)
+
+
+class TakeoverError(Exception):
+    """A manual action that cannot be done as asked; the message says why, for the person."""
+
+
+class WindowClosedForFreeText(TakeoverError):
+    """More than 24 hours since the person last wrote: only an approved template may go out."""
+
+
+class TemplateNotApproved(TakeoverError):
+    """The template is not one of settings.WHATSAPP_TEMPLATES."""
+
+
+class EmptyReply(TakeoverError):
+    pass
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    language: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}:{self.language}"
+
+
+def templates_approved() -> list[Template]:
+    """The templates staff may send by hand, from settings.WHATSAPP_TEMPLATES ("name:language", ...)."""
+    templates = []
+    for entry in settings.WHATSAPP_TEMPLATES:
+        name, _, language = entry.strip().partition(":")
+        if name:
+            templates.append(Template(name=name.strip(), language=language.strip() or "en_US"))
+    return templates
+
+
+def _set_paused(conversation: Conversation, paused: bool) -> Conversation:
+    # update(), not save(): workers move leases and times on this row concurrently.
+    Conversation.objects.filter(pk=conversation.pk).update(bot_paused=paused)
+    conversation.bot_paused = paused
+    return conversation
+
+
+def conversation_pause(*, conversation: Conversation, by) -> Conversation:
+    """Stop the assistant answering this person; their messages wait for a person in the admin."""
+    logger.info("Conversation %s: assistant paused by %s", conversation.pk, by)
+    return _set_paused(conversation, True)
+
+
+def conversation_resume(*, conversation: Conversation, by) -> Conversation:
+    """Hand the conversation back to the assistant (it answers the next message the person sends)."""
+    logger.info("Conversation %s: assistant resumed by %s", conversation.pk, by)
+    return _set_paused(conversation, False)
+
+
+@transaction.atomic
+def manual_reply_send(*, conversation: Conversation, by, text: str) -> list[Message]:
+    """Queue free text written by a staff member. Only while the person's 24-hour window is open.
+
+    Raises WindowClosedForFreeText when it is closed (send an approved template instead) and
+    EmptyReply for a blank text.
+    """
+    text = (text or "").strip()
+    if not text:
+        raise EmptyReply("Write a reply first.")
+    conversation.refresh_from_db(fields=["last_inbound_at"])
+    if not conversation.window_open():
+        raise WindowClosedForFreeText(
+            "The 24-hour window is closed: the person has not written for more than 24 hours. "
+            "Only an approved template can be sent."
+        )
+    return outbound_queue(conversation=conversation, reply=Reply(text=text), sent_by=by)
+
+
+@transaction.atomic
+def manual_template_send(*, conversation: Conversation, by, name: str, language: str) -> Message:
+    """Queue an approved template (what may go out at any time, also outside the window)."""
+    template = Template(name=name, language=language)
+    if template not in templates_approved():
+        raise TemplateNotApproved(f"{template.key} is not an approved template.")
+    return template_queue(conversation=conversation, name=name, language=language, sent_by=by,
+                          text=f"[template {name} ({language})]")
