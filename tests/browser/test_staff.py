@@ -1,0 +1,85 @@
+"""A staff member in a real browser: opens a conversation, takes it over and replies by hand."""
+
+import importlib
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.utils import timezone
+
+from accounts.models import User
+from tests.browser.conftest import log_in
+from whatsapp.models import Conversation, Message
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def role_groups():
+    """The Staff and Managers groups come from a data migration, which the flush between
+    transactional tests empties: put them back as the migration makes them."""
+    groups = importlib.import_module("accounts.migrations.0002_staff_and_managers_groups").GROUPS
+    for name, codes in groups.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        for code in codes:
+            app_label, codename = code.split(".")
+            group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+
+
+@pytest.fixture
+def staff_member(role_groups):
+    user = User.objects.create_user(username="ann", first_name="Ann", last_name="Lee", role=User.Role.STAFF,
+                                    phone_number="+16505550100", password="correct horse battery")
+    assert user.is_staff and user.groups.filter(name="Staff").exists()  # the role decides
+    return user
+
+
+@pytest.fixture
+def conversation():
+    customer = User.objects.create_user(username="sheena", first_name="Sheena", role=User.Role.STAFF,
+                                        phone_number="+16505551234")
+    conversation = Conversation.objects.create(phone_number_id="106540352242922", contact_key="16505551234",
+                                               wa_id="16505551234", profile_name="Sheena Nelson", user=customer)
+    now = timezone.now()
+    Message.objects.create(conversation=conversation, direction="in", type="text", wamid="wamid.in1",
+                           text="Can someone call me about invoice INV-2026-0007?", timestamp=now - timedelta(minutes=5),
+                           status=Message.Status.HANDLED)
+    Message.objects.create(conversation=conversation, direction="out", type="text", wamid="wamid.out1",
+                           text="I have passed this on to the team.", timestamp=now - timedelta(minutes=4),
+                           status=Message.Status.READ)
+    Conversation.objects.filter(pk=conversation.pk).update(last_inbound_at=now - timedelta(minutes=5),
+                                                           last_message_at=now - timedelta(minutes=4))
+    return conversation
+
+
+def test_staff_take_over_a_conversation_and_reply_by_hand(page, staff_member, conversation, graph, screenshot):
+    log_in(page, "ann", "correct horse battery")
+    page.goto("/admin/whatsapp/conversation/")
+    page.click("text=Sheena Nelson")
+    page.wait_for_selector("#takeover")
+    assert "invoice INV-2026-0007" in page.content()
+
+    page.click("button[name=pause]")
+    page.wait_for_selector("button[name=resume]")
+    page.fill("#reply-text", "Hi Sheena, Ann here: I'll call you in ten minutes.")
+    page.click("#takeover button:has-text('Send reply')")
+    page.wait_for_selector("text=I'll call you in ten minutes")
+    screenshot(page, "replied")
+
+    assert graph.texts() == ["Hi Sheena, Ann here: I'll call you in ten minutes."]
+    reply = Message.objects.get(direction="out", sent_by=staff_member)
+    assert reply.status == Message.Status.SENT
+    conversation.refresh_from_db()
+    assert conversation.bot_paused is True
+
+
+def test_outside_the_window_staff_can_only_send_a_template(page, staff_member, conversation, graph, screenshot):
+    Conversation.objects.filter(pk=conversation.pk).update(last_inbound_at=timezone.now() - timedelta(days=2))
+    log_in(page, "ann", "correct horse battery")
+    page.goto(f"/admin/whatsapp/conversation/{conversation.pk}/change/")
+    page.wait_for_selector("#reply-template")
+    assert page.locator("#reply-text").count() == 0
+    page.click("#takeover button:has-text('Send template')")
+    page.wait_for_selector(".messagelist")
+    screenshot(page, "template")
+    assert [m["template"]["name"] for m in graph.sent("template")] == ["hello_world"]
