@@ -63,7 +63,7 @@ class ExpenseAdmin(CsvExportMixin, admin.ModelAdmin):
         ("Record", {"fields": ("source_message", "created_at", "updated_at")}),
     )
     actions = ["approve_selected", "reject_selected"]
-    change_list_template = "admin/agent/expense/change_list.html"
+    change_list_template = "admin/agent/change_list_totals.html"
     csv_columns = [
         ("id", "pk"), ("date", "spent_on"), ("person", lambda e: e.submitted_by.display_name),
         ("category", "category"), ("merchant", "merchant"), ("description", "description"), ("net", "net"),
