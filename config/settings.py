@@ -10,9 +10,13 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# An empty variable (as in a copied .env.example) means "use the default", like an unset one.
+for _name in [name for name, value in os.environ.items() if value == ""]:
+    del os.environ[_name]
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-SECRET_KEY = env("DJANGO_SECRET_KEY", default="dev-only-insecure-secret-key-change-me-" + "x" * 20)
+# The development default is marked insecure, so `manage.py check --deploy` warns until a real one is set.
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="django-insecure-development-only-set-DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 

@@ -1,0 +1,43 @@
+"""Settings as operators meet them: production checks, and a copied .env.example."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PRODUCTION = {
+    "DJANGO_DEBUG": "0",
+    "DJANGO_SECRET_KEY": "x7#Qm2!vL9pR4zT8wK1nB6yH3jD5sF0gC8aE2uI7oP4lN9mV-a8Kq3Zr5Wt1Yx6",
+    "DJANGO_ALLOWED_HOSTS": "assistant.example.com",
+    "WHATSAPP_VERIFY_TOKEN": "verify", "WHATSAPP_APP_SECRET": "secret",
+    "WHATSAPP_ACCESS_TOKEN": "token", "WHATSAPP_PHONE_NUMBER_ID": "106540352242922",
+}
+
+
+def manage(*args, env=None, cwd=ROOT):
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "WHATSAPP_"))}
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=cwd, env={**clean, **(env or {})},
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_check_deploy_reports_nothing_with_debug_off_and_real_secrets():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_check_deploy_warns_about_the_development_secret_key():
+    env = {k: v for k, v in PRODUCTION.items() if k != "DJANGO_SECRET_KEY"}
+    result = manage("check", "--deploy", env=env)
+    assert "security.W009" in result.stdout + result.stderr
+
+
+def test_a_copied_env_example_with_empty_values_uses_the_defaults(tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(".venv", "var", ".git", "artifacts", "__pycache__"))
+    shutil.copy(ROOT / ".env.example", project / ".env")
+    result = manage("check", cwd=project, env={"DATABASE_URL": "", "CELERY_BROKER_URL": ""})
+    assert result.returncode == 0, result.stderr
+    assert "WHATSAPP_APP_SECRET is not set" in result.stdout + result.stderr
