@@ -16,6 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import Truncator
 
 from agent import selectors, services
 from agent.csv_export import CsvExportMixin
@@ -24,6 +25,9 @@ from agent.models import Expense
 
 REVIEW_PERMISSION = "agent.review_expense"
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp")
+# Receipts shown in the browser; anything else (an uploaded .html or .svg could run script in the
+# admin's origin) is downloaded as an opaque attachment.
+INLINE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf")
 
 
 def can_review(user) -> bool:
@@ -47,7 +51,8 @@ def is_image(name: str) -> bool:
 
 @admin.register(Expense)
 class ExpenseAdmin(CsvExportMixin, admin.ModelAdmin):
-    list_filter = ("status", "category", "submitted_by")
+    # Related-only: the person filter offers only people in the list this user may see.
+    list_filter = ("status", "category", ("submitted_by", admin.RelatedOnlyFieldListFilter))
     date_hierarchy = "spent_on"
     search_fields = ("merchant", "description", "submitted_by__username", "submitted_by__first_name",
                      "submitted_by__last_name")
@@ -88,12 +93,16 @@ class ExpenseAdmin(CsvExportMixin, admin.ModelAdmin):
             return format_html('<a class="button review-link" href="{}">Review</a>', url)
 
         review.short_description = "Review"
-        return ("spent_on", "person", "category", "merchant", "net_amount", "tax_amount", "gross_amount",
-                "currency", "status_badge", "receipt_link", review)
+        return ("spent_on", "person", "category", "merchant", "short_description", "net_amount", "tax_amount",
+                "gross_amount", "currency", "status_badge", "receipt_link", review)
 
     @admin.display(description="Person", ordering="submitted_by__first_name")
     def person(self, obj):
         return obj.submitted_by.display_name
+
+    @admin.display(description="Description")
+    def short_description(self, obj):
+        return Truncator(obj.description).chars(60)
 
     @admin.display(description="Net", ordering="net")
     def net_amount(self, obj):
@@ -184,15 +193,18 @@ class ExpenseAdmin(CsvExportMixin, admin.ModelAdmin):
         ] + super().get_urls()
 
     def receipt_view(self, request, pk):
-        """The receipt file, inline (staff only, with view_expense, and only an expense they may see)."""
-        if not request.user.has_perm("agent.view_expense"):
+        """The receipt file (staff only, with view or change permission on expenses, and only an
+        expense they may see): images and PDFs inline, anything else as a download."""
+        if not self.has_view_permission(request):
             raise PermissionDenied
         expense = self.get_queryset(request).filter(pk=pk).first()
         if expense is None or not expense.receipt:
             raise Http404("No receipt.")
-        content_type = mimetypes.guess_type(expense.receipt.name)[0] or "application/octet-stream"
-        response = FileResponse(expense.receipt.open("rb"), content_type=content_type)
-        response["Content-Disposition"] = f'inline; filename="{expense.receipt.name.rsplit("/", 1)[-1]}"'
+        filename = expense.receipt.name.rsplit("/", 1)[-1]
+        content_type = mimetypes.guess_type(filename)[0]
+        inline = content_type in INLINE_TYPES
+        response = FileResponse(expense.receipt.open("rb"), as_attachment=not inline, filename=filename,
+                                content_type=content_type if inline else "application/octet-stream")
         response["X-Content-Type-Options"] = "nosniff"
         return response
 

@@ -21,7 +21,8 @@ def _totals_html(totals) -> str:
 @admin.register(Revenue)
 class RevenueAdmin(CsvExportMixin, admin.ModelAdmin):
     list_display = ("received_on", "customer", "description", "net", "tax_rate", "gross", "currency", "recorded_by")
-    list_filter = ("currency", "customer", "recorded_by")
+    list_filter = ("currency", ("customer", admin.RelatedOnlyFieldListFilter),
+                   ("recorded_by", admin.RelatedOnlyFieldListFilter))
     date_hierarchy = "received_on"
     search_fields = ("description", "customer__company_name")
     list_select_related = ("customer", "recorded_by")
@@ -119,7 +120,7 @@ class OverdueFilter(admin.SimpleListFilter):
 class InvoiceAdmin(CsvExportMixin, admin.ModelAdmin):
     list_display = ("number", "customer", "issued_on", "due_on", "status", "overdue", "net", "gross", "currency",
                     "paid_on")
-    list_filter = ("status", OverdueFilter, "customer", "currency")
+    list_filter = ("status", OverdueFilter, ("customer", admin.RelatedOnlyFieldListFilter), "currency")
     date_hierarchy = "issued_on"
     search_fields = ("number", "description", "customer__company_name")
     list_select_related = ("customer",)

@@ -2,9 +2,12 @@
 (`<changelist>/export/?<the current filters>`) for the whole filtered list.
 
 Cells: Decimal as plain strings ("11.90"), dates ISO, None empty. The first row is the header.
+Text that a spreadsheet would run as a formula ("=HYPERLINK(...)" in a merchant name sent over
+WhatsApp) gets a leading apostrophe; numbers and phone numbers ("-5", "+49 151 ...") stay as they are.
 """
 
 import csv
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -13,6 +16,9 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+NUMBER_LIKE = re.compile(r"[+-]?[\d\s().,/-]*\d[\d\s().,/-]*")
 
 
 def cell(value) -> str:
@@ -24,7 +30,13 @@ def cell(value) -> str:
         return format(value, "f")
     if isinstance(value, (date, datetime)):
         return value.isoformat()
-    return str(value)
+    return text_cell(str(value))
+
+
+def text_cell(text: str) -> str:
+    if text.startswith(FORMULA_START) and not NUMBER_LIKE.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def value_of(obj, accessor):
@@ -63,7 +75,7 @@ class CsvExportMixin:
     def get_actions(self, request):
         actions = super().get_actions(request)
         if self.has_view_permission(request):
-            actions["export_csv"] = (CsvExportMixin.export_csv, "export_csv", "Export selected as CSV")
+            actions["export_csv"] = (CsvExportMixin.export_csv, "export_csv", "Export selected to CSV")
         return actions
 
     def export_csv(self, request, queryset):

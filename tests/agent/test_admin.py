@@ -6,7 +6,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from agent.models import Expense, Invoice
-from tests.agent.admin_support import admin_manager, admin_staff
+from tests.agent.admin_support import admin_manager, admin_staff, group_staff
 from tests.agent.factories import customer, expense, invoice
 
 pytestmark = pytest.mark.django_db
@@ -133,6 +133,48 @@ def test_staff_without_review_permission_get_403_and_see_only_their_own(client, 
     assert own.status == "pending"
 
 
+def test_a_staff_member_with_only_view_and_add_gets_403_on_every_review(client, boss):
+    clerk = admin_staff(phone="+4915100000004", first_name="Cleo", codenames=("view_expense", "add_expense"))
+    own, others = expense(by=clerk), expense(by=boss)
+    client.force_login(clerk)
+    for pk in (own.pk, others.pk):
+        assert client.get(f"{CHANGELIST}{pk}/review/").status_code == 403
+        assert client.post(f"{CHANGELIST}{pk}/review/", {"decision": "reject", "note": "x"}).status_code == 403
+    for action in ("approve_selected", "reject_selected"):
+        bulk = {"action": action, "_selected_action": [own.pk, others.pk]}
+        assert client.post(CHANGELIST, bulk).status_code == 403
+        assert client.post(CHANGELIST, {**bulk, "post": "yes", "note": ""}).status_code == 403
+    assert set(Expense.objects.values_list("status", flat=True)) == {"pending"}
+
+
+def test_the_staff_group_may_not_review_either(client, boss):
+    gus = group_staff()
+    own = expense(by=gus)
+    client.force_login(gus)
+    assert client.get(CHANGELIST).status_code == 200
+    assert client.get(f"{CHANGELIST}{own.pk}/review/").status_code == 403
+    bulk = {"action": "approve_selected", "_selected_action": [own.pk], "post": "yes", "note": ""}
+    assert client.post(CHANGELIST, bulk).status_code == 403
+    own.refresh_from_db()
+    assert own.status == "pending"
+
+
+def test_the_person_filter_offers_staff_only_themselves(client, boss, sam, ana):
+    expense(by=sam), expense(by=ana)
+    client.force_login(sam)
+    page = client.get(CHANGELIST).content.decode()
+    assert f"submitted_by__id__exact={ana.pk}" not in page and "Ana Staff" not in page
+    client.force_login(boss)
+    page = client.get(CHANGELIST).content.decode()
+    assert f"submitted_by__id__exact={sam.pk}" in page and f"submitted_by__id__exact={ana.pk}" in page
+
+
+def test_the_list_shows_the_description(client, boss, sam):
+    expense(by=sam, description="Diesel for the van")
+    client.force_login(boss)
+    assert "Diesel for the van" in client.get(CHANGELIST).content.decode()
+
+
 # --- receipts -------------------------------------------------------------------------------------
 def test_receipt_preview_image_and_pdf(client, boss, sam, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
@@ -157,6 +199,30 @@ def test_receipts_are_for_staff_who_may_see_the_expense(client, sam, ana, settin
     assert client.get(f"{CHANGELIST}{other.pk}/receipt/").status_code == 302  # to the login page
     client.force_login(sam)
     assert client.get(f"{CHANGELIST}{other.pk}/receipt/").status_code == 404
+
+
+def test_receipts_need_permission_on_expenses(client, sam, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    own = expense(by=sam)
+    own.receipt.save("r.jpg", ContentFile(b"\xff\xd8\xff jpeg"))
+    outsider = admin_staff(phone="+4915100000005", first_name="Otto", codenames=("view_invoice",))
+    client.force_login(outsider)
+    assert client.get(f"{CHANGELIST}{own.pk}/receipt/").status_code == 403
+    client.force_login(sam)
+    response = client.get(f"{CHANGELIST}{own.pk}/receipt/")
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    assert response["Content-Disposition"] == 'inline; filename="r.jpg"'
+
+
+def test_a_receipt_that_is_neither_image_nor_pdf_is_only_downloaded(client, boss, sam, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    odd = expense(by=sam)
+    odd.receipt.save("r.html", ContentFile(b"<script>alert(1)</script>"))
+    client.force_login(boss)
+    response = client.get(f"{CHANGELIST}{odd.pk}/receipt/")
+    assert response["Content-Type"] == "application/octet-stream"
+    assert response["Content-Disposition"] == 'attachment; filename="r.html"'
+    assert "<img src" not in client.get(f"{CHANGELIST}{odd.pk}/change/").content.decode()
 
 
 # --- invoices and customers -----------------------------------------------------------------------

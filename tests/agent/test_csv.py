@@ -31,6 +31,22 @@ def test_cells_are_plain_strings():
     assert cell(None) == ""
 
 
+def test_text_a_spreadsheet_would_run_is_defused_but_numbers_and_phones_are_kept():
+    assert cell('=HYPERLINK("http://x","y")') == "'=HYPERLINK(\"http://x\",\"y\")"
+    assert cell("@SUM(A1)") == "'@SUM(A1)"
+    assert cell("-1+cmd|' /C calc'!A0") == "'-1+cmd|' /C calc'!A0"
+    assert cell("+49 151 2345678") == "+49 151 2345678"
+    assert cell("-5.00") == "-5.00"
+    assert cell(Decimal("-5.00")) == "-5.00"
+    assert cell("Shell") == "Shell"
+
+
+def test_the_export_action_is_offered(client, boss, sam):
+    expense(by=sam)
+    client.force_login(boss)
+    assert "Export selected to CSV" in client.get("/admin/agent/expense/").content.decode()
+
+
 def test_the_export_link_exports_exactly_the_filtered_list(client, boss, sam):
     fuel = expense(by=sam, category="fuel", merchant="Shell", net="35.71", gross="42.50", spent_on=date(2026, 1, 5))
     expense(by=sam, category="meals", merchant="Cafe", spent_on=date(2026, 1, 6))

@@ -6,7 +6,7 @@ from django.utils import timezone
 from agent import reports
 from agent.charts import bar_chart, grouped_bar_chart
 from agent.models import Expense
-from tests.agent.admin_support import admin_manager, admin_staff
+from tests.agent.admin_support import admin_manager, admin_staff, group_staff
 from tests.agent.factories import customer, expense, invoice, revenue
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +39,12 @@ def test_the_dashboard_for_a_manager_shows_svg_charts_and_figures(client, boss, 
     page = response.content.decode()
     assert page.count("<svg class=\"chart") == 3
     assert "Fuel" in page and "Meals and entertainment" in page and "Rent" not in page  # rejected is not spend
+    by_category = str(response.context["charts"][0]["by_category"])
+    assert "Fuel: EUR 119.00" in by_category and "Meals and entertainment: EUR 11.90" in by_category
+    assert by_category in page  # inline, as drawn
+    profit = str(response.context["charts"][0]["profit"])
+    assert "Revenue (net): EUR 1,000.00" in profit and "Expenses (net): EUR 110.00" in profit
+    assert "Profit: EUR 890.00" in profit
     assert "Revenue against expenses by month" in page
     assert response.context["pending_count"] == 1
     assert response.context["overdue_count"] == 1
@@ -60,6 +66,12 @@ def test_the_period_selector(client, boss, books):
 def test_a_user_without_view_dashboard_gets_403(client):
     client.force_login(admin_staff())
     assert client.get(URL).status_code == 403
+
+
+def test_the_staff_group_gets_403(client):
+    client.force_login(group_staff())
+    assert client.get(URL).status_code == 403
+    assert 'href="/admin/dashboard/"' not in client.get("/admin/").content.decode()
 
 
 def test_anonymous_users_are_sent_to_log_in(client):
