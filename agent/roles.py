@@ -11,7 +11,8 @@ def role_of(user) -> str | None:
 
 
 def is_manager(user) -> bool:
-    return role_of(user) == User.Role.MANAGER
+    """Managers, and active superusers (who may do everything)."""
+    return role_of(user) == User.Role.MANAGER or bool(role_of(user) and user.is_superuser)
 
 
 def is_team_member(user) -> bool:

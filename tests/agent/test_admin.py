@@ -287,3 +287,15 @@ def test_agent_log_is_read_only(client, boss):
     assert client.get("/admin/agent/agentturn/").status_code == 200
     assert client.get("/admin/agent/toolcall/").status_code == 200
     assert client.get("/admin/agent/toolcall/add/").status_code == 403
+
+
+def test_a_superuser_may_review_whatever_their_role(client, django_capture_on_commit_callbacks):
+    from agent import services
+    from tests.agent import factories
+
+    root = factories.person(first_name="Root")
+    root.is_superuser = True
+    root.save()
+    expense = factories.expense(by=factories.person(phone="+16505551234"))
+    reviewed = services.expense_review(reviewer=root, expense_id=expense.pk, approve=True, note="ok")
+    assert reviewed.status == "approved" and reviewed.reviewed_by == root
