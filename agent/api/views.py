@@ -16,6 +16,8 @@ from agent.api.serializers import (
 )
 from agent.roles import is_team_member
 
+REVIEW_PERMISSION = "agent.review_expense"
+
 
 class Pages(PageNumberPagination):
     page_size_query_param = "page_size"
@@ -30,6 +32,15 @@ class IsTeamMember(permissions.BasePermission):
     def has_permission(self, request, view):
         user = request.user
         return bool(user and user.is_authenticated and (user.is_superuser or is_team_member(user)))
+
+
+class CanReviewExpenses(permissions.BasePermission):
+    """Approve and reject need agent.review_expense (the Managers group has it), as in the admin."""
+
+    message = "Only managers can approve or reject expenses."
+
+    def has_permission(self, request, view):
+        return request.user.has_perm(REVIEW_PERMISSION)
 
 
 class ExpenseViewSet(viewsets.ReadOnlyModelViewSet):
@@ -61,12 +72,12 @@ class ExpenseViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(ExpenseSerializer(expense).data)
 
     @extend_schema(request=ReviewSerializer, responses=ExpenseSerializer)
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], permission_classes=[IsTeamMember, CanReviewExpenses])
     def approve(self, request, pk=None):
         return self._review(request, pk, True)
 
     @extend_schema(request=ReviewSerializer, responses=ExpenseSerializer)
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], permission_classes=[IsTeamMember, CanReviewExpenses])
     def reject(self, request, pk=None):
         return self._review(request, pk, False)
 

@@ -87,10 +87,11 @@ def test_lists_are_paginated(api, boss, settings):
     assert len(second["results"]) == 1 and second["next"] is None
 
 
-def test_staff_get_403_when_approving_an_expense(api, staff_member):
+@pytest.mark.parametrize("decision", ["approve", "reject"])
+def test_staff_get_403_when_reviewing_an_expense(api, staff_member, decision):
     expense = factories.expense(by=factories.person())
     api.force_authenticate(staff_member)
-    response = api.post(f"/api/expenses/{expense.pk}/approve/", {"note": "ok"}, format="json")
+    response = api.post(f"/api/expenses/{expense.pk}/{decision}/", {"note": "ok"}, format="json")
     assert response.status_code == 403
     expense.refresh_from_db()
     assert expense.status == Expense.Status.PENDING
@@ -170,3 +171,14 @@ def test_the_docs_page_loads_without_a_cdn(api, staff_member):
     html = api.get("/api/docs/").content.decode()
     assert "swagger" in html.lower()
     assert not any(host in html for host in ("cdn", "jsdelivr", "unpkg"))
+
+
+def test_a_manager_without_the_review_permission_gets_403(api, boss, staff_member):
+    boss.groups.clear()
+    boss = User.objects.get(pk=boss.pk)  # drop the cached permissions
+    expense = factories.expense(by=staff_member)
+    api.force_authenticate(boss)
+    response = api.post(f"/api/expenses/{expense.pk}/approve/", {}, format="json")
+    assert response.status_code == 403 and "managers" in response.json()["detail"]
+    expense.refresh_from_db()
+    assert expense.status == Expense.Status.PENDING
