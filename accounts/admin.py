@@ -1,7 +1,9 @@
 """The allow-list in the admin: people, their WhatsApp numbers and roles."""
 
+from contextvars import ContextVar
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.template.loader import render_to_string
@@ -99,9 +101,10 @@ def _section(title: str, queryset, cells, empty: str) -> dict:
     return {"title": title, "rows": rows, "total": queryset.count(), "empty": empty}
 
 
-def person_sections(user: User) -> list[dict]:
+def person_sections(user: User, *, viewer: User | None = None) -> list[dict]:
     """Conversations, expenses and invoices of one person. A customer's invoices are those of the
-    Customer records linked to them; for staff and managers, the invoices they created."""
+    Customer records linked to them; for staff and managers, the invoices they created. Someone's
+    expenses show only to themselves and to those who review expenses."""
     sections = []
     conversation_model = _reverse_model(User, "conversations")
     if conversation_model is not None:
@@ -110,7 +113,8 @@ def person_sections(user: User) -> list[dict]:
             lambda c: [str(c), c.last_message_at or "—", "assistant paused" if c.bot_paused else ""],
             "No conversations yet."))
     expense_model = _reverse_model(User, "expenses")
-    if expense_model is not None:
+    may_see_expenses = viewer is None or viewer.pk == user.pk or viewer.has_perm("agent.review_expense")
+    if expense_model is not None and may_see_expenses:
         sections.append(_section(
             "Expenses", expense_model.objects.filter(submitted_by=user).order_by("-spent_on", "-id"),
             lambda e: [f"#{e.pk}", e.spent_on, e.get_category_display(), e.gross_display, e.get_status_display()],
@@ -128,6 +132,10 @@ def person_sections(user: User) -> list[dict]:
                        "overdue" if i.is_overdue else ""],
             "No invoices."))
     return sections
+
+
+# The person viewing a change page, for the "Records" section (per request, thread-safe).
+_viewer: ContextVar[User | None] = ContextVar("user_admin_viewer", default=None)
 
 
 @admin.register(User)
@@ -167,6 +175,46 @@ class UserAdmin(DjangoUserAdmin):
             return fieldsets
         return (*fieldsets, ("Conversations, expenses and invoices", {"fields": ("records",)}))
 
+    # Who may hand out power: only superusers change permissions, groups and superuser status,
+    # only managers (and superusers) make managers, and nobody else edits a superuser or a manager.
+    PRIVILEGE_FIELDS = ("is_superuser", "is_staff", "groups", "user_permissions", "last_login", "date_joined")
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += [f for f in self.PRIVILEGE_FIELDS if f not in fields]
+        return fields
+
+    def has_change_permission(self, request, obj=None):
+        if not super().has_change_permission(request, obj):
+            return False
+        if obj is None or request.user.is_superuser:
+            return True
+        if obj.is_superuser:
+            return False
+        return obj.role != User.Role.MANAGER or request.user.role == User.Role.MANAGER
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "role" and not (request.user.is_superuser or request.user.role == User.Role.MANAGER):
+            kwargs["choices"] = [(v, label) for v, label in User.Role.choices if v != User.Role.MANAGER]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    def user_change_password(self, request, id, form_url=""):
+        # Setting someone else's password is taking over their account: superusers only.
+        if not request.user.is_superuser and str(request.user.pk) != str(id):
+            raise PermissionDenied("Only a superuser can set another person's password.")
+        return super().user_change_password(request, id, form_url)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        token = _viewer.set(request.user)
+        try:
+            response = super().change_view(request, object_id, form_url, extra_context)
+            if hasattr(response, "render"):
+                response.render()  # the records section reads the viewer while rendering
+            return response
+        finally:
+            _viewer.reset(token)
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         # The form's groups were just written over the role's: the role decides the admin group.
@@ -183,7 +231,8 @@ class UserAdmin(DjangoUserAdmin):
     def records(self, obj):
         if obj is None or obj.pk is None:
             return "—"
-        return render_to_string("admin/accounts/user/records.html", {"sections": person_sections(obj)})
+        sections = person_sections(obj, viewer=_viewer.get())
+        return render_to_string("admin/accounts/user/records.html", {"sections": sections})
 
     @admin.display(description="Name", ordering="first_name")
     def name(self, obj):

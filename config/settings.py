@@ -215,7 +215,8 @@ OPENAI_API_KEY = env("OPENAI_API_KEY", default="")
 OPENAI_BASE_URL = env("OPENAI_BASE_URL", default="") or None
 OPENAI_MODEL = env("OPENAI_MODEL", default="gpt-4o-mini")
 # How long one worker may hold a conversation while answering (renewed after each message).
-WHATSAPP_INBOUND_LEASE_SECONDS = env.int("WHATSAPP_INBOUND_LEASE_SECONDS", default=300)
+# Longer than the task time limit (600 s), so a slow turn is never handled twice at once.
+WHATSAPP_INBOUND_LEASE_SECONDS = env.int("WHATSAPP_INBOUND_LEASE_SECONDS", default=660)
 
 # --- The assistant (agent) ----------------------------------------------------------------------
 # Speech-to-text model for voice notes.

@@ -22,7 +22,7 @@ from whatsapp.errors import (
     OperatorActionRequired,
     WindowClosed,
 )
-from whatsapp.leases import lease_acquire, lease_release
+from whatsapp.leases import lease_acquire, lease_release, lease_renew
 from whatsapp.models import REPLY_WINDOW, Conversation, Message, StatusUpdate
 from whatsapp.replies import Reply
 from whatsapp.retry import backoff_seconds, pair_limit_seconds
@@ -154,6 +154,10 @@ def outbox_flush(*, conversation_id: int, client: GraphClient | None = None) -> 
             delay = _send_one(message, conversation, client)
             if delay is not None:
                 return delay
+            # Each send may take up to the read timeout: keep the outbox ours, or stop.
+            token = lease_renew(conversation_id, "outbox_lease_until", token, OUTBOX_LEASE_SECONDS)
+            if token is None:
+                return BUSY_RETRY_SECONDS
     finally:
         lease_release(conversation_id, "outbox_lease_until", token)
 

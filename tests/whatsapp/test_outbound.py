@@ -422,3 +422,37 @@ def test_a_retry_under_eager_celery_leaves_the_message_queued_instead_of_recursi
     flush_outbox_task.delay(conversation.pk)  # eager: the countdown cannot be honoured
     assert fields(message, "status", "attempts") == ("queued", 1)
     assert len(graph.texts()) == 1
+
+
+def test_a_flush_that_lost_its_lease_to_another_worker_stops_sending(graph, monkeypatch):
+    conversation = conversation_with()
+    queue(conversation, "First.")
+    queue(conversation, "Second.")
+    real_send = outbound._send_one
+
+    def slow_send(message, conv, client):
+        result = real_send(message, conv, client)
+        # The send took longer than the lease: another worker's flush took the outbox over.
+        Conversation.objects.filter(pk=conv.pk).update(outbox_lease_until=timezone.now() + timedelta(minutes=5))
+        return result
+
+    monkeypatch.setattr(outbound, "_send_one", slow_send)
+    assert outbox_flush(conversation_id=conversation.pk) == outbound.BUSY_RETRY_SECONDS
+    assert graph.texts() == ["First."]
+
+
+def test_a_flush_renews_its_lease_after_each_send(graph, monkeypatch):
+    conversation = conversation_with()
+    queue(conversation, "First.")
+    queue(conversation, "Second.")
+    seen = []
+    real_send = outbound._send_one
+
+    def recording_send(message, conv, client):
+        seen.append(Conversation.objects.get(pk=conv.pk).outbox_lease_until)
+        return real_send(message, conv, client)
+
+    monkeypatch.setattr(outbound, "_send_one", recording_send)
+    assert outbox_flush(conversation_id=conversation.pk) is None
+    assert graph.texts() == ["First.", "Second."]
+    assert seen[1] > seen[0]
