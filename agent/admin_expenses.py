@@ -178,6 +178,15 @@ class ExpenseAdmin(CsvExportMixin, admin.ModelAdmin):
             actions.pop("reject_selected", None)
         return actions
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # The review form under the change form: reviewers only, pending expenses only.
+        extra_context = dict(extra_context or {})
+        expense = self.get_queryset(request).filter(pk=object_id).first() if str(object_id).isdigit() else None
+        if expense is not None and expense.status == Expense.Status.PENDING and can_review(request.user):
+            extra_context["review_url"] = reverse("admin:agent_expense_review", args=[expense.pk])
+            extra_context["review_next"] = reverse("admin:agent_expense_changelist")
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def changelist_view(self, request, extra_context=None):
         if (request.method == "POST" and request.POST.get("action") in ("approve_selected", "reject_selected")
                 and not can_review(request.user)):

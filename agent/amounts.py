@@ -203,10 +203,16 @@ def _given(value) -> bool:
     return value is not None and not (isinstance(value, str) and not value.strip())
 
 
+# The records keep 12 digits, 2 of them cents.
+LARGEST = Decimal("9999999999.99")
+
+
 def _positive(value, name: str) -> Decimal:
     amount = round_cents(parse_decimal(value))
     if amount <= 0:
         raise ApplicationError(f"The {name} amount must be more than zero (got {value!r}).")
+    if amount > LARGEST:
+        raise ApplicationError(f"The {name} amount {value!r} is too large (at most {LARGEST:,}).")
     return amount
 
 

@@ -21,6 +21,20 @@ from whatsapp.replies import Reply
 logger = logging.getLogger(__name__)
 
 EMPTY_ANSWER = "Sorry, I couldn't put an answer together. Could you say it another way?"
+PARTLY_DONE = ("I did this: {done}. Then I lost my connection before I could answer properly; "
+               "please check with /expenses or /invoices before repeating anything.")
+CHANGING_TOOLS = {"record_expense", "update_expense", "delete_expense", "record_revenue", "add_customer",
+                  "create_invoice", "mark_invoice_paid", "review_expense"}
+
+
+def _what_changed(name: str, result: dict) -> list[str]:
+    if name not in CHANGING_TOOLS or result.get("confirmation_required"):
+        return []
+    record = result.get("saved") or result.get("reviewed") or {}
+    label = record.get("number") or (f"#{record['id']}" if record.get("id") else "")
+    if result.get("deleted"):
+        label = f"#{result['deleted']}"
+    return [f"{name.replace('_', ' ')} {label}".strip()]
 
 
 def run_turn(*, user, conversation, message, content: UserContent) -> Reply:
@@ -39,6 +53,7 @@ def run_turn(*, user, conversation, message, content: UserContent) -> Reply:
 
     turn = AgentTurn(conversation=conversation, message=message, model=settings.OPENAI_MODEL)
     final = ""
+    done: list[str] = []  # what the tools changed during this turn, for a person-readable summary
     try:
         for round_no in range(1, settings.AGENT_MAX_TOOL_ROUNDS + 2):
             kwargs = {"model": settings.OPENAI_MODEL, "messages": messages}
@@ -54,6 +69,10 @@ def run_turn(*, user, conversation, message, content: UserContent) -> Reply:
                 response = client.chat.completions.create(messages=[], extra_body=bulk, **kwargs)
             except openai.APIError as exc:
                 turn.error = f"{type(exc).__name__}: {exc}"[:2000]
+                if done:
+                    # Tools already changed records: say so, or the person repeats it (and doubles it).
+                    logger.warning("LLM failed after tools ran for message %s: %s", message.pk, exc)
+                    return Reply(text=PARTLY_DONE.format(done=", ".join(done)))
                 raise LLMUnavailable(turn.error) from exc
             _add_usage(turn, response)
             turn.rounds = round_no
@@ -70,6 +89,8 @@ def run_turn(*, user, conversation, message, content: UserContent) -> Reply:
             records = []
             for call in calls:
                 outcome = execute(ctx, call.function.name, call.function.arguments)
+                if not outcome.error:
+                    done.extend(_what_changed(call.function.name, outcome.result))
                 records.append(ToolCall(
                     conversation=conversation, message=message, name=call.function.name[:100],
                     arguments=_arguments_json(call.function.arguments), result=outcome.result if not outcome.error else None,

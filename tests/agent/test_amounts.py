@@ -193,3 +193,8 @@ def test_money_shows_the_currency_code_and_thousands_with_two_decimals():
 
 def test_money_rounds_half_up():
     assert money(Decimal("0.125"), "USD") == "USD 0.13"
+
+
+def test_an_amount_larger_than_the_books_can_hold_is_refused():
+    with pytest.raises(ApplicationError, match="too large"):
+        resolve_amounts(gross="99999999999999", default_tax_rate="0.19")
