@@ -94,6 +94,30 @@ def test_the_change_page_links_to_the_review(client, boss, sam):
     assert f"/admin/agent/expense/{pending.pk}/review/" in response.content.decode()
 
 
+def test_the_change_page_has_approve_and_reject_with_a_note(client, boss, sam, graph,
+                                                            django_capture_on_commit_callbacks):
+    pending = expense(by=sam, merchant="Shell")
+    client.force_login(boss)
+    page = client.get(f"{CHANGELIST}{pending.pk}/change/").content.decode()
+    assert 'id="change-page-review-form"' in page and f'action="{CHANGELIST}{pending.pk}/review/"' in page
+    assert 'value="approve"' in page and 'value="reject"' in page and 'name="note"' in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"{CHANGELIST}{pending.pk}/review/",
+                               {"decision": "reject", "note": "No receipt", "next": CHANGELIST})
+    assert response["Location"] == CHANGELIST
+    pending.refresh_from_db()
+    assert (pending.status, pending.reviewed_by, pending.review_note) == ("rejected", boss, "No receipt")
+    assert graph.sent("template") or graph.texts()
+    assert 'id="change-page-review-form"' not in client.get(f"{CHANGELIST}{pending.pk}/change/").content.decode()
+
+
+def test_the_change_page_offers_no_review_without_the_permission(client, sam):
+    own = expense(by=sam)
+    client.force_login(sam)
+    page = client.get(f"{CHANGELIST}{own.pk}/change/")
+    assert page.status_code == 200 and 'id="change-page-review-form"' not in page.content.decode()
+
+
 def test_bulk_reject_asks_for_a_note_then_rejects_all(client, boss, sam, ana):
     first, second = expense(by=sam), expense(by=ana)
     client.force_login(boss)
