@@ -97,13 +97,19 @@ def _own_pending_expense(*, user, expense_id, action: str) -> Expense:
     expense = _locked(expenses_visible_to(user), expense_id, "expense")
     if expense is None:
         raise NotFound(f"Expense #{expense_id} not found.")
+    expense_check_changeable(user=user, expense=expense, action=action)
+    return expense
+
+
+def expense_check_changeable(*, user, expense: Expense, action: str) -> None:
+    """Raise unless `user` may change or delete `expense`: their own, still pending. Tools check it
+    before asking for a confirmation, so a Yes is never asked for what would then be refused."""
     if expense.submitted_by_id != user.pk:
         raise PermissionDenied(f"You can only {action} your own expenses.")
     if expense.status != Expense.Status.PENDING:
         raise ApplicationError(
             f"Expense #{expense.pk} is already {expense.status}; only pending expenses can be {action}d."
         )
-    return expense
 
 
 @transaction.atomic
@@ -315,14 +321,19 @@ def _invoice_for_change(*, user, invoice_id, action: str) -> Invoice:
 def invoice_mark_paid(*, user, invoice_id: int, paid_on: date | str | None = None) -> Invoice:
     """Mark an open invoice paid (staff and managers) on `paid_on` (default today, not in the future)."""
     invoice = _invoice_for_change(user=user, invoice_id=invoice_id, action="mark invoices paid")
-    if invoice.status == Invoice.Status.PAID:
-        raise ApplicationError(f"Invoice {invoice.number} was already paid on {invoice.paid_on}.")
-    if invoice.status == Invoice.Status.VOID:
-        raise ApplicationError(f"Invoice {invoice.number} is void and cannot be paid.")
+    invoice_check_payable(invoice=invoice)
     invoice.paid_on = _past_date(paid_on, field="payment date")
     invoice.status = Invoice.Status.PAID
     invoice.save()
     return invoice
+
+
+def invoice_check_payable(*, invoice: Invoice) -> None:
+    """Raise unless `invoice` can still be marked paid (checked again before asking for a Yes)."""
+    if invoice.status == Invoice.Status.PAID:
+        raise ApplicationError(f"Invoice {invoice.number} was already paid on {invoice.paid_on}.")
+    if invoice.status == Invoice.Status.VOID:
+        raise ApplicationError(f"Invoice {invoice.number} is void and cannot be paid.")
 
 
 @transaction.atomic

@@ -3,8 +3,10 @@
 
     .venv/bin/python bench/agent_turn.py              # 200 timed turns at each length
     .venv/bin/python bench/agent_turn.py -n 50 --lengths 1,20,100,300
+    .venv/bin/python bench/agent_turn.py --database-url postgres://root@127.0.0.1:5432/bench
 
-What it does: Django on a SQLite file in a temporary directory (migrated here), an OpenAI-compatible
+What it does: Django on a SQLite file in a temporary directory (or the fresh, empty database named by
+--database-url; migrated here, and its tables are left behind), an OpenAI-compatible
 fake on 127.0.0.1 in this process (tests/fakes/openai_server.py) scripted to answer every turn with
 two parallel tool calls (record_expense and list_expenses) and then a final Markdown answer, and
 `agent.runner.reply` called directly, as the channel's inbound task calls it. So one timed turn is:
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -46,6 +49,8 @@ def main() -> int:
     parser.add_argument("-n", "--turns", type=int, default=200, help="timed turns per length (default 200)")
     parser.add_argument("--lengths", default="1,20,100", help="conversation lengths (default 1,20,100)")
     parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--database-url", default="",
+                        help="an empty database to migrate and use (default: SQLite in a temporary directory)")
     args = parser.parse_args()
     lengths = [int(x) for x in args.lengths.split(",")]
 
@@ -55,7 +60,7 @@ def main() -> int:
     workdir = tempfile.mkdtemp(prefix="bench_agent_")
     os.environ.update({
         "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_URL": f"sqlite:///{workdir}/bench.sqlite3",
+        "DATABASE_URL": args.database_url or f"sqlite:///{workdir}/bench.sqlite3",
         "MEDIA_ROOT": f"{workdir}/media",
         "OPENAI_API_KEY": "bench-key",
         "OPENAI_BASE_URL": fake.base_url,
@@ -110,7 +115,7 @@ def main() -> int:
             timestamp=timezone.now(), status=Message.Status.SENT, in_reply_to=inbound, sent_by=None)
         return elapsed, len(queries.captured_queries)
 
-    print(f"agent turn benchmark: SQLite in {workdir}, fake model at {fake.base_url}, "
+    print(f"agent turn benchmark: {connection.vendor} database, fake model at {fake.base_url}, "
           f"{args.turns} timed turns per length, 2 tool calls + 1 answer per turn")
     print(f"{'length':>7} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8} {'queries/turn':>13}")
     results = {}
@@ -132,6 +137,8 @@ def main() -> int:
         print(f"{length:>7} {p50:>8.1f} {p99:>8.1f} {mean:>8.1f} {queries:>13}")
 
     fake.close()
+    connection.close()
+    shutil.rmtree(workdir, ignore_errors=True)
     p50_ok = all(r[0] < 30 for r in results.values())
     # Length 1 has no history, so the query for earlier tool calls is skipped: one query less.
     with_history = [(r[3], r[4]) for length, r in results.items() if length > 1]

@@ -21,8 +21,10 @@ from whatsapp.alerts import alerts_open
 from whatsapp.errors import OPERATOR_CODES
 from whatsapp.models import ChannelAlert, Conversation, Message, StatusUpdate, WebhookEvent
 
-# Shown in the page; anything else is downloaded, never rendered by the browser.
-INLINE_MEDIA = ("image/", "audio/", "video/")
+# Shown in the page; anything else is downloaded, never rendered by the browser: a document sent as
+# image/svg+xml or text/html would otherwise run its script with the admin's cookies.
+INLINE_IMAGES = ("image/jpeg", "image/png", "image/webp", "image/gif")
+INLINE_MEDIA_PREFIXES = ("audio/", "video/")
 
 _admin_url = admin_url
 _changelist_url = changelist_url
@@ -83,10 +85,12 @@ class MessageAdmin(ReadOnlyAdmin):
             raise Http404("No media stored for this message.")
         content_type = (message.media_mime_type or mimetypes.guess_type(message.media_file.name)[0]
                         or "application/octet-stream").split(";")[0].strip()
-        inline = content_type.startswith(INLINE_MEDIA)
+        inline = content_type in INLINE_IMAGES or content_type.startswith(INLINE_MEDIA_PREFIXES)
         filename = message.media_filename or message.media_file.name.rsplit("/", 1)[-1]
-        return FileResponse(message.media_file.open("rb"), content_type=content_type, as_attachment=not inline,
-                            filename=filename)
+        response = FileResponse(message.media_file.open("rb"), as_attachment=not inline, filename=filename,
+                                content_type=content_type if inline else "application/octet-stream")
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
 
     @admin.display(description="Conversation", ordering="conversation")
     def conversation_link(self, obj):

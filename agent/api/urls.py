@@ -2,14 +2,16 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from agent.api.views import ExpenseViewSet, InvoiceViewSet
+from agent.api.views import ExpenseViewSet, InvoiceViewSet, IsTeamMember
 
 router = DefaultRouter()
 router.register("expenses", ExpenseViewSet, basename="expense")
 router.register("invoices", InvoiceViewSet, basename="invoice")
 
 urlpatterns = [
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # Like the API itself, its schema and docs are for staff and managers (log in to the admin first).
+    path("schema/", SpectacularAPIView.as_view(permission_classes=[IsTeamMember]), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema", permission_classes=[IsTeamMember]),
+         name="api-docs"),
     path("", include(router.urls)),
 ]

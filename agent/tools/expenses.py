@@ -116,6 +116,7 @@ def delete_expense(ctx: ToolContext, args: dict) -> dict:
     is asked with Yes/No buttons."""
     expense = selectors.expense_get(user=ctx.user, expense_id=args["expense_id"])
     if not args["confirm"]:
+        services.expense_check_changeable(user=ctx.user, expense=expense, action="delete")
         question = (f"Delete expense #{expense.pk} ({expense.currency} {expense.gross}, {expense.category}, "
                     f"{expense.spent_on:%Y-%m-%d})?")
         return confirmations.ask(ctx, tool="delete_expense", record_id=expense.pk, question=question)

@@ -49,6 +49,7 @@ def mark_invoice_paid(ctx: ToolContext, args: dict) -> dict:
     """Mark an invoice as paid. Call first without confirm: the person is asked with Yes/No buttons."""
     invoice = selectors.invoice_get(user=ctx.user, invoice_id=args["invoice_id"])
     if not args["confirm"]:
+        services.invoice_check_payable(invoice=invoice)
         question = f"Mark invoice {invoice.number} ({invoice.currency} {invoice.gross}, {invoice.customer}) as paid?"
         return confirmations.ask(ctx, tool="mark_invoice_paid", record_id=invoice.pk, question=question)
     invoice = services.invoice_mark_paid(user=ctx.user, invoice_id=invoice.pk, paid_on=args.get("paid_on"))

@@ -182,3 +182,18 @@ def test_a_manager_without_the_review_permission_gets_403(api, boss, staff_membe
     assert response.status_code == 403 and "managers" in response.json()["detail"]
     expense.refresh_from_db()
     assert expense.status == Expense.Status.PENDING
+
+
+def test_a_person_filter_that_is_not_a_number_is_a_400_not_the_whole_list(api, boss):
+    factories.expense(by=boss)
+    api.force_authenticate(boss)
+    response = api.get("/api/expenses/?person=abc")
+    assert response.status_code == 400 and "abc" in response.json()["detail"]
+    assert api.get("/api/invoices/?customer=abc").status_code == 400
+
+
+def test_the_schema_and_docs_are_for_the_team_only(api):
+    assert api.get("/api/schema/").status_code in (401, 403)
+    assert api.get("/api/docs/").status_code in (401, 403)
+    api.force_authenticate(factories.person(role=User.Role.CUSTOMER))
+    assert api.get("/api/schema/").status_code == 403

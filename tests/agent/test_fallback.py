@@ -86,3 +86,14 @@ def test_a_tool_crash_goes_back_to_the_model_as_a_plain_error(fake_openai, staff
     assert result == {"ok": False, "error": "An internal error stopped this action: nothing was changed."}
     assert "0xdeadbeef" not in json.dumps(fake_openai.chat_requests[1])
     assert graph.texts() == ["Sorry, that failed."]
+
+
+def test_when_the_retries_also_fail_the_person_gets_the_fallback(fake_openai, staff, say, graph, settings):
+    settings.OPENAI_MAX_RETRIES = 1
+    fake_openai.fail(500, times=2)
+    fake_openai.reply("Too late.")
+    say("spent 42.50 on fuel")
+    assert len(fake_openai.chat_requests) == 2
+    assert graph.texts()[0].startswith(CANNOT_THINK)
+    assert AgentTurn.objects.get().error.startswith("InternalServerError")
+    assert not Expense.objects.exists()

@@ -141,3 +141,41 @@ def test_the_persons_text_is_the_last_message_sent_to_the_model(fake_openai, sta
     assert fake_openai.chat_requests[0]["messages"][-1] == {
         "role": "user", "content": "what did we spend on travel last month?"}
     assert fake_openai.chat_requests[0]["model"] == "fake-model"
+
+
+def test_each_tool_call_records_how_long_it_took(fake_openai, staff, say, monkeypatch):
+    import time
+
+    from agent import services
+
+    real = services.expense_record
+
+    def slow(**kwargs):
+        time.sleep(0.05)
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "expense_record", slow)
+    fake_openai.call(("record_expense", {"gross": "1", "category": "fuel"}))
+    fake_openai.reply("Saved.")
+    say("1 fuel")
+    assert ToolCall.objects.get().duration_ms >= 50
+    assert AgentTurn.objects.get().duration_ms >= 50
+
+
+def test_a_failed_call_is_recorded_with_its_error_and_no_result(fake_openai, staff, say):
+    fake_openai.call(("update_expense", {"expense_id": 999, "gross": "5"}))
+    fake_openai.reply("There is no expense #999.")
+    say("change 999 to 5")
+    call = ToolCall.objects.get()
+    assert (call.name, call.arguments, call.result) == ("update_expense", {"expense_id": 999, "gross": "5"}, None)
+    assert call.error == "Expense #999 not found."
+
+
+def test_a_customers_prompt_limits_the_model_to_their_own_invoices(fake_openai, say, db):
+    from accounts.models import User
+
+    User.objects.create_user(username="ada", phone_number="+4915112345678", first_name="Ada", role="customer")
+    say("hi", sender="4915112345678")
+    prompt = fake_openai.chat_requests[0]["messages"][0]["content"]
+    assert "Ada, whose role is Customer" in prompt
+    assert "You can only tell them about their own invoices" in prompt

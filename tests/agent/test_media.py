@@ -123,3 +123,22 @@ def test_a_reaction_gets_no_answer(fake_openai, staff, say, graph):
     say(kind="reaction")
     assert graph.sent() == []
     assert fake_openai.chat_requests == []
+
+
+def test_a_photo_that_cannot_be_downloaded_gets_a_clear_answer_and_is_recorded(fake_openai, staff, say, graph):
+    say(kind="image")  # the Graph fake knows no such media
+    assert graph.texts() == ["Sorry, I couldn't open that file. Could you send it again, or type the details?"]
+    assert AgentTurn.objects.get().error.startswith("media:")
+    assert fake_openai.chat_requests == []
+
+
+def test_a_supplier_pdf_becomes_an_expense_with_the_pdf_attached(fake_openai, manager, say, graph):
+    pdf = pdf_with_text("Office Supplies Ltd total 59.50")
+    graph.add_media(DOCUMENT_ID, pdf, "application/pdf")
+    fake_openai.call(("record_expense", {"gross": "59.50", "category": "office", "merchant": "Office Supplies Ltd"}))
+    fake_openai.reply("Saved.")
+    say(kind="document", sender="972987654321")
+    expense = Expense.objects.get()
+    assert (expense.merchant, expense.submitted_by) == ("Office Supplies Ltd", manager)
+    with expense.receipt.open("rb") as handle:
+        assert handle.read() == pdf

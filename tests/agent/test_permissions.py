@@ -132,3 +132,32 @@ def test_a_manager_sees_another_persons_expenses_by_name(fake_openai, manager, c
     say("Colin's expenses", sender=MANAGER_WA_ID)
     [result] = fake_openai.tool_results(1)
     assert [e["id"] for e in result["expenses"]] == [theirs.pk]
+
+
+def test_staff_summarising_by_person_are_refused(fake_openai, staff, colleague, say):
+    factories.expense(by=colleague)
+    fake_openai.call(("expense_summary", {"group_by": "person"}))
+    fake_openai.reply("I can only summarise your own expenses.")
+    say("who spent what?")
+    assert fake_openai.tool_results(1) == [{"ok": False, "error": "Only managers can see expenses by person."}]
+
+
+def test_a_staff_summary_totals_only_their_own_expenses(fake_openai, staff, colleague, say):
+    factories.expense(by=colleague, category="fuel", gross="500.00", net="420.17")
+    factories.expense(by=staff, category="fuel", gross="11.90", net="10.00")
+    fake_openai.call(("expense_summary", {"group_by": "category"}))
+    fake_openai.reply("Fuel: EUR 11.90.")
+    say("summary")
+    [result] = fake_openai.tool_results(1)
+    assert [(r["group"], r["count"], r["gross"]) for r in result["rows"]] == [("fuel", 1, "11.90")]
+
+
+def test_a_customer_never_sees_drafts_or_other_customers_invoices(fake_openai, staff, customer_user, say):
+    mine = factories.customer(company_name="Acme GmbH", user=customer_user)
+    sent = factories.invoice(to=mine, by=staff)
+    factories.invoice(to=mine, by=staff, status="draft")
+    factories.invoice(to=factories.customer(company_name="Globex"), by=staff)
+    fake_openai.call(("my_invoices", {}))
+    fake_openai.reply("One invoice.")
+    say("my invoices", sender=CUSTOMER_WA_ID)
+    assert [i["id"] for i in fake_openai.tool_results(1)[0]["invoices"]] == [sent.pk]

@@ -245,3 +245,29 @@ def test_my_invoices_shows_a_customer_their_own_invoices(fake_openai, staff, cus
     assert [i["id"] for i in result["invoices"]] == [own.pk]
     assert result["outstanding"][0]["gross"] == "119.00"
     assert ToolCall.objects.get().name == "my_invoices"
+
+
+def test_review_expense_rejects_with_a_note_and_tells_the_submitter(fake_openai, staff, manager, say, graph):
+    say("/help")  # Sheena wrote recently, so she can be told in free text
+    expense = factories.expense(by=staff, category="meals", merchant="Ritz")
+    fake_openai.call(("review_expense", {"expense_id": expense.pk, "decision": "reject", "note": "not a work lunch"}))
+    fake_openai.reply("Rejected.")
+    say(f"reject {expense.pk}, not a work lunch", sender="972987654321")
+    expense.refresh_from_db()
+    assert (expense.status, expense.reviewed_by, expense.review_note) == ("rejected", manager, "not a work lunch")
+    assert expense.reviewed_at is not None
+    [told] = [m["text"]["body"] for m in graph.sent("text") if m["to"].lstrip("+") == "16505551234"][1:]
+    assert "was rejected by" in told and told.endswith("Note: not a work lunch")
+    assert fake_openai.tool_results(1)[0]["reviewed"]["status"] == "rejected"
+
+
+def test_list_invoices_of_one_customer(fake_openai, staff, say):
+    acme, globex = factories.customer(company_name="Acme GmbH"), factories.customer(company_name="Globex")
+    theirs = factories.invoice(to=globex, by=staff, gross="238.00", net="200.00")
+    factories.invoice(to=acme, by=staff)
+    fake_openai.call(("list_invoices", {"state": "all", "customer_id": globex.pk}))
+    fake_openai.reply("Globex has one invoice.")
+    say("invoices of Globex?")
+    result = fake_openai.tool_results(1)[0]
+    assert [i["id"] for i in result["invoices"]] == [theirs.pk]
+    assert result["totals"][0]["gross"] == "238.00"
