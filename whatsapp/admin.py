@@ -84,7 +84,7 @@ class MessageAdmin(ReadOnlyAdmin):
         if message is None or not message.media_file:
             raise Http404("No media stored for this message.")
         content_type = (message.media_mime_type or mimetypes.guess_type(message.media_file.name)[0]
-                        or "application/octet-stream").split(";")[0].strip()
+                        or "application/octet-stream").split(";")[0].strip().lower()
         inline = content_type in INLINE_IMAGES or content_type.startswith(INLINE_MEDIA_PREFIXES)
         filename = message.media_filename or message.media_file.name.rsplit("/", 1)[-1]
         response = FileResponse(message.media_file.open("rb"), as_attachment=not inline, filename=filename,

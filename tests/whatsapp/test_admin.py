@@ -334,6 +334,8 @@ def test_the_transcript_is_a_chat_of_bubbles_in_and_out(admin_client, conversati
     assert '<span class="sender">Max Ops</span>' in html and '<span class="sender">assistant</span>' in html
     assert ">09:06</time>" in html  # times
     assert "transcript.css" in html
+    # The chat and the take-over come first, the conversation's details after.
+    assert html.index('id="transcript"') < html.index('id="takeover"') < html.index('id="conversation_form"')
 
 
 def test_the_transcript_shows_delivery_ticks_and_failures_with_their_reason(admin_client, conversation):
@@ -388,6 +390,23 @@ def test_a_photo_shows_as_a_thumbnail_served_only_to_staff_who_may_read_messages
     assert client.get(media_url).status_code == 403
     client.logout()
     assert client.get(media_url).status_code == 302  # to the login page
+
+
+@pytest.mark.parametrize("mime_type, filename", [("image/svg+xml", "logo.svg"), ("text/html", "page.html")])
+def test_a_document_that_could_run_script_is_downloaded_never_rendered(admin_client, conversation, settings,
+                                                                       tmp_path, mime_type, filename):
+    from django.core.files.base import ContentFile
+
+    settings.MEDIA_ROOT = tmp_path
+    document = Message.objects.create(conversation=conversation, direction="in", type="document", status="handled",
+                                      timestamp=T0 + timedelta(minutes=7), media_mime_type=mime_type,
+                                      media_id="doc1", media_filename=filename)
+    document.media_file.save(filename, ContentFile(b"<svg onload='alert(1)'></svg>"))
+    response = admin_client.get(reverse("admin:whatsapp_message_media", args=[document.pk]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/octet-stream"
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert response["X-Content-Type-Options"] == "nosniff"
 
 
 def test_the_list_counts_messages_waiting_for_an_answer(admin_client, member, stranger):
