@@ -10,14 +10,20 @@ class LLMUnavailable(Exception):
     """No model can be asked: no key configured, or the calls failed after the client's retries."""
 
 
+# Local OpenAI-compatible servers (Ollama, llama.cpp, vLLM...) take any key; the client needs one.
+LOCAL_SERVER_KEY = "not-needed"
+NOT_CONFIGURED = "Neither OPENAI_API_KEY nor OPENAI_BASE_URL is set"
+
+
 def llm_configured() -> bool:
-    return bool(settings.OPENAI_API_KEY)
+    """A key for OpenAI, or the address of an OpenAI-compatible server (which may need no key)."""
+    return bool(settings.OPENAI_API_KEY or settings.OPENAI_BASE_URL)
 
 
 def openai_client() -> OpenAI:
     if not llm_configured():
-        raise LLMUnavailable("OPENAI_API_KEY is not set")
-    return _client(settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL, settings.OPENAI_TIMEOUT,
+        raise LLMUnavailable(NOT_CONFIGURED)
+    return _client(settings.OPENAI_API_KEY or LOCAL_SERVER_KEY, settings.OPENAI_BASE_URL, settings.OPENAI_TIMEOUT,
                    settings.OPENAI_MAX_RETRIES)
 
 

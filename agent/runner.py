@@ -8,7 +8,7 @@ Whatever fails, the person gets a clear answer and the failure is recorded.
 import logging
 
 from agent import commands, confirmations, inputs
-from agent.llm import LLMUnavailable, llm_configured
+from agent.llm import NOT_CONFIGURED, LLMUnavailable, llm_configured
 from agent.loop import run_turn
 from agent.media import MediaUnavailable
 from agent.models import AgentTurn
@@ -17,6 +17,10 @@ from whatsapp.replies import Reply
 logger = logging.getLogger(__name__)
 
 CANNOT_THINK = "Sorry, I can't think right now (the assistant is unavailable). Your message is saved."
+AI_OFF = ("AI replies are off, so for now I understand only the commands below. To turn them on, whoever runs "
+          "this service sets OPENAI_API_KEY (or OPENAI_BASE_URL, for a local OpenAI-compatible server such as "
+          "Ollama) and restarts it.")
+VOICE_NEEDS_AI = "I can't listen to voice notes while AI replies are off. Could you type it instead?"
 TYPE_IT_INSTEAD = "Sorry, I couldn't listen to that voice note. Could you type it instead?"
 MEDIA_FAILED = "Sorry, I couldn't open that file. Could you send it again, or type the details?"
 OTHER_TYPES = {
@@ -41,6 +45,9 @@ def reply(conversation, message) -> Reply | None:
     if tapped is not None:
         return confirmations.answer(user=user, conversation=conversation, message=message, tapped=tapped)
 
+    if message.type == "audio" and not llm_configured():
+        _record_failure(conversation, message, NOT_CONFIGURED)
+        return Reply(text=f"{VOICE_NEEDS_AI}\n\n{AI_OFF}\n\n{commands.help_text(user)}")
     try:
         content = inputs.user_content(message)
     except MediaUnavailable as exc:
@@ -54,8 +61,8 @@ def reply(conversation, message) -> Reply | None:
         return Reply(text=commands.run(user=user, text=text, message=message))
 
     if not llm_configured():
-        _record_failure(conversation, message, "OPENAI_API_KEY is not set")
-        return Reply(text=f"{CANNOT_THINK}\n\n{commands.help_text(user)}")
+        _record_failure(conversation, message, NOT_CONFIGURED)
+        return Reply(text=f"{AI_OFF}\n\n{commands.help_text(user)}")
     try:
         return run_turn(user=user, conversation=conversation, message=message, content=content)
     except LLMUnavailable as exc:

@@ -25,6 +25,7 @@ def fake_openai(settings):
 def assistant_without_llm(settings):
     settings.WHATSAPP_REPLY_HANDLER = "agent.runner.reply"
     settings.OPENAI_API_KEY = ""
+    settings.OPENAI_BASE_URL = None
 
 
 @pytest.fixture

@@ -7,26 +7,51 @@ from agent.models import AgentTurn, Expense
 from whatsapp.models import Message
 
 CANNOT_THINK = "Sorry, I can't think right now"
+AI_OFF = "AI replies are off, so for now I understand only the commands below."
 
 
-def test_without_a_key_the_person_gets_the_fallback_with_the_command_help(assistant_without_llm, staff, say, graph):
+def test_without_a_key_the_person_is_told_ai_is_off_how_to_turn_it_on_and_the_commands(
+        assistant_without_llm, staff, say, graph):
     say("spent 42.50 on fuel")
     [text] = graph.texts()
-    assert text.startswith(CANNOT_THINK) and "/expense 12.50 fuel [category]" in text
+    assert text.startswith(AI_OFF) and "/expense 12.50 fuel [category]" in text
+    assert "OPENAI_API_KEY" in text and "OPENAI_BASE_URL" in text and "Ollama" in text
+
+
+def test_without_a_key_commands_still_work(assistant_without_llm, staff, say, graph):
+    say("/expense 12.50 lunch")
+    [text] = graph.texts()
+    assert "12.50" in text and not text.startswith(AI_OFF)
+    assert Expense.objects.get().submitted_by == staff
+
+
+def test_without_a_key_a_voice_note_asks_for_text_instead_of_failing(assistant_without_llm, staff, say, graph):
+    say(kind="audio_voice_note")
+    [text] = graph.texts()
+    assert text.startswith("I can't listen to voice notes while AI replies are off.") and AI_OFF in text
+    assert not [r for r in graph.requests if r.method == "GET"]  # nothing downloaded
+
+
+def test_a_local_openai_compatible_server_needs_no_key(fake_openai, staff, say, graph, settings):
+    settings.OPENAI_API_KEY = ""  # Ollama and friends: only OPENAI_BASE_URL is set
+    fake_openai.reply("Hello from the local model.")
+    say("hello")
+    assert graph.texts() == ["Hello from the local model."]
+    assert fake_openai.authorizations == ["Bearer not-needed"]
 
 
 def test_without_a_key_the_message_is_kept_and_the_failure_recorded(assistant_without_llm, staff, say):
     say("spent 42.50 on fuel")
     message = Message.objects.get(direction=Message.Direction.INBOUND)
     assert message.text == "spent 42.50 on fuel"
-    assert AgentTurn.objects.get(message=message).error == "OPENAI_API_KEY is not set"
+    assert AgentTurn.objects.get(message=message).error == "Neither OPENAI_API_KEY nor OPENAI_BASE_URL is set"
 
 
 def test_a_customer_gets_the_customer_command_help_in_the_fallback(assistant_without_llm, say, graph, db):
     User.objects.create_user(username="c", phone_number="+4915112345678", role=User.Role.CUSTOMER)
     say("what do I owe?", sender="4915112345678")
     [text] = graph.texts()
-    assert text.startswith(CANNOT_THINK) and "/invoices" in text and "/expense" not in text
+    assert text.startswith(AI_OFF) and "/invoices" in text and "/expense" not in text
 
 
 def test_an_llm_outage_after_retries_gives_the_fallback_and_records_the_error(fake_openai, staff, say, graph):

@@ -15,6 +15,7 @@ class FakeOpenAI:
     def __init__(self):
         self.script: list = []
         self.chat_requests: list[dict] = []
+        self.authorizations: list[str] = []
         self.transcription_requests: list[bytes] = []
         self.transcript = "spent 42.50 on fuel yesterday"
         self.transcription_status = 200
@@ -30,6 +31,8 @@ class FakeOpenAI:
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
+                with fake._lock:
+                    fake.authorizations.append(self.headers.get("Authorization", ""))
                 if self.path.endswith("/chat/completions"):
                     status, document = fake._chat(json.loads(body))
                 elif self.path.endswith("/audio/transcriptions"):
