@@ -82,6 +82,19 @@ def channel_settings(settings):
     return settings
 
 
+@pytest.fixture(scope="session")
+def plain_http():
+    """The live server speaks plain http: no redirect to https, cookies not https-only.
+
+    Set before live_server starts, because SecurityMiddleware reads these when it is built."""
+    from django.conf import settings
+
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    settings.SECURE_HSTS_SECONDS = 0
+
+
 @pytest.fixture(autouse=True)
 def eager_celery(request):
     """Tasks run inline unless a test is marked `broker` (then a real worker runs them)."""

@@ -40,4 +40,31 @@ def test_a_copied_env_example_with_empty_values_uses_the_defaults(tmp_path):
     shutil.copy(ROOT / ".env.example", project / ".env")
     result = manage("check", cwd=project, env={"DATABASE_URL": "", "CELERY_BROKER_URL": ""})
     assert result.returncode == 0, result.stderr
-    assert "WHATSAPP_APP_SECRET is not set" in result.stdout + result.stderr
+    # No access token: sandbox mode, said so (its own credentials stand in for Meta's).
+    assert "Sandbox mode" in result.stdout + result.stderr
+
+
+SHOW_CHANNEL = ("from django.conf import settings as s; print(s.WHATSAPP_SANDBOX, s.WHATSAPP_API_BASE_URL, "
+                "s.WHATSAPP_ACCESS_TOKEN == s.WHATSAPP_SANDBOX_ACCESS_TOKEN)")
+
+
+def test_without_an_access_token_the_sandbox_is_on_and_nothing_goes_to_meta():
+    result = manage("shell", "-c", SHOW_CHANNEL, env={"DJANGO_DEBUG": "1", "WHATSAPP_SANDBOX_URL": "http://127.0.0.1:9000"})
+    assert result.stdout.strip().splitlines()[-1].split() == ["True", "http://127.0.0.1:9000/sandbox/graph", "True"], result.stderr
+
+
+def test_production_settings_never_run_the_sandbox_even_when_asked():
+    result = manage("shell", "-c", SHOW_CHANNEL, env={**PRODUCTION, "WHATSAPP_SANDBOX": "1"})
+    assert result.stdout.strip().splitlines()[-1].split() == ["False", "https://graph.facebook.com", "False"], result.stderr
+    assert "whatsapp.W005" not in manage("check", "--deploy", env=PRODUCTION).stdout
+
+
+def test_a_deployment_left_in_sandbox_mode_is_warned_about():
+    env = {k: v for k, v in PRODUCTION.items() if k != "WHATSAPP_ACCESS_TOKEN"}
+    result = manage("check", "--deploy", env=env)
+    assert "whatsapp.W005" in result.stdout + result.stderr and "Sandbox mode" in result.stdout + result.stderr
+
+
+def test_with_debug_on_the_sandbox_can_be_asked_for_alongside_real_credentials():
+    result = manage("shell", "-c", SHOW_CHANNEL, env={**PRODUCTION, "DJANGO_DEBUG": "1", "WHATSAPP_SANDBOX": "1"})
+    assert result.stdout.strip().splitlines()[-1].split() == ["True", "http://127.0.0.1:8000/sandbox/graph", "False"], result.stderr

@@ -19,7 +19,7 @@ from django.utils.html import format_html
 from whatsapp.admin_conversations import UNKNOWN, ConversationAdmin, admin_url, changelist_url  # noqa: F401
 from whatsapp.alerts import alerts_open
 from whatsapp.errors import OPERATOR_CODES
-from whatsapp.models import ChannelAlert, Conversation, Message, StatusUpdate, WebhookEvent
+from whatsapp.models import ChannelAlert, Conversation, Message, SandboxDelivery, StatusUpdate, WebhookEvent
 
 # Shown in the page; anything else is downloaded, never rendered by the browser: a document sent as
 # image/svg+xml or text/html would otherwise run its script with the admin's cookies.
@@ -246,3 +246,13 @@ def _index_with_channel_state(index):
 
 # No custom AdminSite (that would mean changing config/urls.py): the default site's index gets the context.
 admin.site.index = _index_with_channel_state(admin.site.index)
+
+
+@admin.register(SandboxDelivery)
+class SandboxDeliveryAdmin(ReadOnlyAdmin):
+    """Sandbox mode: what the Graph API stand-in accepted, i.e. what would have reached a phone."""
+
+    list_display = ["created_at", "kind", "type", "to", "wamid"]
+    list_filter = ["kind", "type"]
+    search_fields = ["wamid", "to"]
+    fields = ["created_at", "kind", "type", "to", "phone_number_id", "wamid", "payload"]

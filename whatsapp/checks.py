@@ -1,7 +1,7 @@
 """Missing channel settings show up in `manage.py check`, not as a crash on the first message."""
 
 from django.conf import settings
-from django.core.checks import Warning, register
+from django.core.checks import Info, Warning, register
 
 REQUIRED = {
     "WHATSAPP_VERIFY_TOKEN": "Meta cannot verify the webhook URL.",
@@ -9,10 +9,17 @@ REQUIRED = {
     "WHATSAPP_ACCESS_TOKEN": "no reply can be sent.",
     "WHATSAPP_PHONE_NUMBER_ID": "no reply can be sent.",
 }
+SANDBOX = ("Sandbox mode: replies go to the built-in Graph API stand-in and nothing reaches WhatsApp. "
+           "Chat with the assistant at /sandbox/.")
+SANDBOX_HINT = "Set WHATSAPP_ACCESS_TOKEN and the other WHATSAPP_* settings (see .env.example) to connect a number."
 
 
 @register()
 def whatsapp_settings(app_configs, **kwargs):
+    if getattr(settings, "WHATSAPP_SANDBOX", False):
+        # Fine on a laptop; worth a warning where DEBUG is off (a deployment that sends nothing).
+        level = Info if settings.DEBUG else Warning
+        return [level(SANDBOX, hint=SANDBOX_HINT, id="whatsapp.W005")]
     return [
         Warning(f"{name} is not set: {consequence}", hint=f"Set {name} in the environment (see .env.example).",
                 id=f"whatsapp.W00{i}")

@@ -190,6 +190,9 @@ class StatusUpdate(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["wamid", "status"], name="one_status_per_message")]
+        # The sweeper looks for statuses not attached to a message: few, so a small partial index.
+        indexes = [models.Index(fields=["received_at"], condition=models.Q(message__isnull=True),
+                                name="status_unattached")]
         ordering = ["timestamp", "id"]
 
     def __str__(self):
@@ -213,3 +216,49 @@ class ChannelAlert(models.Model):
 
     def __str__(self):
         return f"{self.code}: {self.title}"
+
+
+class SandboxDelivery(models.Model):
+    """What the Graph API stand-in accepted in sandbox mode: what would have reached a phone.
+
+    A `message` row is one message we sent (its wamid is the one the stand-in returned); a `read`
+    row is our mark-as-read of one of the person's messages (its wamid is theirs).
+    """
+
+    class Kind(models.TextChoices):
+        MESSAGE = "message", "Message"
+        READ = "read", "Marked as read"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    wamid = models.CharField(max_length=255, db_index=True)
+    phone_number_id = models.CharField(max_length=64)
+    to = models.CharField(max_length=128, blank=True)
+    type = models.CharField(max_length=32, blank=True)
+    payload = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "sandbox deliveries"
+
+    def __str__(self):
+        return f"{self.kind} {self.type} to {self.to}".strip()
+
+
+class SandboxMedia(models.Model):
+    """A photo, voice note or file sent from the sandbox phone, served as Graph serves media."""
+
+    media_id = models.CharField(max_length=64, unique=True)
+    content = models.BinaryField()
+    mime_type = models.CharField(max_length=128)
+    sha256 = models.CharField(max_length=64, help_text="base64, as Meta sends it")
+    filename = models.CharField(max_length=255, blank=True)
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "sandbox media"
+
+    def __str__(self):
+        return f"{self.filename or self.media_id} ({self.mime_type})"

@@ -1,4 +1,5 @@
-"""The sweeper: re-queues work a broker outage or a dead worker left behind.
+"""The sweeper: re-queues work a broker outage or a dead worker left behind, and attaches status
+webhooks that raced ahead of the message they report on.
 
 Run by Celery beat every minute and by `manage.py sweep` from cron. Everything it queues is
 idempotent, so sweeping too often is harmless.
@@ -12,16 +13,20 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from whatsapp.models import Message
+from whatsapp.models import Message, StatusUpdate
+from whatsapp.services import status_reapply
 
 logger = logging.getLogger(__name__)
 BATCH = 500
+# Statuses for messages we never knew are kept, but only looked at again for this long.
+RELINK_DAYS = 7
 
 
 @dataclass
 class SweepResult:
     inbound: int
     conversations: int
+    statuses: int = 0
 
 
 def sweep(*, older_than_seconds: int | None = None) -> SweepResult:
@@ -44,4 +49,23 @@ def sweep(*, older_than_seconds: int | None = None) -> SweepResult:
         flush_outbox_task.delay(conversation_id)
     if inbound or conversations:
         logger.warning("Sweeper re-queued %s inbound messages and %s outboxes", len(inbound), len(conversations))
-    return SweepResult(inbound=len(inbound), conversations=len(conversations))
+    return SweepResult(inbound=len(inbound), conversations=len(conversations), statuses=statuses_relink())
+
+
+def statuses_relink() -> int:
+    """Attach statuses recorded before their message had its wamid.
+
+    A status webhook can commit just after the sender stored the wamid and looked for early
+    statuses, so neither side saw the other; this pass closes that gap.
+    """
+    since = timezone.now() - timedelta(days=RELINK_DAYS)
+    orphans = StatusUpdate.objects.filter(message__isnull=True, received_at__gte=since)
+    targets = dict(Message.objects.filter(direction=Message.Direction.OUTBOUND,
+                                          wamid__in=orphans.values("wamid")).values_list("wamid", "pk"))
+    relinked = 0
+    for update in orphans.filter(wamid__in=list(targets)).order_by("timestamp", "id")[:BATCH]:
+        status_reapply(update=update, message_id=targets[update.wamid])
+        relinked += 1
+    if relinked:
+        logger.warning("Sweeper attached %s statuses that arrived before their message", relinked)
+    return relinked

@@ -8,6 +8,7 @@ from celery import shared_task
 from django.db import DatabaseError
 
 from whatsapp import outbound, pipeline, sweeper
+from whatsapp.sandbox import services as sandbox_services
 
 DB_RETRY = dict(autoretry_for=(DatabaseError,), retry_backoff=5, retry_backoff_max=300, retry_jitter=True,
                 max_retries=12)
@@ -31,3 +32,9 @@ def flush_outbox_task(conversation_id: int) -> None:
 @shared_task
 def sweep_task() -> None:
     sweeper.sweep()
+
+
+@shared_task(autoretry_for=(Exception,), retry_backoff=2, retry_backoff_max=120, retry_jitter=True, max_retries=10)
+def sandbox_status_task(delivery_id: int, status: str) -> None:
+    """Sandbox mode: the Graph stand-in reports a status of a message it accepted, as Meta does."""
+    sandbox_services.status_post(delivery_id=delivery_id, status=status)

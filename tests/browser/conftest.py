@@ -30,19 +30,6 @@ def chromium():
         browser.close()
 
 
-@pytest.fixture(scope="session")
-def plain_http():
-    """The live server speaks plain http: no redirect to https, cookies not https-only.
-
-    Set before live_server starts, because SecurityMiddleware reads these when it is built."""
-    from django.conf import settings
-
-    settings.SECURE_SSL_REDIRECT = False
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
-    settings.SECURE_HSTS_SECONDS = 0
-
-
 @pytest.fixture
 def page(chromium, plain_http, live_server):
     context = chromium.new_context(base_url=live_server.url, viewport={"width": 1600, "height": 1000})

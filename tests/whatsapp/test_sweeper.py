@@ -10,7 +10,7 @@ from django.utils import timezone
 from config.celery import app as celery_app
 from tests.conftest import fresh
 from tests.fakes.graph import PHONE_NUMBER_ID
-from whatsapp.models import Conversation, Message
+from whatsapp.models import Conversation, Message, StatusUpdate
 from whatsapp.outbound import outbound_queue
 from whatsapp.replies import Reply
 
@@ -116,3 +116,16 @@ def test_celery_beat_runs_the_sweeper_every_minute():
     entry = celery_app.conf.beat_schedule["whatsapp-sweep"]
     assert entry["task"] == "whatsapp.tasks.sweep_task"
     assert entry["schedule"] <= 60
+
+
+def test_a_status_that_raced_ahead_of_its_message_is_attached_by_the_sweep(stuck_outbound, sweep):
+    """The status webhook committed after the sender stored the wamid and looked for early statuses."""
+    Message.objects.filter(pk=stuck_outbound.pk).update(status="sent", wamid="wamid.raced")
+    StatusUpdate.objects.create(wamid="wamid.raced", status="delivered", timestamp=timezone.now(), raw={})
+    StatusUpdate.objects.create(wamid="wamid.somebody-elses", status="read", timestamp=timezone.now(), raw={})
+    output = sweep()
+    stuck_outbound.refresh_from_db()
+    assert stuck_outbound.status == "delivered" and stuck_outbound.delivered_at
+    assert StatusUpdate.objects.get(wamid="wamid.raced").message == stuck_outbound
+    assert StatusUpdate.objects.get(wamid="wamid.somebody-elses").message is None
+    assert "Attached 1 status(es)" in output

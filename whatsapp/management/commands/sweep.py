@@ -4,7 +4,8 @@ from whatsapp.sweeper import sweep
 
 
 class Command(BaseCommand):
-    help = "Re-queue unanswered inbound messages and outbound messages stuck in the queue (for cron)."
+    help = ("Re-queue unanswered inbound messages and outbound messages stuck in the queue, and attach early "
+            "statuses (for cron).")
 
     def add_arguments(self, parser):
         parser.add_argument("--older-than", type=int, default=None, metavar="SECONDS",
@@ -12,4 +13,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, older_than, **options):
         result = sweep(older_than_seconds=older_than)
-        self.stdout.write(f"Re-queued {result.inbound} inbound message(s) and {result.conversations} outbox(es).")
+        line = f"Re-queued {result.inbound} inbound message(s) and {result.conversations} outbox(es)."
+        if result.statuses:
+            line += f" Attached {result.statuses} status(es) that arrived before their message."
+        self.stdout.write(line)

@@ -1,0 +1,81 @@
+"""Sandbox services: what the Graph stand-in records, the statuses it reports, the phone's uploads."""
+
+import base64
+import hashlib
+import logging
+import secrets
+
+import requests
+from django.conf import settings
+from django.db import transaction
+
+from whatsapp.models import SandboxDelivery, SandboxMedia
+from whatsapp.sandbox import phone
+
+logger = logging.getLogger(__name__)
+
+# Meta reports a message as sent, then delivered, then read; seconds after it was accepted.
+STATUS_SCHEDULE = (("sent", 1), ("delivered", 2), ("read", 4))
+WEBHOOK_PATH = "/webhooks/whatsapp/"
+# What the sandbox phone may send, with Meta's size limits per type.
+MEDIA_KINDS = {
+    "image": ({"image/jpeg", "image/png"}, 5 * 1024 * 1024),
+    "audio": ({"audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg", "audio/webm", "audio/wav",
+               "audio/x-wav"}, 16 * 1024 * 1024),
+    "document": (None, 100 * 1024 * 1024),
+}
+
+
+class UploadRefused(ValueError):
+    """A file the sandbox phone cannot send (type or size); the message says why."""
+
+
+@transaction.atomic
+def delivery_record(*, kind: str, wamid: str, phone_number_id: str, payload: dict) -> SandboxDelivery:
+    """Record what the stand-in accepted; for a message, report its statuses once this commits."""
+    delivery = SandboxDelivery.objects.create(
+        kind=kind, wamid=wamid, phone_number_id=phone_number_id, to=str(payload.get("to") or ""),
+        type=str(payload.get("type") or ""), payload=payload)
+    if kind == SandboxDelivery.Kind.MESSAGE:
+        transaction.on_commit(lambda: statuses_schedule(delivery_id=delivery.pk))
+    return delivery
+
+
+def statuses_schedule(*, delivery_id: int) -> None:
+    from whatsapp.tasks import sandbox_status_task
+
+    for status, after in STATUS_SCHEDULE:
+        sandbox_status_task.apply_async((delivery_id, status), countdown=after)
+
+
+def status_post(*, delivery_id: int, status: str) -> None:
+    """Post one signed status webhook for a delivered message to our own webhook, as Meta does.
+
+    Raises on anything but 200 (the task retries, as Meta retries for days)."""
+    delivery = SandboxDelivery.objects.get(pk=delivery_id)
+    webhook = phone.status_webhook(wamid=delivery.wamid, status=status, recipient_id=phone.wa_id_of(delivery.to),
+                                   template=delivery.type == "template")
+    response = requests.post(f"{settings.WHATSAPP_SANDBOX_URL}{WEBHOOK_PATH}", data=webhook.body, timeout=(5, 20),
+                             headers={"Content-Type": "application/json",
+                                      "X-Hub-Signature-256": webhook.signature})
+    if response.status_code != 200:
+        raise requests.HTTPError(f"the webhook answered {response.status_code}", response=response)
+
+
+def media_store(*, content: bytes, mime_type: str, filename: str = "") -> tuple[str, SandboxMedia]:
+    """Keep an upload as Graph keeps media; returns the message type it makes and the media."""
+    mime_type = (mime_type or "application/octet-stream").split(";")[0].strip().lower()
+    kind = "image" if mime_type.startswith("image/") else "audio" if mime_type.startswith("audio/") else "document"
+    allowed, limit = MEDIA_KINDS[kind]
+    if allowed is not None and mime_type not in allowed:
+        raise UploadRefused(f"WhatsApp does not send {mime_type} as {kind}: use "
+                            + ", ".join(sorted(allowed)) + ".")
+    if not content:
+        raise UploadRefused("The file is empty.")
+    if len(content) > limit:
+        raise UploadRefused(f"Too large for WhatsApp: {kind} files may be up to {limit // (1024 * 1024)} MB.")
+    media = SandboxMedia.objects.create(
+        media_id=str(10**15 + secrets.randbelow(9 * 10**15)), content=content, mime_type=mime_type,
+        sha256=base64.b64encode(hashlib.sha256(content).digest()).decode(), filename=filename[:255],
+        size=len(content))
+    return kind, media

@@ -1,0 +1,110 @@
+"""/sandbox/: staff chat as any allowed person, through the real webhook, worker, agent and sender.
+
+The page asks `compose` for the webhook a phone's message would cause (built and signed here, so
+the app secret never reaches the browser), posts it to /webhooks/whatsapp/ itself, and polls `feed`.
+"""
+
+import json
+
+from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
+from django.middleware.csrf import get_token
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from agent.llm import llm_configured
+from whatsapp.models import SandboxMedia
+from whatsapp.sandbox import feed as feeds
+from whatsapp.sandbox import phone, services
+from whatsapp.sandbox.mode import sandbox_only
+
+MAX_TEXT = 4096
+
+
+@require_GET
+@sandbox_only
+@staff_member_required
+def chat(request):
+    config = {
+        "feedUrl": reverse("sandbox-feed", args=[0]),
+        "composeUrl": reverse("sandbox-compose", args=[0]),
+        "webhookUrl": reverse("whatsapp-webhook"),
+        "csrfToken": get_token(request),
+    }
+    if llm_configured():
+        where = settings.OPENAI_BASE_URL or "OpenAI"
+        ai = {"on": True, "label": f"AI replies on: {settings.OPENAI_MODEL} at {where}"}
+    else:
+        ai = {"on": False, "label": "AI replies off: commands only (set OPENAI_API_KEY or OPENAI_BASE_URL)"}
+    return render(request, "sandbox/chat.html", {"people": feeds.people(), "config": config, "ai": ai,
+                                                 "business_name": settings.BUSINESS_NAME})
+
+
+@require_GET
+@sandbox_only
+@staff_member_required
+def feed(request, user_id):
+    user = feeds.person(user_id)
+    if user is None:
+        return JsonResponse({"error": "Not on the allow-list."}, status=404)
+    return JsonResponse(feeds.feed(user))
+
+
+@require_POST
+@sandbox_only
+@staff_member_required
+def compose(request, user_id):
+    """The signed webhook for one message from this person: text, a file, or a button tap."""
+    user = feeds.person(user_id)
+    if user is None:
+        return JsonResponse({"error": "Not on the allow-list."}, status=404)
+    try:
+        message = _message_from(request)
+    except services.UploadRefused as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    except ValueError as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    webhook = phone.message_webhook(wa_id=phone.wa_id_of(user.phone_number),
+                                    profile_name=user.get_full_name() or user.username, message=message)
+    return JsonResponse({"body": webhook.body.decode(), "signature": webhook.signature})
+
+
+def _message_from(request) -> dict:
+    upload = request.FILES.get("file")
+    if upload is not None:
+        caption = request.POST.get("caption", "").strip()[:1024]
+        kind, media = services.media_store(content=upload.read(), mime_type=upload.content_type or "",
+                                           filename=upload.name or "")
+        return phone.media(kind, media_id=media.media_id, mime_type=media.mime_type, sha256=media.sha256,
+                           caption=caption, filename=media.filename, voice=kind == "audio")
+    try:
+        data = json.loads(request.body or b"{}")
+    except ValueError:
+        raise ValueError("Send JSON or a file.") from None
+    button = data.get("button")
+    if isinstance(button, dict):
+        if not (button.get("id") and button.get("title") and data.get("replying_to")):
+            raise ValueError("A button tap needs the button's id and title and the message it belongs to.")
+        return phone.button_reply(button_id=str(button["id"]), title=str(button["title"]),
+                                  replying_to=str(data["replying_to"]))
+    text = str(data.get("text") or "").strip()
+    if not text:
+        raise ValueError("Type a message first.")
+    if len(text) > MAX_TEXT:
+        raise ValueError(f"WhatsApp messages are at most {MAX_TEXT} characters.")
+    return phone.text(text)
+
+
+@require_GET
+@sandbox_only
+@staff_member_required
+def media(request, media_id):
+    """A file the sandbox phone sent, for the chat view (shown inline, never run as a page)."""
+    item = get_object_or_404(SandboxMedia, media_id=media_id)
+    response = HttpResponse(bytes(item.content), content_type=item.mime_type)
+    if not item.mime_type.startswith(("image/", "audio/")):
+        response["Content-Disposition"] = "attachment"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

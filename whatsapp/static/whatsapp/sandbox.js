@@ -1,0 +1,197 @@
+// The sandbox phone: asks the server for the signed webhook a message would cause, posts it to the
+// real webhook endpoint as Meta would, and polls the conversation for replies and ticks.
+(function () {
+  "use strict";
+  const config = JSON.parse(document.getElementById("sandbox-config").textContent);
+  const chat = document.getElementById("chat");
+  const phone = document.getElementById("phone");
+  const placeholder = document.getElementById("placeholder");
+  const errorBox = document.getElementById("error");
+  const form = document.getElementById("composer");
+  const input = document.getElementById("text");
+  const fileInput = document.getElementById("file");
+  const TICKS = { pending: "…", sent: "✓", delivered: "✓✓", read: "✓✓", failed: "!" };
+  let person = null;
+  let lastRendered = "";
+  let timer = null;
+
+  const url = (template, id) => template.replace("/0/", "/" + id + "/");
+
+  function showError(text) {
+    errorBox.textContent = text || "";
+    errorBox.hidden = !text;
+  }
+
+  // WhatsApp formatting, after escaping: *bold*, _italic_, ~strike~, ```mono```.
+  function formatted(text) {
+    const escaped = text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+    return escaped
+      .replace(/```([\s\S]+?)```/g, "<code>$1</code>")
+      .replace(/(^|[\s(])\*([^*\n]+)\*(?=$|[\s).,!?:;])/g, "$1<b>$2</b>")
+      .replace(/(^|[\s(])_([^_\n]+)_(?=$|[\s).,!?:;])/g, "$1<i>$2</i>")
+      .replace(/(^|[\s(])~([^~\n]+)~(?=$|[\s).,!?:;])/g, "$1<s>$2</s>");
+  }
+
+  function bubble(message) {
+    const item = document.createElement("li");
+    item.className = "bubble " + (message.direction === "in" ? "mine" : "theirs");
+    item.dataset.direction = message.direction;
+    item.dataset.type = message.type;
+    if (message.media) {
+      const media = message.media;
+      let node;
+      if (media.mime_type.startsWith("image/")) {
+        node = document.createElement("img");
+        node.src = media.url;
+        node.alt = media.filename || "photo";
+      } else if (media.mime_type.startsWith("audio/")) {
+        node = document.createElement("audio");
+        node.controls = true;
+        node.src = media.url;
+      } else {
+        node = document.createElement("a");
+        node.href = media.url;
+        node.textContent = media.filename || "document";
+      }
+      node.classList.add("media");
+      item.appendChild(node);
+    }
+    const text = message.text || (message.type !== "text" && !message.media ? "[" + message.type + "]" : "");
+    if (text) {
+      const body = document.createElement("div");
+      body.className = "text";
+      body.innerHTML = formatted(text);
+      item.appendChild(body);
+    }
+    if (message.transcript) {
+      const transcript = document.createElement("div");
+      transcript.className = "transcript";
+      transcript.textContent = "“" + message.transcript + "”";
+      item.appendChild(transcript);
+    }
+    const meta = document.createElement("div");
+    meta.className = "meta";
+    const time = document.createElement("time");
+    time.dateTime = message.time;
+    time.textContent = new Date(message.time).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    meta.appendChild(time);
+    const ticks = document.createElement("span");
+    ticks.className = "ticks";
+    ticks.dataset.ticks = message.ticks;
+    ticks.textContent = TICKS[message.ticks] || "";
+    ticks.title = message.error ? "failed: " + message.error : message.ticks;
+    meta.appendChild(ticks);
+    item.appendChild(meta);
+    if (message.buttons.length) {
+      const row = document.createElement("div");
+      row.className = "buttons";
+      for (const button of message.buttons) {
+        const tap = document.createElement("button");
+        tap.type = "button";
+        tap.className = "reply-button";
+        tap.textContent = button.title;
+        tap.addEventListener("click", () => send(JSON.stringify({ button: button, replying_to: message.wamid })));
+        row.appendChild(tap);
+      }
+      item.appendChild(row);
+    }
+    return item;
+  }
+
+  function render(state) {
+    const key = JSON.stringify(state);
+    if (key === lastRendered) return;
+    lastRendered = key;
+    const atBottom = chat.scrollHeight - chat.scrollTop - chat.clientHeight < 40;
+    chat.replaceChildren(...state.messages.map(bubble));
+    document.getElementById("phone-sub").textContent = state.typing ? "typing…" : state.paused ? "a person is answering" : "online";
+    if (atBottom || !chat.dataset.scrolled) {
+      chat.scrollTop = chat.scrollHeight;
+      chat.dataset.scrolled = "1";
+    }
+  }
+
+  async function refresh() {
+    if (!person) return;
+    try {
+      const response = await fetch(url(config.feedUrl, person), { headers: { Accept: "application/json" } });
+      if (response.ok) render(await response.json());
+    } catch (err) {
+      /* the server restarts now and then: the next poll catches up */
+    }
+  }
+
+  // 1. The server builds and signs the webhook (the app secret stays there). 2. We post it as Meta would.
+  async function send(body, isForm) {
+    showError("");
+    const headers = { "X-CSRFToken": config.csrfToken };
+    if (!isForm) headers["Content-Type"] = "application/json";
+    const composed = await fetch(url(config.composeUrl, person), { method: "POST", headers: headers, body: body, credentials: "same-origin" });
+    const webhook = await composed.json().catch(() => ({ error: "The server answered " + composed.status }));
+    if (!composed.ok) {
+      showError(webhook.error || "Could not send.");
+      return false;
+    }
+    const delivered = await fetch(config.webhookUrl, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-Hub-Signature-256": webhook.signature },
+      body: webhook.body,
+    });
+    if (!delivered.ok) {
+      showError("The webhook answered " + delivered.status + ": Meta would retry this delivery.");
+      return false;
+    }
+    refresh();
+    return true;
+  }
+
+  function choose(id) {
+    person = String(id);
+    lastRendered = "";
+    delete chat.dataset.scrolled;
+    chat.replaceChildren();
+    for (const button of document.querySelectorAll(".person")) {
+      button.classList.toggle("active", button.dataset.person === person);
+      if (button.dataset.person === person) {
+        document.getElementById("phone-as").textContent = "as " + button.querySelector(".name").textContent;
+      }
+    }
+    phone.hidden = false;
+    placeholder.hidden = true;
+    history.replaceState(null, "", "?person=" + person);
+    refresh();
+    clearInterval(timer);
+    timer = setInterval(refresh, 1000);
+    input.focus();
+  }
+
+  for (const button of document.querySelectorAll(".person")) {
+    button.addEventListener("click", () => choose(button.dataset.person));
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const text = input.value.trim();
+    if (!text || !person) return;
+    input.disabled = true;
+    try {
+      if (await send(JSON.stringify({ text: text }))) input.value = "";
+    } finally {
+      input.disabled = false;
+      input.focus();
+    }
+  });
+
+  fileInput.addEventListener("change", async () => {
+    const file = fileInput.files[0];
+    if (!file || !person) return;
+    const data = new FormData();
+    data.append("file", file);
+    data.append("caption", input.value.trim());
+    if (await send(data, true)) input.value = "";
+    fileInput.value = "";
+  });
+
+  const wanted = new URLSearchParams(location.search).get("person");
+  if (wanted && document.querySelector('.person[data-person="' + CSS.escape(wanted) + '"]')) choose(wanted);
+})();
