@@ -164,6 +164,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(BROKER_FOLDER / "processed"),
         "control_folder": str(BROKER_FOLDER / "control"),
         "store_processed": False,
+        # Seconds between looks at the queue folder: replies on a laptop should feel immediate.
+        "polling_interval": 0.2,
     }
 else:
     # Every countdown and time limit stays well under this (see whatsapp.retry).

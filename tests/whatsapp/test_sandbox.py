@@ -6,7 +6,7 @@ status webhooks reach the real webhook endpoint the same way, signed as Meta sig
 
 import base64
 import hashlib
-import json
+import time
 
 import pytest
 import requests
@@ -14,6 +14,7 @@ from django.core import signing
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import User
+from tests.whatsapp.conftest import worker_idle
 from whatsapp.client import GraphClient
 from whatsapp.errors import GraphPermanentError
 from whatsapp.models import Message, SandboxDelivery, SandboxMedia, StatusUpdate
@@ -258,3 +259,20 @@ def test_the_feed_shows_both_sides_with_their_ticks_and_reply_buttons(sandbox, t
     assert (theirs["direction"], theirs["ticks"], theirs["wamid"]) == ("out", "delivered", "wamid.q")
     assert theirs["buttons"] == [{"id": "yes", "title": "Yes"}, {"id": "no", "title": "No"}]
     assert feed["window_open"] is True
+
+
+# --- with a real worker on a real broker (CELERY_BROKER_URL) --------------------------------------
+@pytest.mark.broker
+@pytest.mark.django_db(transaction=True)
+def test_with_a_real_worker_the_reply_and_its_three_statuses_arrive(celery_worker, served, ann):
+    hello = phone.message_webhook(wa_id="15550102030", profile_name="Ann Lee", message=phone.text("hello"))
+    assert post_webhook(served.url, hello).status_code == 200
+
+    deadline = time.monotonic() + 30
+    while not Message.objects.filter(direction="out", status="read").exists():
+        assert time.monotonic() < deadline, list(Message.objects.values_list("direction", "status"))
+        time.sleep(0.1)
+    worker_idle()
+    reply = Message.objects.get(direction="out")
+    assert SandboxDelivery.objects.filter(kind="message").count() == 1  # answered once
+    assert sorted(reply.statuses.values_list("status", flat=True)) == ["delivered", "read", "sent"]
