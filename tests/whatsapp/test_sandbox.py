@@ -177,6 +177,24 @@ def test_the_page_lists_the_allow_list_and_never_the_app_secret(sandbox, team_cl
     assert "AI replies off" in page
 
 
+def test_staff_chat_as_themselves_and_customers_never_as_a_colleague_or_a_manager(sandbox, client, ann):
+    """Speaking as someone is acting with their role: the sandbox is no way round the permissions."""
+    sam = User.objects.create_user(username="sam", phone_number="+15550100002", first_name="Sam",
+                                   role=User.Role.STAFF, is_staff=True)
+    maria = User.objects.create_user(username="maria", phone_number="+15550100001", first_name="Maria",
+                                     role=User.Role.MANAGER, is_staff=True)
+    priya = User.objects.create_user(username="priya", phone_number="+15550100003", first_name="Priya",
+                                     role=User.Role.CUSTOMER)
+    client.force_login(sam)
+    page = client.get("/sandbox/").content.decode()
+    assert "Sam" in page and "Priya" in page and "Maria" not in page and "Ann Lee" not in page
+    for someone in (maria, ann):
+        assert compose(client, someone, text="/expenses").status_code == 404
+        assert client.get(f"/sandbox/people/{someone.pk}/feed/").status_code == 404
+    for someone in (sam, priya):
+        assert compose(client, someone, text="/help").status_code == 200
+
+
 def compose(team_client, person, **data):
     return team_client.post(f"/sandbox/people/{person.pk}/compose/", data, content_type="application/json")
 

@@ -1,9 +1,11 @@
 """What the sandbox phone shows: one person's conversation, newest last, with ticks both ways."""
 
 from django.conf import settings
+from django.db.models import Q
 from django.urls import reverse
 
 from accounts.models import User
+from agent.roles import is_manager
 from whatsapp.models import Conversation, Message, SandboxDelivery, SandboxMedia
 from whatsapp.sandbox.phone import wa_id_of
 
@@ -16,17 +18,27 @@ OUTBOUND_TICKS = {
 }
 
 
-def people() -> list[dict]:
-    """Everybody on the allow-list (active, with a number): whom the sandbox can speak as."""
-    rows = User.objects.filter(is_active=True).exclude(phone_number__isnull=True).exclude(phone_number="") \
-        .order_by("first_name", "last_name", "username")
+def speakable_by(viewer):
+    """Whom `viewer` may chat as: people on the allow-list (active, with a number).
+
+    What the assistant does is decided by the sender's role, so speaking as someone is acting as
+    them: managers (and superusers) may speak as anyone, other team members as themselves and
+    as customers, never as another team member.
+    """
+    rows = User.objects.filter(is_active=True).exclude(phone_number__isnull=True).exclude(phone_number="")
+    if not is_manager(viewer):
+        rows = rows.filter(Q(pk=viewer.pk) | Q(role=User.Role.CUSTOMER))
+    return rows
+
+
+def people(viewer) -> list[dict]:
+    rows = speakable_by(viewer).order_by("first_name", "last_name", "username")
     return [{"id": user.pk, "name": user.get_full_name() or user.username, "phone": user.phone_number,
              "role": user.get_role_display()} for user in rows]
 
 
-def person(user_id) -> User | None:
-    return User.objects.filter(pk=user_id, is_active=True).exclude(phone_number__isnull=True) \
-        .exclude(phone_number="").first()
+def person(viewer, user_id) -> User | None:
+    return speakable_by(viewer).filter(pk=user_id).first()
 
 
 def conversation_of(user: User) -> Conversation | None:

@@ -15,7 +15,7 @@ from whatsapp.sandbox import phone
 logger = logging.getLogger(__name__)
 
 # Meta reports a message as sent, then delivered, then read; seconds after it was accepted.
-STATUS_SCHEDULE = (("sent", 1), ("delivered", 2), ("read", 4))
+STATUS_SCHEDULE = (("sent", 0.5), ("delivered", 1), ("read", 2))
 WEBHOOK_PATH = "/webhooks/whatsapp/"
 # What the sandbox phone may send, with Meta's size limits per type.
 MEDIA_KINDS = {

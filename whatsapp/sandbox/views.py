@@ -38,7 +38,7 @@ def chat(request):
         ai = {"on": True, "label": f"AI replies on: {settings.OPENAI_MODEL} at {where}"}
     else:
         ai = {"on": False, "label": "AI replies off: commands only (set OPENAI_API_KEY or OPENAI_BASE_URL)"}
-    return render(request, "sandbox/chat.html", {"people": feeds.people(), "config": config, "ai": ai,
+    return render(request, "sandbox/chat.html", {"people": feeds.people(request.user), "config": config, "ai": ai,
                                                  "business_name": settings.BUSINESS_NAME})
 
 
@@ -46,9 +46,9 @@ def chat(request):
 @sandbox_only
 @staff_member_required
 def feed(request, user_id):
-    user = feeds.person(user_id)
+    user = feeds.person(request.user, user_id)
     if user is None:
-        return JsonResponse({"error": "Not on the allow-list."}, status=404)
+        return JsonResponse({"error": "Not someone you can chat as."}, status=404)
     return JsonResponse(feeds.feed(user))
 
 
@@ -57,9 +57,9 @@ def feed(request, user_id):
 @staff_member_required
 def compose(request, user_id):
     """The signed webhook for one message from this person: text, a file, or a button tap."""
-    user = feeds.person(user_id)
+    user = feeds.person(request.user, user_id)
     if user is None:
-        return JsonResponse({"error": "Not on the allow-list."}, status=404)
+        return JsonResponse({"error": "Not someone you can chat as."}, status=404)
     try:
         message = _message_from(request)
     except services.UploadRefused as exc:
