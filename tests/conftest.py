@@ -1,3 +1,4 @@
+import gc
 import json
 import os
 import time
@@ -93,6 +94,25 @@ def plain_http():
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
     settings.SECURE_HSTS_SECONDS = 0
+
+
+@pytest.fixture
+def sandbox_served(settings, plain_http, live_server, graph):
+    """Sandbox mode on a live server: the real Graph client reaches the project's own Graph stand-in
+    over HTTP, and the stand-in's status webhooks reach the real webhook endpoint the same way."""
+    graph.mock.add_passthru(live_server.url)
+    settings.WHATSAPP_SANDBOX = True
+    settings.WHATSAPP_ACCESS_TOKEN = settings.WHATSAPP_SANDBOX_ACCESS_TOKEN
+    settings.WHATSAPP_SANDBOX_URL = live_server.url
+    settings.WHATSAPP_API_BASE_URL = f"{live_server.url}/sandbox/graph"
+    yield live_server
+    # The client keeps its connections alive: close them (a socket stays open while a response
+    # object still refers to it, hence the collection), so the live server's threads end and give
+    # their database connections back before the test database is dropped.
+    from whatsapp.client import _shared_session
+
+    _shared_session().close()
+    gc.collect()
 
 
 @pytest.fixture(autouse=True)

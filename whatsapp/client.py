@@ -55,6 +55,8 @@ class GraphClient:
                 document = response.json()
             except ValueError:
                 document = None
+            finally:
+                response.close()  # a streamed error answer would otherwise hold its connection
             raise error_from_response(response.status_code, document)
         return response
 

@@ -12,12 +12,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def sandbox(settings, live_server, graph):
-    graph.mock.add_passthru(live_server.url)
-    settings.WHATSAPP_SANDBOX = True
-    settings.WHATSAPP_ACCESS_TOKEN = settings.WHATSAPP_SANDBOX_ACCESS_TOKEN
-    settings.WHATSAPP_SANDBOX_URL = live_server.url
-    settings.WHATSAPP_API_BASE_URL = f"{live_server.url}/sandbox/graph"
+def sandbox(settings, sandbox_served):
     settings.WHATSAPP_REPLY_HANDLER = "agent.runner.reply"
     settings.OPENAI_API_KEY = ""
     settings.OPENAI_BASE_URL = None

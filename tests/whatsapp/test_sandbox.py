@@ -37,12 +37,8 @@ def sandbox(settings):
 
 
 @pytest.fixture
-def served(sandbox, plain_http, live_server, graph):
-    """The stand-in served over HTTP: the Graph client and the status webhooks go through the network."""
-    graph.mock.add_passthru(live_server.url)
-    sandbox.WHATSAPP_SANDBOX_URL = live_server.url
-    sandbox.WHATSAPP_API_BASE_URL = f"{live_server.url}/sandbox/graph"
-    return live_server
+def served(sandbox_served):
+    return sandbox_served
 
 
 @pytest.fixture
