@@ -215,20 +215,24 @@ WHATSAPP_SWEEP_AFTER_SECONDS = env.int("WHATSAPP_SWEEP_AFTER_SECONDS", default=1
 
 # --- Sandbox: the whole service on a laptop, with no Meta account ------------------------------
 # On when no access token is set (or WHATSAPP_SANDBOX=1): replies go to the project's own Graph API
-# stand-in at /sandbox/graph/ instead of Meta, and /sandbox/ lets staff chat as any allowed person.
-# Never on with DJANGO_DEBUG=0 and a real access token (production): then its URLs answer 404.
+# stand-in at /sandbox/graph/ instead of Meta, and /sandbox/ lets staff chat as allowed people.
+# Never with DJANGO_DEBUG=0 and any real WhatsApp credential (production): its URLs answer 404 then.
 # The address where the worker reaches the web server (the stand-in, and its status webhooks).
 WHATSAPP_SANDBOX_URL = env("WHATSAPP_SANDBOX_URL", default="http://127.0.0.1:8000").rstrip("/")
 _sandbox_key = hashlib.sha256(f"whatsapp-sandbox:{SECRET_KEY}".encode()).hexdigest()
-# Credentials of the stand-in: derived from the secret key, so they are never real ones.
+# The stand-in's own credentials, derived from the secret key. In sandbox mode they replace the
+# real ones, so a real token never leaves for the stand-in and nothing the sandbox signs would be
+# accepted by a production webhook.
 WHATSAPP_SANDBOX_ACCESS_TOKEN = f"sandbox-{_sandbox_key[:40]}"
+WHATSAPP_SANDBOX_APP_SECRET = _sandbox_key[40:]
+_real_whatsapp_credentials = any([WHATSAPP_ACCESS_TOKEN, WHATSAPP_APP_SECRET, WHATSAPP_PHONE_NUMBER_ID])
 WHATSAPP_SANDBOX = env.bool("WHATSAPP_SANDBOX", default=not WHATSAPP_ACCESS_TOKEN) and (
-    DEBUG or not WHATSAPP_ACCESS_TOKEN)
+    DEBUG or not _real_whatsapp_credentials)
 if WHATSAPP_SANDBOX:
-    WHATSAPP_ACCESS_TOKEN = WHATSAPP_ACCESS_TOKEN or WHATSAPP_SANDBOX_ACCESS_TOKEN
-    WHATSAPP_APP_SECRET = WHATSAPP_APP_SECRET or _sandbox_key[40:]
-    WHATSAPP_VERIFY_TOKEN = WHATSAPP_VERIFY_TOKEN or "sandbox"
-    WHATSAPP_PHONE_NUMBER_ID = WHATSAPP_PHONE_NUMBER_ID or "100000000000001"
+    WHATSAPP_ACCESS_TOKEN = WHATSAPP_SANDBOX_ACCESS_TOKEN
+    WHATSAPP_APP_SECRET = WHATSAPP_SANDBOX_APP_SECRET
+    WHATSAPP_VERIFY_TOKEN = "sandbox"
+    WHATSAPP_PHONE_NUMBER_ID = "100000000000001"
     WHATSAPP_API_BASE_URL = f"{WHATSAPP_SANDBOX_URL}/sandbox/graph"
 
 # --- OpenAI -------------------------------------------------------------------------------------

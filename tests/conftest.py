@@ -97,14 +97,21 @@ def plain_http():
 
 
 @pytest.fixture
-def sandbox_served(settings, plain_http, live_server, graph):
+def sandbox_mode(settings):
+    """Sandbox mode as settings.py sets it up when no access token is configured."""
+    settings.WHATSAPP_SANDBOX = True
+    settings.WHATSAPP_ACCESS_TOKEN = settings.WHATSAPP_SANDBOX_ACCESS_TOKEN
+    settings.WHATSAPP_APP_SECRET = settings.WHATSAPP_SANDBOX_APP_SECRET
+    return settings
+
+
+@pytest.fixture
+def sandbox_served(sandbox_mode, plain_http, live_server, graph):
     """Sandbox mode on a live server: the real Graph client reaches the project's own Graph stand-in
     over HTTP, and the stand-in's status webhooks reach the real webhook endpoint the same way."""
     graph.mock.add_passthru(live_server.url)
-    settings.WHATSAPP_SANDBOX = True
-    settings.WHATSAPP_ACCESS_TOKEN = settings.WHATSAPP_SANDBOX_ACCESS_TOKEN
-    settings.WHATSAPP_SANDBOX_URL = live_server.url
-    settings.WHATSAPP_API_BASE_URL = f"{live_server.url}/sandbox/graph"
+    sandbox_mode.WHATSAPP_SANDBOX_URL = live_server.url
+    sandbox_mode.WHATSAPP_API_BASE_URL = f"{live_server.url}/sandbox/graph"
     yield live_server
     # The client keeps its connections alive: close them (a socket stays open while a response
     # object still refers to it, hence the collection), so the live server's threads end and give

@@ -59,12 +59,27 @@ def test_production_settings_never_run_the_sandbox_even_when_asked():
     assert "whatsapp.W005" not in manage("check", "--deploy", env=PRODUCTION).stdout
 
 
+def test_production_settings_with_any_real_whatsapp_credential_never_run_the_sandbox():
+    env = {k: v for k, v in PRODUCTION.items() if k != "WHATSAPP_ACCESS_TOKEN"}  # the token not set yet
+    result = manage("shell", "-c", SHOW_CHANNEL, env=env)
+    assert result.stdout.strip().splitlines()[-1].split() == ["False", "https://graph.facebook.com", "False"]
+
+
 def test_a_deployment_left_in_sandbox_mode_is_warned_about():
-    env = {k: v for k, v in PRODUCTION.items() if k != "WHATSAPP_ACCESS_TOKEN"}
+    env = {k: v for k, v in PRODUCTION.items() if not k.startswith("WHATSAPP_")}
     result = manage("check", "--deploy", env=env)
     assert "whatsapp.W005" in result.stdout + result.stderr and "Sandbox mode" in result.stdout + result.stderr
 
 
-def test_with_debug_on_the_sandbox_can_be_asked_for_alongside_real_credentials():
-    result = manage("shell", "-c", SHOW_CHANNEL, env={**PRODUCTION, "DJANGO_DEBUG": "1", "WHATSAPP_SANDBOX": "1"})
-    assert result.stdout.strip().splitlines()[-1].split() == ["True", "http://127.0.0.1:8000/sandbox/graph", "False"], result.stderr
+SHOW_SECRETS = ("from django.conf import settings as s; print(s.WHATSAPP_SANDBOX, s.WHATSAPP_ACCESS_TOKEN, "
+                "s.WHATSAPP_APP_SECRET, s.WHATSAPP_PHONE_NUMBER_ID, s.WHATSAPP_API_BASE_URL)")
+
+
+def test_a_sandbox_next_to_real_credentials_never_uses_them():
+    """The stand-in never receives the real token, and nothing it signs would pass a real webhook."""
+    result = manage("shell", "-c", SHOW_SECRETS, env={**PRODUCTION, "DJANGO_DEBUG": "1", "WHATSAPP_SANDBOX": "1",
+                                                      "WHATSAPP_SANDBOX_URL": "http://example.org"})
+    on, token, secret, number, base = result.stdout.strip().splitlines()[-1].split()
+    assert on == "True" and base == "http://example.org/sandbox/graph"
+    assert token.startswith("sandbox-") and token != PRODUCTION["WHATSAPP_ACCESS_TOKEN"]
+    assert secret != PRODUCTION["WHATSAPP_APP_SECRET"] and number != PRODUCTION["WHATSAPP_PHONE_NUMBER_ID"]

@@ -10,7 +10,8 @@ REQUIRED = {
     "WHATSAPP_PHONE_NUMBER_ID": "no reply can be sent.",
 }
 SANDBOX = ("Sandbox mode: replies go to the built-in Graph API stand-in and nothing reaches WhatsApp. "
-           "Chat with the assistant at /sandbox/.")
+           "Chat with the assistant at /sandbox/; the worker reaches the web server at WHATSAPP_SANDBOX_URL "
+           "(replies stay pending if that is not where it runs).")
 SANDBOX_HINT = "Set WHATSAPP_ACCESS_TOKEN and the other WHATSAPP_* settings (see .env.example) to connect a number."
 
 

@@ -5,7 +5,9 @@ import pytest
 
 from accounts.models import User
 from agent.models import Expense
+from tests.agent import factories
 from tests.browser.conftest import log_in
+from tests.fakes.openai_server import FakeOpenAI
 from whatsapp.models import Message, SandboxDelivery
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -46,3 +48,31 @@ def test_staff_send_an_expense_command_and_see_the_reply_with_its_ticks(page, sa
     answer = Message.objects.get(direction="out")
     assert answer.status == "read" and SandboxDelivery.objects.filter(kind="message", wamid=answer.wamid).exists()
     assert page.locator("#ai-status").inner_text().startswith("AI replies off")
+
+
+@pytest.fixture
+def model(sandbox):
+    """A scripted OpenAI-compatible server: the AI replies are on."""
+    fake = FakeOpenAI()
+    sandbox.OPENAI_API_KEY = "test-openai-key"
+    sandbox.OPENAI_BASE_URL = fake.base_url
+    sandbox.OPENAI_MODEL = "fake-model"
+    sandbox.OPENAI_MAX_RETRIES = 0
+    yield fake
+    fake.close()
+
+
+def test_a_tap_on_a_reply_button_in_the_sandbox_confirms_the_deletion(page, model, sam, screenshot):
+    expense = factories.expense(by=sam, description="Taxi")
+    model.call(("delete_expense", {"expense_id": expense.pk}))
+    model.reply("Do you want me to delete it?")
+    log_in(page, "sam", "a-long-pass-123")
+    page.goto(f"/sandbox/?person={sam.pk}")
+    page.fill("#text", f"delete expense {expense.pk}")
+    page.press("#text", "Enter")
+
+    page.locator(".reply-button", has_text="Yes").click()
+    page.locator(".bubble.theirs", has_text="Deleted").wait_for()
+    screenshot(page, "sandbox_confirmation")
+    assert not Expense.objects.filter(pk=expense.pk).exists()
+    assert page.locator("#ai-status").inner_text().startswith("AI replies on: fake-model at 127.0.0.1")

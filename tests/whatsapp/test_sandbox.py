@@ -29,11 +29,8 @@ PNG = base64.b64decode(
 
 
 @pytest.fixture
-def sandbox(settings):
-    """Sandbox mode as settings.py sets it up when no access token is configured."""
-    settings.WHATSAPP_SANDBOX = True
-    settings.WHATSAPP_ACCESS_TOKEN = settings.WHATSAPP_SANDBOX_ACCESS_TOKEN
-    return settings
+def sandbox(sandbox_mode):
+    return sandbox_mode
 
 
 @pytest.fixture
@@ -56,8 +53,10 @@ def team_client(client, db):
 
 
 # --- when the sandbox exists --------------------------------------------------------------------
-def test_the_sandbox_is_on_with_the_stand_in_credentials(sandbox):
+def test_the_sandbox_is_on_only_while_the_stand_in_credentials_are_in_use(sandbox):
     assert sandbox_enabled()
+    sandbox.WHATSAPP_APP_SECRET = "a-real-app-secret"
+    assert not sandbox_enabled()
 
 
 def test_production_settings_with_a_real_token_close_every_sandbox_url(sandbox, team_client, ann):
@@ -169,7 +168,7 @@ def test_the_page_lists_the_allow_list_and_never_the_app_secret(sandbox, team_cl
     User.objects.create_user(username="gone", phone_number="+15550109999", first_name="Gone", is_active=False)
     page = team_client.get("/sandbox/").content.decode()
     assert "Ann Lee" in page and "+15550102030" in page and "Gone" not in page
-    assert sandbox.WHATSAPP_APP_SECRET not in page
+    assert sandbox.WHATSAPP_APP_SECRET not in page and sandbox.WHATSAPP_ACCESS_TOKEN not in page
     assert "AI replies off" in page
 
 
@@ -224,11 +223,53 @@ def test_a_photo_is_kept_as_graph_keeps_media_and_sent_as_an_image_message(sandb
     assert message.media_sha256 == media.sha256 and bytes(media.content) == PNG
 
 
-def test_an_audio_file_is_sent_as_a_voice_note(sandbox, team_client, ann):
-    upload = SimpleUploadedFile("note.ogg", b"OggS fake opus", content_type="audio/ogg")
-    answer = team_client.post(f"/sandbox/people/{ann.pk}/compose/", {"file": upload}).json()
+def upload(team_client, person, name, content, content_type, **data):
+    file = SimpleUploadedFile(name, content, content_type=content_type)
+    return team_client.post(f"/sandbox/people/{person.pk}/compose/", {"file": file, **data})
+
+
+def test_an_ogg_recording_is_sent_as_a_voice_note_as_whatsapp_sends_one(sandbox, team_client, ann):
+    answer = upload(team_client, ann, "note.ogg", b"OggS fake opus", "audio/ogg").json()
     [message] = parse_body(answer["body"].encode()).messages
-    assert message.type == "audio" and message.media_voice and message.media_mime_type == "audio/ogg"
+    assert message.type == "audio" and message.media_voice
+    assert message.media_mime_type == "audio/ogg; codecs=opus"
+
+
+def test_other_audio_is_an_audio_file_under_the_name_meta_gives_it(sandbox, team_client, ann):
+    answer = upload(team_client, ann, "memo.m4a", b"....ftypM4A", "audio/x-m4a").json()  # what Chrome says
+    [message] = parse_body(answer["body"].encode()).messages
+    assert message.type == "audio" and not message.media_voice and message.media_mime_type == "audio/mp4"
+    assert upload(team_client, ann, "a.wav", b"RIFF", "audio/wav").status_code == 400  # not in Meta's list
+
+
+def test_a_pdf_is_a_document_and_is_downloaded_never_shown_inline(sandbox, team_client, ann):
+    answer = upload(team_client, ann, "invoice.pdf", b"%PDF-1.4 fake", "application/pdf", caption="March").json()
+    team_client.post("/webhooks/whatsapp/", data=answer["body"], content_type="application/json",
+                     HTTP_X_HUB_SIGNATURE_256=answer["signature"])
+    [message] = parse_body(answer["body"].encode()).messages
+    assert message.type == "document" and message.media_filename == "invoice.pdf" and message.text == "March"
+    response = team_client.get(f"/sandbox/media/{message.media_id}/")
+    assert response.status_code == 200 and response["Content-Disposition"] == "attachment"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_media_is_shown_only_to_those_who_may_chat_as_its_sender(sandbox, team_client, client, ann):
+    answer = upload(team_client, ann, "receipt.png", PNG, "image/png").json()
+    team_client.post("/webhooks/whatsapp/", data=answer["body"], content_type="application/json",
+                     HTTP_X_HUB_SIGNATURE_256=answer["signature"])
+    media_id = SandboxMedia.objects.get().media_id
+    assert team_client.get(f"/sandbox/media/{media_id}/").content == PNG  # a manager
+    colleague = User.objects.create_user(username="sam", phone_number="+15550100002", role=User.Role.STAFF,
+                                         is_staff=True)
+    client.force_login(colleague)
+    assert client.get(f"/sandbox/media/{media_id}/").status_code == 404
+
+
+def test_the_page_names_the_local_model_server_without_what_its_url_may_carry(sandbox, team_client):
+    sandbox.OPENAI_BASE_URL = "http://user:s3cret-key@ollama.local:11434/v1?api-key=s3cret-key"
+    sandbox.OPENAI_MODEL = "llama3.1"
+    page = team_client.get("/sandbox/").content.decode()
+    assert "AI replies on: llama3.1 at ollama.local" in page and "s3cret-key" not in page
 
 
 def test_a_file_whatsapp_would_not_send_gets_a_clear_answer(sandbox, team_client, ann):

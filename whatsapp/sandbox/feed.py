@@ -5,7 +5,6 @@ from django.db.models import Q
 from django.urls import reverse
 
 from accounts.models import User
-from agent.roles import is_manager
 from whatsapp.models import Conversation, Message, SandboxDelivery, SandboxMedia
 from whatsapp.sandbox.phone import wa_id_of
 
@@ -26,7 +25,7 @@ def speakable_by(viewer):
     as customers, never as another team member.
     """
     rows = User.objects.filter(is_active=True).exclude(phone_number__isnull=True).exclude(phone_number="")
-    if not is_manager(viewer):
+    if not (viewer.is_superuser or viewer.role == User.Role.MANAGER):
         rows = rows.filter(Q(pk=viewer.pk) | Q(role=User.Role.CUSTOMER))
     return rows
 
@@ -39,6 +38,13 @@ def people(viewer) -> list[dict]:
 
 def person(viewer, user_id) -> User | None:
     return speakable_by(viewer).filter(pk=user_id).first()
+
+
+def media_visible_to(viewer, media_id: str) -> bool:
+    """Whether the media was sent in the chat of someone `viewer` may chat as."""
+    wa_ids = [wa_id_of(phone) for phone in speakable_by(viewer).values_list("phone_number", flat=True)]
+    return Message.objects.filter(media_id=media_id, conversation__phone_number_id=settings.WHATSAPP_PHONE_NUMBER_ID,
+                                  conversation__contact_key__in=wa_ids).exists()
 
 
 def conversation_of(user: User) -> Conversation | None:

@@ -1,4 +1,4 @@
-"""When the sandbox exists: settings.WHATSAPP_SANDBOX, and never with production credentials."""
+"""When the sandbox exists: settings.WHATSAPP_SANDBOX, and only with the stand-in's own credentials."""
 
 from functools import wraps
 
@@ -7,16 +7,15 @@ from django.http import Http404
 
 
 def sandbox_enabled() -> bool:
-    """On in sandbox mode, unless DEBUG is off and a real (not the stand-in's) access token is set.
+    """On in sandbox mode, and only while the channel uses the stand-in's derived credentials.
 
-    settings.py already refuses that combination; this re-checks at every request, so no later
-    change of settings can open the sandbox on a production deployment.
+    settings.py never turns the sandbox on with DEBUG off and a real WhatsApp credential, and in
+    sandbox mode it replaces every credential with a derived one. This re-checks at each request,
+    so no later change of settings can open the sandbox next to real credentials.
     """
-    if not getattr(settings, "WHATSAPP_SANDBOX", False):
-        return False
-    token = settings.WHATSAPP_ACCESS_TOKEN
-    real_token = bool(token) and token != settings.WHATSAPP_SANDBOX_ACCESS_TOKEN
-    return settings.DEBUG or not real_token
+    return (bool(getattr(settings, "WHATSAPP_SANDBOX", False))
+            and settings.WHATSAPP_ACCESS_TOKEN == settings.WHATSAPP_SANDBOX_ACCESS_TOKEN
+            and settings.WHATSAPP_APP_SECRET == settings.WHATSAPP_SANDBOX_APP_SECRET)
 
 
 def sandbox_only(view):

@@ -20,10 +20,14 @@ WEBHOOK_PATH = "/webhooks/whatsapp/"
 # What the sandbox phone may send, with Meta's size limits per type.
 MEDIA_KINDS = {
     "image": ({"image/jpeg", "image/png"}, 5 * 1024 * 1024),
-    "audio": ({"audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg", "audio/webm", "audio/wav",
-               "audio/x-wav"}, 16 * 1024 * 1024),
+    "audio": ({"audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg"}, 16 * 1024 * 1024),
     "document": (None, 100 * 1024 * 1024),
 }
+
+
+# What browsers call some of those files, and what Meta calls them.
+BROWSER_MIME_TYPES = {"audio/x-m4a": "audio/mp4", "audio/m4a": "audio/mp4", "audio/mp3": "audio/mpeg",
+                      "audio/x-aac": "audio/aac", "image/jpg": "image/jpeg"}
 
 
 class UploadRefused(ValueError):
@@ -37,7 +41,9 @@ def delivery_record(*, kind: str, wamid: str, phone_number_id: str, payload: dic
         kind=kind, wamid=wamid, phone_number_id=phone_number_id, to=str(payload.get("to") or ""),
         type=str(payload.get("type") or ""), payload=payload)
     if kind == SandboxDelivery.Kind.MESSAGE:
-        transaction.on_commit(lambda: statuses_schedule(delivery_id=delivery.pk))
+        # robust: if the broker is down the message was still accepted (as Meta would have); an
+        # error here would make the sender retry and deliver it twice. Its statuses are lost then.
+        transaction.on_commit(lambda: statuses_schedule(delivery_id=delivery.pk), robust=True)
     return delivery
 
 
@@ -65,6 +71,7 @@ def status_post(*, delivery_id: int, status: str) -> None:
 def media_store(*, content: bytes, mime_type: str, filename: str = "") -> tuple[str, SandboxMedia]:
     """Keep an upload as Graph keeps media; returns the message type it makes and the media."""
     mime_type = (mime_type or "application/octet-stream").split(";")[0].strip().lower()
+    mime_type = BROWSER_MIME_TYPES.get(mime_type, mime_type)
     kind = "image" if mime_type.startswith("image/") else "audio" if mime_type.startswith("audio/") else "document"
     allowed, limit = MEDIA_KINDS[kind]
     if allowed is not None and mime_type not in allowed:

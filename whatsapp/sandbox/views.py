@@ -5,16 +5,16 @@ the app secret never reaches the browser), posts it to /webhooks/whatsapp/ itsel
 """
 
 import json
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.middleware.csrf import get_token
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from agent.llm import llm_configured
 from whatsapp.models import SandboxMedia
 from whatsapp.sandbox import feed as feeds
 from whatsapp.sandbox import phone, services
@@ -33,8 +33,10 @@ def chat(request):
         "webhookUrl": reverse("whatsapp-webhook"),
         "csrfToken": get_token(request),
     }
-    if llm_configured():
-        where = settings.OPENAI_BASE_URL or "OpenAI"
+    # The assistant's rule (agent.llm.llm_configured), read from settings: the channel never imports it.
+    if settings.OPENAI_API_KEY or settings.OPENAI_BASE_URL:
+        # Only the host: a base URL may carry a key (user:key@host, ?api-key=...).
+        where = urlsplit(settings.OPENAI_BASE_URL).hostname if settings.OPENAI_BASE_URL else "OpenAI"
         ai = {"on": True, "label": f"AI replies on: {settings.OPENAI_MODEL} at {where}"}
     else:
         ai = {"on": False, "label": "AI replies off: commands only (set OPENAI_API_KEY or OPENAI_BASE_URL)"}
@@ -77,8 +79,11 @@ def _message_from(request) -> dict:
         caption = request.POST.get("caption", "").strip()[:1024]
         kind, media = services.media_store(content=upload.read(), mime_type=upload.content_type or "",
                                            filename=upload.name or "")
-        return phone.media(kind, media_id=media.media_id, mime_type=media.mime_type, sha256=media.sha256,
-                           caption=caption, filename=media.filename, voice=kind == "audio")
+        # An ogg/opus recording is what WhatsApp sends as a voice note; other audio is an audio file.
+        voice = media.mime_type == "audio/ogg"
+        return phone.media(kind, media_id=media.media_id, sha256=media.sha256, caption=caption,
+                           mime_type="audio/ogg; codecs=opus" if voice else media.mime_type,
+                           filename=media.filename, voice=voice)
     try:
         data = json.loads(request.body or b"{}")
     except ValueError:
@@ -101,7 +106,11 @@ def _message_from(request) -> dict:
 @sandbox_only
 @staff_member_required
 def media(request, media_id):
-    """A file the sandbox phone sent, for the chat view (shown inline, never run as a page)."""
+    """A file the sandbox phone sent, for the chat view (shown inline, never run as a page).
+
+    Only from the chats of people the viewer may chat as."""
+    if not feeds.media_visible_to(request.user, media_id):
+        raise Http404("No such media.")
     item = get_object_or_404(SandboxMedia, media_id=media_id)
     response = HttpResponse(bytes(item.content), content_type=item.mime_type)
     if not item.mime_type.startswith(("image/", "audio/")):

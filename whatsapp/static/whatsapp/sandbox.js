@@ -77,11 +77,9 @@
     meta.appendChild(time);
     const ticks = document.createElement("span");
     ticks.className = "ticks";
-    ticks.dataset.ticks = message.ticks;
-    ticks.textContent = TICKS[message.ticks] || "";
-    ticks.title = message.error ? "failed: " + message.error : message.ticks;
     meta.appendChild(ticks);
     item.appendChild(meta);
+    setTicks(item, message);
     if (message.buttons.length) {
       const row = document.createElement("div");
       row.className = "buttons";
@@ -98,12 +96,45 @@
     return item;
   }
 
+  // Bubbles are kept by message id and only touched when they change, so a voice note that is
+  // playing is not interrupted when new messages or ticks arrive.
+  const nodes = new Map();
+
+  function setTicks(node, message) {
+    const ticks = node.querySelector(".ticks");
+    ticks.dataset.ticks = message.ticks;
+    ticks.textContent = TICKS[message.ticks] || "";
+    ticks.title = message.error ? (message.ticks === "failed" ? "failed: " : "retrying: ") + message.error : message.ticks;
+  }
+
   function render(state) {
     const key = JSON.stringify(state);
     if (key === lastRendered) return;
     lastRendered = key;
     const atBottom = chat.scrollHeight - chat.scrollTop - chat.clientHeight < 40;
-    chat.replaceChildren(...state.messages.map(bubble));
+    const wanted = new Set(state.messages.map((m) => m.id));
+    for (const [id, entry] of nodes) {
+      if (!wanted.has(id)) {
+        entry.node.remove();
+        nodes.delete(id);
+      }
+    }
+    let previous = null;
+    for (const message of state.messages) {
+      const content = JSON.stringify(Object.assign({}, message, { ticks: null, error: null }));
+      let entry = nodes.get(message.id);
+      if (!entry || entry.content !== content) {
+        const node = bubble(message);
+        if (entry) entry.node.replaceWith(node);
+        entry = { content: content, node: node };
+        nodes.set(message.id, entry);
+      } else {
+        setTicks(entry.node, message);
+      }
+      const expected = previous ? previous.nextSibling : chat.firstChild;
+      if (expected !== entry.node) chat.insertBefore(entry.node, expected);
+      previous = entry.node;
+    }
     document.getElementById("phone-sub").textContent = state.typing ? "typing…" : state.paused ? "a person is answering" : "online";
     if (atBottom || !chat.dataset.scrolled) {
       chat.scrollTop = chat.scrollHeight;
@@ -111,10 +142,21 @@
     }
   }
 
+  const LOGGED_OUT = "Your login has expired: reload the page and log in again.";
+  const isJson = (response) => !response.redirected && (response.headers.get("Content-Type") || "").includes("json");
+  let latest = 0;
+
   async function refresh() {
     if (!person) return;
+    const asked = person;
+    const ticket = ++latest;
     try {
-      const response = await fetch(url(config.feedUrl, person), { headers: { Accept: "application/json" } });
+      const response = await fetch(url(config.feedUrl, asked), { headers: { Accept: "application/json" } });
+      if (ticket !== latest || asked !== person) return; // a newer poll, or another person, since
+      if (!isJson(response)) {
+        showError(LOGGED_OUT);
+        return;
+      }
       if (response.ok) render(await response.json());
     } catch (err) {
       /* the server restarts now and then: the next poll catches up */
@@ -124,21 +166,30 @@
   // 1. The server builds and signs the webhook (the app secret stays there). 2. We post it as Meta would.
   async function send(body, isForm) {
     showError("");
-    const headers = { "X-CSRFToken": config.csrfToken };
-    if (!isForm) headers["Content-Type"] = "application/json";
-    const composed = await fetch(url(config.composeUrl, person), { method: "POST", headers: headers, body: body, credentials: "same-origin" });
-    const webhook = await composed.json().catch(() => ({ error: "The server answered " + composed.status }));
-    if (!composed.ok) {
-      showError(webhook.error || "Could not send.");
-      return false;
-    }
-    const delivered = await fetch(config.webhookUrl, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", "X-Hub-Signature-256": webhook.signature },
-      body: webhook.body,
-    });
-    if (!delivered.ok) {
-      showError("The webhook answered " + delivered.status + ": Meta would retry this delivery.");
+    try {
+      const headers = { "X-CSRFToken": config.csrfToken };
+      if (!isForm) headers["Content-Type"] = "application/json";
+      const composed = await fetch(url(config.composeUrl, person), { method: "POST", headers: headers, body: body, credentials: "same-origin" });
+      if (!isJson(composed)) {
+        showError(LOGGED_OUT);
+        return false;
+      }
+      const webhook = await composed.json();
+      if (!composed.ok) {
+        showError(webhook.error || "Could not send.");
+        return false;
+      }
+      const delivered = await fetch(config.webhookUrl, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-Hub-Signature-256": webhook.signature },
+        body: webhook.body,
+      });
+      if (!delivered.ok) {
+        showError("The webhook answered " + delivered.status + ": Meta would retry this delivery.");
+        return false;
+      }
+    } catch (err) {
+      showError("Could not reach the server (" + err.message + "). Try again.");
       return false;
     }
     refresh();
@@ -149,7 +200,9 @@
     person = String(id);
     lastRendered = "";
     delete chat.dataset.scrolled;
+    nodes.clear();
     chat.replaceChildren();
+    showError("");
     for (const button of document.querySelectorAll(".person")) {
       button.classList.toggle("active", button.dataset.person === person);
       if (button.dataset.person === person) {
@@ -185,11 +238,16 @@
   fileInput.addEventListener("change", async () => {
     const file = fileInput.files[0];
     if (!file || !person) return;
+    // Photos and PDFs take what is typed as their caption; audio has none (the text stays).
+    const captioned = !file.type.startsWith("audio/");
     const data = new FormData();
     data.append("file", file);
-    data.append("caption", input.value.trim());
-    if (await send(data, true)) input.value = "";
-    fileInput.value = "";
+    if (captioned) data.append("caption", input.value.trim());
+    try {
+      if ((await send(data, true)) && captioned) input.value = "";
+    } finally {
+      fileInput.value = "";
+    }
   });
 
   const wanted = new URLSearchParams(location.search).get("person");
