@@ -23,6 +23,10 @@ from whatsapp.sandbox.mode import sandbox_only
 MAX_TEXT = 4096
 
 
+def _not_speakable():
+    return JsonResponse({"error": "Not someone you can chat as."}, status=404)
+
+
 @require_GET
 @sandbox_only
 @staff_member_required
@@ -49,9 +53,7 @@ def chat(request):
 @staff_member_required
 def feed(request, user_id):
     user = feeds.person(request.user, user_id)
-    if user is None:
-        return JsonResponse({"error": "Not someone you can chat as."}, status=404)
-    return JsonResponse(feeds.feed(user))
+    return JsonResponse(feeds.feed(user)) if user else _not_speakable()
 
 
 @require_POST
@@ -61,12 +63,10 @@ def compose(request, user_id):
     """The signed webhook for one message from this person: text, a file, or a button tap."""
     user = feeds.person(request.user, user_id)
     if user is None:
-        return JsonResponse({"error": "Not someone you can chat as."}, status=404)
+        return _not_speakable()
     try:
         message = _message_from(request)
-    except services.UploadRefused as exc:
-        return JsonResponse({"error": str(exc)}, status=400)
-    except ValueError as exc:
+    except ValueError as exc:  # UploadRefused too: the message says what to do
         return JsonResponse({"error": str(exc)}, status=400)
     webhook = phone.message_webhook(wa_id=phone.wa_id_of(user.phone_number),
                                     profile_name=user.get_full_name() or user.username, message=message)
