@@ -8,6 +8,8 @@ one `tool` message per call) and a turn is kept or dropped whole, never cut in t
 import json
 
 from django.conf import settings
+from django.db.models import TextField
+from django.db.models.functions import Cast, Substr
 
 from agent.inputs import history_text
 from agent.models import ToolCall
@@ -28,12 +30,17 @@ def build_history(*, conversation, before: Message, budget_chars: int | None = N
     recent = list(
         Message.objects.filter(conversation=conversation, id__lt=before.id)
         .exclude(status__in=[Message.Status.FAILED, Message.Status.IGNORED])
+        .defer("raw", "payload", "referral")  # Meta's JSON and ours: never replayed, costly to decode
         .order_by("-id")[:MAX_MESSAGES]
     )
     recent.reverse()
     inbound_ids = [m.pk for m in recent if m.direction == Message.Direction.INBOUND]
     calls: dict[int, list[ToolCall]] = {}
-    for call in ToolCall.objects.filter(message_id__in=inbound_ids).order_by("round", "id"):
+    # A result is replayed cut to TOOL_RESULT_CHARS: cut it in the database, as text, rather than
+    # decode a long list of records only to encode it again and throw most of it away.
+    results = ToolCall.objects.filter(message_id__in=inbound_ids).defer("result").annotate(
+        result_text=Substr(Cast("result", output_field=TextField()), 1, TOOL_RESULT_CHARS))
+    for call in results.order_by("round", "id"):
         calls.setdefault(call.message_id, []).append(call)
 
     groups: list[list[dict]] = []
@@ -76,7 +83,6 @@ def _tool_messages(calls: list[ToolCall]) -> list[dict]:
             for c in round_calls
         ]})
         for c in round_calls:
-            result = c.result if c.result is not None else {"ok": False, "error": c.error}
-            out.append({"role": "tool", "tool_call_id": c.call_id,
-                        "content": json.dumps(result, default=str)[:TOOL_RESULT_CHARS]})
+            content = c.result_text if c.result_text is not None else json.dumps({"ok": False, "error": c.error})
+            out.append({"role": "tool", "tool_call_id": c.call_id, "content": content[:TOOL_RESULT_CHARS]})
     return out

@@ -750,6 +750,7 @@ def bench_config(*, a, workers: int, tmp: Path, lua: Path | None, deadline: Dead
         "CELERY_BROKER_URL": a.broker_url,
         "CELERY_TASK_ALWAYS_EAGER": "0",
         "WHATSAPP_APP_SECRET": secret,
+        "WHATSAPP_SANDBOX": "0",  # a production-shaped server: the real webhook path, nothing else
         "WHATSAPP_VERIFY_TOKEN": secrets.token_hex(16),
         "DJANGO_DEBUG": "0",
         "DJANGO_SECURE_SSL_REDIRECT": "0",

@@ -10,6 +10,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Callable
 
 from rest_framework import serializers
@@ -47,7 +48,12 @@ class Tool:
 
     def spec(self) -> dict:
         return {"type": "function", "function": {
-            "name": self.name, "description": self.description, "parameters": schema_for(self.serializer)}}
+            "name": self.name, "description": self.description, "parameters": self.parameters}}
+
+    @cached_property
+    def parameters(self) -> dict:
+        """The JSON schema of the arguments: built from the serializer once, it never changes."""
+        return schema_for(self.serializer)
 
 
 @dataclass
