@@ -1,6 +1,5 @@
 import gc
 import json
-import os
 import time
 from pathlib import Path
 
@@ -19,14 +18,16 @@ WEBHOOK_URL = "/webhooks/whatsapp/"
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests marked `broker` need a real broker, tests marked `postgres` PostgreSQL: skipped otherwise."""
+    """Tests marked `broker` need a real broker, tests marked `postgres` PostgreSQL: skipped otherwise.
+
+    The default broker (kombu's filesystem transport, no server) is a real one: the worker tests run
+    on it with no services; with CELERY_BROKER_URL naming Redis they run on Redis."""
     from django.conf import settings
 
-    broker_url = os.environ.get("CELERY_BROKER_URL", "")
     skip_broker = None
-    if not broker_url or broker_url.startswith("memory://"):
+    if settings.CELERY_BROKER_URL.startswith("memory://"):
         skip_broker = pytest.mark.skip(
-            reason="needs a real Celery broker: set CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0)")
+            reason="needs a real Celery broker: the default filesystem one, or CELERY_BROKER_URL=redis://...")
     skip_postgres = None
     if "postgresql" not in settings.DATABASES["default"]["ENGINE"]:
         skip_postgres = pytest.mark.skip(
