@@ -242,6 +242,9 @@ OPENAI_MODEL = env("OPENAI_MODEL", default="gpt-4o-mini")
 # How long one worker may hold a conversation while answering (renewed after each message).
 # Longer than the task time limit (600 s), so a slow turn is never handled twice at once.
 WHATSAPP_INBOUND_LEASE_SECONDS = env.int("WHATSAPP_INBOUND_LEASE_SECONDS", default=660)
+# Times handling of one inbound message may start without finishing (its worker died) before the
+# person is told it could not be processed, instead of retrying it for ever.
+WHATSAPP_INBOUND_MAX_ATTEMPTS = env.int("WHATSAPP_INBOUND_MAX_ATTEMPTS", default=5)
 
 # --- The assistant (agent) ----------------------------------------------------------------------
 # Speech-to-text model for voice notes.

@@ -10,6 +10,7 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from whatsapp.client import GraphClient
@@ -22,6 +23,8 @@ from whatsapp.replies import Reply, as_reply, reply_handler
 logger = logging.getLogger(__name__)
 
 FALLBACK_TEXT = "Sorry, I could not process that just now. Your message is saved; please try again in a moment."
+GAVE_UP_TEXT = ("Sorry, I couldn't process that message. It is saved and the team can see it; "
+                "could you send it another way (for example as text, or a smaller file)?")
 
 
 def inbound_handle(*, message_id: int, client: GraphClient | None = None) -> float | None:
@@ -60,6 +63,17 @@ def _handle_one(conversation: Conversation, message: Message, client: GraphClien
     if conversation.bot_paused:
         # A person took the conversation over: the message waits for them in the admin.
         _mark_handled(message, reply=None, conversation=conversation)
+        return
+    # Counted (and committed) before the work: a message whose handling kills the worker (out of
+    # memory on a huge file, say) is redelivered, and would otherwise be retried for ever.
+    Message.objects.filter(pk=message.pk).update(attempts=F("attempts") + 1)
+    attempt = message.attempts + 1
+    if attempt > settings.WHATSAPP_INBOUND_MAX_ATTEMPTS:
+        logger.error("Giving up on inbound message %s: handling started %s times and never finished",
+                     message.pk, attempt - 1)
+        _mark_handled(message, reply=Reply(text=GAVE_UP_TEXT), conversation=conversation,
+                      error=f"Gave up: handling was started {attempt - 1} times and never finished "
+                            "(the worker stopped each time).")
         return
     if message.type != "reaction":
         try:

@@ -180,6 +180,33 @@ def test_a_lease_left_by_a_dead_worker_expires_and_the_message_is_answered(signe
     assert Conversation.objects.get().inbound_lease_until is None  # let go when done
 
 
+def test_each_start_of_handling_is_counted_before_the_work(signed_post, member, graph, handler):
+    signed_post(fresh("messages__text"))
+    message = Message.objects.get(direction="in")
+    inbound_handle(message_id=message.pk)
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == ("handled", 1)
+
+
+def test_a_message_whose_handling_never_finishes_is_given_up_with_an_apology(
+        signed_post, member, graph, handler, settings, django_capture_on_commit_callbacks):
+    """Every start so far died with its worker (out of memory, killed): no endless retries."""
+    settings.WHATSAPP_INBOUND_MAX_ATTEMPTS = 3
+    handler("recording")
+    signed_post(fresh("messages__text"))
+    message = Message.objects.get(direction="in")
+    Message.objects.filter(pk=message.pk).update(attempts=3)
+    CALLS.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert inbound_handle(message_id=message.pk) is None
+    message.refresh_from_db()
+    assert message.status == "handled" and message.attempts == 4
+    assert "started 3 times and never finished" in message.error_details
+    assert CALLS == []  # the handler that kept dying is not called again
+    assert graph.texts() == [pipeline.GAVE_UP_TEXT]
+
+
 def test_a_busy_conversation_does_not_recurse_when_tasks_run_eagerly(signed_post, member, graph):
     signed_post(fresh("messages__text"))
     Conversation.objects.update(inbound_lease_until=timezone.now() + timedelta(minutes=5))
