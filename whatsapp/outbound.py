@@ -31,6 +31,8 @@ from whatsapp.text import split_text
 logger = logging.getLogger(__name__)
 
 OUTBOX_LEASE_SECONDS = 120
+# While the token or the account needs an operator, each waiting outbox asks Graph again this often.
+OPERATOR_RETRY_SECONDS = 300
 BUSY_RETRY_SECONDS = 2.0
 FREE_FORM_TYPES = {"text", "interactive"}
 
@@ -175,6 +177,8 @@ def _send_one(message: Message, conversation: Conversation, client: GraphClient)
     except WindowClosed:
         _hold(message, conversation, "Graph answered 131047 (24-hour window closed): held until the person writes.")
         return None
+    except OperatorActionRequired as exc:
+        return _wait_for_operator(message, exc)
     except GraphRateLimited as exc:
         delay = pair_limit_seconds(attempts)
         until = now + timedelta(seconds=delay)
@@ -207,13 +211,24 @@ def _retry_or_give_up(message, exc, attempts, delay, *, backoff_until=None, conv
     return delay
 
 
+def _wait_for_operator(message: Message, exc: GraphError) -> float:
+    """An expired token (190) or a restricted account: nothing is delivered until someone fixes it.
+
+    The message stays queued (it is not this message's fault, and failing it would lose the reply)
+    and is tried again every OPERATOR_RETRY_SECONDS, with no limit; an alert shows staff what to fix.
+    """
+    logger.error("Graph refused with %s: an operator must act (token or account). Nothing is delivered until "
+                 "then; message %s waits in the queue.", exc.code, message.pk)
+    alerts.alert_raise(code=exc.code or 0, title=str(exc.title), details=exc.details, source="graph")
+    Message.objects.filter(pk=message.pk).update(
+        next_attempt_at=timezone.now() + timedelta(seconds=OPERATOR_RETRY_SECONDS), error_code=exc.code,
+        error_title=str(exc.title)[:255], error_details=f"Waiting for an operator to fix this. {exc.details or ''}",
+    )
+    return OPERATOR_RETRY_SECONDS
+
+
 def _fail(message: Message, exc: GraphError, note: str = "") -> None:
-    if isinstance(exc, OperatorActionRequired):
-        logger.error("Graph refused with %s: an operator must act (token or account). Nothing will be delivered.",
-                     exc.code)
-        alerts.alert_raise(code=exc.code or 0, title=str(exc.title), details=exc.details, source="graph")
-    else:
-        logger.warning("Message %s failed permanently: %s", message.pk, exc)
+    logger.warning("Message %s failed permanently: %s", message.pk, exc)
     Message.objects.filter(pk=message.pk).update(
         status=Message.Status.FAILED, failed_at=timezone.now(), error_code=exc.code,
         error_title=str(exc.title)[:255], error_details=note + (exc.details or ""), next_attempt_at=None,

@@ -15,7 +15,7 @@ from django.utils import timezone
 from tests.fakes.graph import PHONE_NUMBER_ID, graph_error, send_fixture
 from whatsapp import outbound
 from whatsapp.models import ChannelAlert, Conversation, Message
-from whatsapp.outbound import outbound_queue, outbox_flush
+from whatsapp.outbound import OPERATOR_RETRY_SECONDS, outbound_queue, outbox_flush
 from whatsapp.replies import Reply
 from whatsapp.retry import MAX_COUNTDOWN, backoff_seconds, pair_limit_seconds
 
@@ -276,15 +276,29 @@ def test_a_permanent_error_is_not_retried(graph):
     assert fields(message, "status", "next_attempt_at") == ("failed", None)
 
 
-def test_an_expired_token_fails_the_message_and_raises_an_alert_for_staff(graph):
+def test_an_expired_token_keeps_the_message_queued_and_raises_an_alert_for_staff(graph):
     conversation = conversation_with()
     (message,) = queue(conversation)
     graph.fail_next(graph_error(190, "Error validating access token: Session has expired", http_status=401))
-    outbox_flush(conversation_id=conversation.pk)
-    assert fields(message, "status", "error_code") == ("failed", 190)
+    assert outbox_flush(conversation_id=conversation.pk) == OPERATOR_RETRY_SECONDS
+    status, code, next_attempt_at = fields(message, "status", "error_code", "next_attempt_at")
+    assert (status, code) == ("queued", 190) and next_attempt_at > timezone.now()
     alert = ChannelAlert.objects.get()
     assert (alert.code, alert.source, alert.resolved_at) == (190, "graph", None)
     assert "access token" in alert.title
+
+
+def test_once_the_token_is_fixed_the_waiting_reply_goes_out_even_after_the_retry_budget(graph, settings):
+    conversation = conversation_with()
+    (message,) = queue(conversation, "Your answer")
+    graph.fail_next(graph_error(190, "Error validating access token", http_status=401))
+    outbox_flush(conversation_id=conversation.pk)
+    # An hour later (far past WHATSAPP_RETRY_FOR_SECONDS) an operator has put a new token in.
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    Message.objects.filter(pk=message.pk).update(first_attempt_at=an_hour_ago, next_attempt_at=an_hour_ago)
+    assert outbox_flush(conversation_id=conversation.pk) is None
+    assert fields(message, "status", "error_code") == ("sent", None)
+    assert graph.texts() == ["Your answer", "Your answer"]
 
 
 def test_an_expired_token_is_logged_as_an_error(graph, caplog):
@@ -301,9 +315,13 @@ def test_repeated_token_failures_count_on_one_open_alert(graph):
     queue(conversation, "two")
     graph.fail_next(*[graph_error(190, "Error validating access token", http_status=401)] * 2)
     outbox_flush(conversation_id=conversation.pk)
+    Message.objects.filter(direction="out").update(next_attempt_at=None)  # five minutes later
+    outbox_flush(conversation_id=conversation.pk)
     alert = ChannelAlert.objects.get()
     assert alert.count == 2
-    assert set(Message.objects.filter(direction="out").values_list("status", flat=True)) == {"failed"}
+    # In order: the second waits behind the first, nothing is failed or lost.
+    assert list(Message.objects.filter(direction="out").order_by("id").values_list("status", "attempts")) == [
+        ("queued", 2), ("queued", 0)]
 
 
 # --- the 24-hour window --------------------------------------------------------------------------
