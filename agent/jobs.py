@@ -37,12 +37,15 @@ def _body(*values: str) -> list[dict]:
 
 
 def _send_once(*, job: str, period_key: str, recipient_key: str, conversation, name: str, language: str,
-               parameters: list[str], text: str) -> bool:
+               parameters: list[str], text: str, valid_for: timedelta) -> bool:
+    # Stale after `valid_for`: if delivery is paused (an expired token) past the next run, that run's
+    # message replaces this one instead of both going out late, with out-of-date figures.
+    expires_at = (timezone.now() + valid_for).isoformat()
     try:
         with transaction.atomic():
             JobRun.objects.create(job=job, period_key=period_key, recipient_key=recipient_key)
             template_queue(conversation=conversation, name=name, language=language, components=_body(*parameters),
-                           text=text, data={"job": job, "period": period_key})
+                           text=text, data={"job": job, "period": period_key, "expires_at": expires_at})
     except IntegrityError:
         return False  # already sent for this period
     return True
@@ -74,6 +77,7 @@ def overdue_reminders_send(*, today: date | None = None) -> JobResult:
             language=settings.WHATSAPP_REMINDER_TEMPLATE_LANGUAGE,
             parameters=[customer.contact_name or customer.company_name, str(count), owed],
             text=f"Reminder: {count} overdue invoice(s), {owed} outstanding.",
+            valid_for=timedelta(days=1),
         )
         (result.sent if sent else result.skipped).append(str(customer))
     return result
@@ -98,6 +102,7 @@ def weekly_summary_send(*, today: date | None = None) -> JobResult:
             language=settings.WHATSAPP_WEEKLY_SUMMARY_TEMPLATE_LANGUAGE,
             parameters=[f"{week_start:%d %b} - {week_end:%d %b %Y}", total, str(pending)],
             text=f"Week {period_key}: spent {total}; {pending} expense(s) waiting for review.",
+            valid_for=timedelta(days=7),
         )
         (result.sent if sent else result.skipped).append(manager.get_full_name() or manager.username)
     return result

@@ -225,9 +225,12 @@ _sandbox_key = hashlib.sha256(f"whatsapp-sandbox:{SECRET_KEY}".encode()).hexdige
 # accepted by a production webhook.
 WHATSAPP_SANDBOX_ACCESS_TOKEN = f"sandbox-{_sandbox_key[:40]}"
 WHATSAPP_SANDBOX_APP_SECRET = _sandbox_key[40:]
-_real_whatsapp_credentials = any([WHATSAPP_ACCESS_TOKEN, WHATSAPP_APP_SECRET, WHATSAPP_PHONE_NUMBER_ID])
+_real_whatsapp_credentials = any([WHATSAPP_ACCESS_TOKEN, WHATSAPP_APP_SECRET, WHATSAPP_PHONE_NUMBER_ID,
+                                  WHATSAPP_VERIFY_TOKEN])
+# With DEBUG off the sandbox also needs a secret key of its own: derived from the public development
+# default, its credentials would let anyone sign webhooks.
 WHATSAPP_SANDBOX = env.bool("WHATSAPP_SANDBOX", default=not WHATSAPP_ACCESS_TOKEN) and (
-    DEBUG or not _real_whatsapp_credentials)
+    DEBUG or not (_real_whatsapp_credentials or SECRET_KEY.startswith("django-insecure")))
 if WHATSAPP_SANDBOX:
     WHATSAPP_ACCESS_TOKEN = WHATSAPP_SANDBOX_ACCESS_TOKEN
     WHATSAPP_APP_SECRET = WHATSAPP_SANDBOX_APP_SECRET

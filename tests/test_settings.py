@@ -40,8 +40,8 @@ def test_a_copied_env_example_with_empty_values_uses_the_defaults(tmp_path):
     shutil.copy(ROOT / ".env.example", project / ".env")
     result = manage("check", cwd=project, env={"DATABASE_URL": "", "CELERY_BROKER_URL": ""})
     assert result.returncode == 0, result.stderr
-    # No access token: sandbox mode, said so (its own credentials stand in for Meta's).
-    assert "Sandbox mode" in result.stdout + result.stderr
+    # DEBUG off and the development secret key: no sandbox either, so the missing settings are named.
+    assert "WHATSAPP_APP_SECRET is not set" in result.stdout + result.stderr
 
 
 SHOW_CHANNEL = ("from django.conf import settings as s; print(s.WHATSAPP_SANDBOX, s.WHATSAPP_API_BASE_URL, "
@@ -83,3 +83,9 @@ def test_a_sandbox_next_to_real_credentials_never_uses_them():
     assert on == "True" and base == "http://example.org/sandbox/graph"
     assert token.startswith("sandbox-") and token != PRODUCTION["WHATSAPP_ACCESS_TOKEN"]
     assert secret != PRODUCTION["WHATSAPP_APP_SECRET"] and number != PRODUCTION["WHATSAPP_PHONE_NUMBER_ID"]
+
+
+def test_with_debug_off_the_sandbox_needs_a_secret_key_of_its_own():
+    """Derived from the public development key, its credentials would let anyone sign webhooks."""
+    result = manage("shell", "-c", SHOW_CHANNEL, env={"DJANGO_DEBUG": "0", "DJANGO_ALLOWED_HOSTS": "x"})
+    assert result.stdout.strip().splitlines()[-1].split()[0] == "False", result.stderr

@@ -2,9 +2,12 @@
 
 import logging
 
+from datetime import timedelta
+
 from django.db.models import F
 from django.utils import timezone
 
+from whatsapp.errors import OPERATOR_CODES
 from whatsapp.models import ChannelAlert
 
 logger = logging.getLogger(__name__)
@@ -23,3 +26,25 @@ def alert_raise(*, code: int, title: str, details: str = "", source: str) -> Cha
 
 def alerts_open():
     return ChannelAlert.objects.filter(resolved_at__isnull=True)
+
+
+def operator_pause_until():
+    """While Graph refuses our token or account, when to ask it again (None: not paused).
+
+    One open alert from a send (190, 368, 131031) pauses every outbox until OPERATOR_RETRY_SECONDS
+    after Graph last said so; then the first conversation due sends again, which is the probe.
+    """
+    from whatsapp.outbound import OPERATOR_RETRY_SECONDS
+
+    last = (ChannelAlert.objects.filter(code__in=OPERATOR_CODES, source="graph", resolved_at__isnull=True)
+            .order_by("-last_seen_at").values_list("last_seen_at", flat=True).first())
+    return last + timedelta(seconds=OPERATOR_RETRY_SECONDS) if last else None
+
+
+def operator_alerts_resolve() -> int:
+    """Graph accepted a message again: the token or account problem is over."""
+    resolved = ChannelAlert.objects.filter(code__in=OPERATOR_CODES, source="graph", resolved_at__isnull=True) \
+        .update(resolved_at=timezone.now())
+    if resolved:
+        logger.warning("Graph accepts messages again: %s operator alert(s) resolved", resolved)
+    return resolved

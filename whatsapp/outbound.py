@@ -11,6 +11,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from whatsapp import alerts
 from whatsapp.client import GraphClient, buttons_payload, template_payload, text_payload
@@ -152,7 +153,17 @@ def outbox_flush(*, conversation_id: int, client: GraphClient | None = None) -> 
             now = timezone.now()
             waits = [t for t in (message.next_attempt_at, conversation.send_backoff_until) if t and t > now]
             if waits:
-                return (max(waits) - now).total_seconds()
+                # Whoever set that time scheduled its own wake-up (and the sweeper backs it up): a
+                # second task chain per conversation would only pile up while it waits.
+                return None
+            if _expired(message, now):
+                continue
+            paused = alerts.operator_pause_until()
+            if paused is not None and paused > now:
+                # Graph refused the token or the account moments ago: no point asking again for
+                # every conversation; the first one due after the pause tries (the probe).
+                Message.objects.filter(pk=message.pk).update(next_attempt_at=paused)
+                return (paused - now).total_seconds()
             delay = _send_one(message, conversation, client)
             if delay is not None:
                 return delay
@@ -162,6 +173,18 @@ def outbox_flush(*, conversation_id: int, client: GraphClient | None = None) -> 
                 return BUSY_RETRY_SECONDS
     finally:
         lease_release(conversation_id, "outbox_lease_until", token)
+
+
+def _expired(message: Message, now) -> bool:
+    """A scheduled message whose moment has passed (delivery was paused): marked, not sent late."""
+    expires_at = parse_datetime(str((message.data or {}).get("expires_at") or ""))
+    if expires_at is None or now < expires_at:
+        return False
+    Message.objects.filter(pk=message.pk, status=Message.Status.QUEUED).update(
+        status=Message.Status.FAILED, failed_at=now, next_attempt_at=None, error_title="Expired",
+        error_details="Not sent: it could not be delivered before its period was over; a newer one replaces it.")
+    logger.warning("Message %s expired before it could be sent", message.pk)
+    return True
 
 
 def _send_one(message: Message, conversation: Conversation, client: GraphClient) -> float | None:
@@ -220,9 +243,11 @@ def _wait_for_operator(message: Message, exc: GraphError) -> float:
     logger.error("Graph refused with %s: an operator must act (token or account). Nothing is delivered until "
                  "then; message %s waits in the queue.", exc.code, message.pk)
     alerts.alert_raise(code=exc.code or 0, title=str(exc.title), details=exc.details, source="graph")
+    # Not this message's fault: its retry budget starts again once the operator has fixed things.
     Message.objects.filter(pk=message.pk).update(
         next_attempt_at=timezone.now() + timedelta(seconds=OPERATOR_RETRY_SECONDS), error_code=exc.code,
         error_title=str(exc.title)[:255], error_details=f"Waiting for an operator to fix this. {exc.details or ''}",
+        attempts=0, first_attempt_at=None,
     )
     return OPERATOR_RETRY_SECONDS
 
@@ -237,6 +262,8 @@ def _fail(message: Message, exc: GraphError, note: str = "") -> None:
 
 def _mark_sent(message: Message, wamid: str) -> None:
     now = timezone.now()
+    # Graph took a message: whatever an operator had to fix (token, account) is fixed.
+    alerts.operator_alerts_resolve()
     Message.objects.filter(pk=message.pk, status=Message.Status.QUEUED).update(
         wamid=wamid, status=Message.Status.SENT, sent_at=now, next_attempt_at=None,
         error_code=None, error_title="", error_details="",

@@ -75,6 +75,16 @@ def _handle_one(conversation: Conversation, message: Message, client: GraphClien
                       error=f"Gave up: handling was started {attempt - 1} times and never finished "
                             "(the worker stopped each time).")
         return
+    try:
+        _answer(conversation, message, client)
+    except BaseException:
+        # An error Python sees (the database failing at the end, a shutdown) is retried by the task
+        # and is not the message's fault: only a start that died with its worker stays counted.
+        Message.objects.filter(pk=message.pk, attempts__gt=0).update(attempts=F("attempts") - 1)
+        raise
+
+
+def _answer(conversation: Conversation, message: Message, client: GraphClient) -> None:
     if message.type != "reaction":
         try:
             client.mark_read(message.wamid, typing=True, phone_number_id=conversation.phone_number_id)

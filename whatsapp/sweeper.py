@@ -41,8 +41,14 @@ def sweep(*, older_than_seconds: int | None = None) -> SweepResult:
     for pk in inbound:
         process_inbound_task.delay(pk)
     stuck = Q(next_attempt_at__isnull=True, created_at__lt=cutoff) | Q(next_attempt_at__lt=cutoff)
+    now = timezone.now()
+    # An outbox whose first message waits for a retry (or the person's back-off) is not stuck: the
+    # task that set the wait wakes it. Waking it every minute would only pile up tasks.
+    waiting = Message.objects.filter(direction=Message.Direction.OUTBOUND, status=Message.Status.QUEUED,
+                                     next_attempt_at__gt=now).values("conversation_id")
     conversations = list(
         Message.objects.filter(stuck, direction=Message.Direction.OUTBOUND, status=Message.Status.QUEUED)
+        .exclude(conversation_id__in=waiting).exclude(conversation__send_backoff_until__gt=now)
         .values_list("conversation_id", flat=True).distinct()[:BATCH]
     )
     for conversation_id in conversations:

@@ -66,6 +66,9 @@ def _queue_cleared(name: str, *, delete: bool = False) -> None:
         queue.purge()
         if delete:
             queue.delete()
+    control = options.get("control_folder")
+    if delete and control:  # kombu's filesystem broker keeps an empty exchange file behind
+        Path(control, f"{name}.exchange").unlink(missing_ok=True)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from django.utils import timezone
 from tests.fakes.graph import PHONE_NUMBER_ID, graph_error, send_fixture
 from whatsapp import outbound
 from whatsapp.models import ChannelAlert, Conversation, Message
-from whatsapp.outbound import OPERATOR_RETRY_SECONDS, outbound_queue, outbox_flush
+from whatsapp.outbound import OPERATOR_RETRY_SECONDS, outbound_queue, outbox_flush, template_queue
 from whatsapp.replies import Reply
 from whatsapp.retry import MAX_COUNTDOWN, backoff_seconds, pair_limit_seconds
 
@@ -163,7 +163,7 @@ def test_a_retryable_failure_is_retried_after_its_backoff_then_sent(graph, failu
     assert (status, attempts) == ("queued", 1)
     assert next_attempt_at > timezone.now()
 
-    assert outbox_flush(conversation_id=conversation.pk) > 0  # not due yet: nothing is sent
+    assert outbox_flush(conversation_id=conversation.pk) is None  # not due: nothing sent, no second wake-up
     assert len(graph.texts()) == 1
 
     due_now(message)
@@ -295,10 +295,36 @@ def test_once_the_token_is_fixed_the_waiting_reply_goes_out_even_after_the_retry
     outbox_flush(conversation_id=conversation.pk)
     # An hour later (far past WHATSAPP_RETRY_FOR_SECONDS) an operator has put a new token in.
     an_hour_ago = timezone.now() - timedelta(hours=1)
-    Message.objects.filter(pk=message.pk).update(first_attempt_at=an_hour_ago, next_attempt_at=an_hour_ago)
+    Message.objects.filter(pk=message.pk).update(next_attempt_at=an_hour_ago)
+    ChannelAlert.objects.update(last_seen_at=an_hour_ago)
+    graph.fail_next(graph_error(131000, "Something went wrong"))  # one hiccup right after: retried
+    outbox_flush(conversation_id=conversation.pk)
+    assert fields(message, "status", "attempts") == ("queued", 1)  # a fresh retry budget
+    due_now(message)
     assert outbox_flush(conversation_id=conversation.pk) is None
     assert fields(message, "status", "error_code") == ("sent", None)
-    assert graph.texts() == ["Your answer", "Your answer"]
+    assert graph.texts() == ["Your answer"] * 3
+    assert ChannelAlert.objects.get().resolved_at is not None  # Graph takes messages again
+
+
+def test_while_graph_refuses_the_token_other_conversations_wait_without_asking_it(graph):
+    ann, bob = conversation_with(), conversation_with(wa_id="16505550001")
+    queue(ann, "for Ann")
+    graph.fail_next(graph_error(190, "Error validating access token", http_status=401))
+    outbox_flush(conversation_id=ann.pk)
+    (for_bob,) = queue(bob, "for Bob")
+    assert outbox_flush(conversation_id=bob.pk) == pytest.approx(OPERATOR_RETRY_SECONDS, abs=5)
+    assert graph.texts() == ["for Ann"]  # Bob's reply did not ask Graph again
+    assert fields(for_bob, "status", "attempts") == ("queued", 0)
+
+
+def test_a_scheduled_message_whose_moment_passed_during_a_pause_is_not_sent_late(graph):
+    conversation = conversation_with()
+    reminder = template_queue(conversation=conversation, name="payment_reminder", language="en_US",
+                              data={"job": "overdue_reminder", "expires_at": timezone.now().isoformat()})
+    assert outbox_flush(conversation_id=conversation.pk) is None
+    assert graph.sent() == []
+    assert fields(reminder, "status", "error_title") == ("failed", "Expired")
 
 
 def test_an_expired_token_is_logged_as_an_error(graph, caplog):
@@ -315,13 +341,16 @@ def test_repeated_token_failures_count_on_one_open_alert(graph):
     queue(conversation, "two")
     graph.fail_next(*[graph_error(190, "Error validating access token", http_status=401)] * 2)
     outbox_flush(conversation_id=conversation.pk)
-    Message.objects.filter(direction="out").update(next_attempt_at=None)  # five minutes later
-    outbox_flush(conversation_id=conversation.pk)
+    five_minutes_later = timezone.now() - timedelta(minutes=5, seconds=1)
+    Message.objects.filter(direction="out").update(next_attempt_at=None)
+    ChannelAlert.objects.update(last_seen_at=five_minutes_later)
+    outbox_flush(conversation_id=conversation.pk)  # the probe
     alert = ChannelAlert.objects.get()
     assert alert.count == 2
-    # In order: the second waits behind the first, nothing is failed or lost.
+    # In order: the second waits behind the first, nothing is failed or lost, and tries while Graph
+    # refuses the token do not use up the first one's retry budget.
     assert list(Message.objects.filter(direction="out").order_by("id").values_list("status", "attempts")) == [
-        ("queued", 2), ("queued", 0)]
+        ("queued", 0), ("queued", 0)]
 
 
 # --- the 24-hour window --------------------------------------------------------------------------
@@ -415,7 +444,7 @@ def test_while_a_person_is_backed_off_nothing_goes_to_them(graph):
     outbox_flush(conversation_id=ann.pk)
     due_now(first)  # the message's own retry is due, the person's back-off is not
     queue(ann, "two")
-    assert outbox_flush(conversation_id=ann.pk) > 0
+    assert outbox_flush(conversation_id=ann.pk) is None  # the task that set the back-off wakes it
     assert graph.texts() == ["one"]
 
 

@@ -267,3 +267,20 @@ def test_a_person_writing_again_releases_their_held_replies_before_the_new_answe
     assert Message.objects.get(direction="out", type="text").status == "held"
     deliver(fresh("messages__text", id="wamid.back", text={"body": "back"}))
     assert graph.texts() == ["About: Does it come in another color?", "About: back"]
+
+
+def test_a_database_error_at_the_end_is_retried_without_counting_as_a_dead_worker(
+        signed_post, member, graph, monkeypatch):
+    from django.db import OperationalError
+
+    signed_post(fresh("messages__text"))
+    message = Message.objects.get(direction="in")
+
+    def database_gone(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(pipeline, "_mark_handled", database_gone)
+    with pytest.raises(OperationalError):
+        inbound_handle(message_id=message.pk)
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == ("received", 0)  # the task's retry starts afresh

@@ -331,3 +331,12 @@ def test_with_a_real_worker_the_reply_and_its_three_statuses_arrive(celery_worke
     reply = Message.objects.get(direction="out")
     assert SandboxDelivery.objects.filter(kind="message").count() == 1  # answered once
     assert sorted(reply.statuses.values_list("status", flat=True)) == ["delivered", "read", "sent"]
+
+
+def test_a_status_left_over_from_sandbox_mode_is_never_posted_once_real_credentials_are_in(sandbox, graph):
+    delivery = SandboxDelivery.objects.create(kind="message", wamid="wamid.old", phone_number_id="1",
+                                              to="+15550102030", type="text", payload={})
+    sandbox.WHATSAPP_ACCESS_TOKEN = "EAAG-a-real-token"
+    sandbox.WHATSAPP_APP_SECRET = "the-real-app-secret"
+    services.status_post(delivery_id=delivery.pk, status="read")  # no request, nothing signed
+    assert graph.requests == []

@@ -129,3 +129,13 @@ def test_a_status_that_raced_ahead_of_its_message_is_attached_by_the_sweep(stuck
     assert StatusUpdate.objects.get(wamid="wamid.raced").message == stuck_outbound
     assert StatusUpdate.objects.get(wamid="wamid.somebody-elses").message is None
     assert "Attached 1 status(es)" in output
+
+
+def test_an_outbox_waiting_for_its_retry_is_left_to_the_task_that_will_wake_it(stuck_outbound, graph, sweep):
+    """A second reply queued behind a message that waits for its retry is not swept every minute."""
+    Message.objects.filter(pk=stuck_outbound.pk).update(attempts=1,
+                                                        next_attempt_at=timezone.now() + timedelta(minutes=4))
+    outbound_queue(conversation=stuck_outbound.conversation, reply=Reply(text="Behind it"))
+    Message.objects.filter(direction="out").update(created_at=timezone.now() - timedelta(minutes=10))
+    assert "0 outbox(es)" in sweep(older_than=0)
+    assert graph.requests == []

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from whatsapp.models import SandboxDelivery, SandboxMedia
 from whatsapp.sandbox import phone
+from whatsapp.sandbox.mode import sandbox_enabled
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +59,10 @@ def status_post(*, delivery_id: int, status: str) -> None:
     """Post one signed status webhook for a delivered message to our own webhook, as Meta does.
 
     Raises on anything but 200 (the task retries, as Meta retries for days)."""
+    if not sandbox_enabled():
+        # Left over from sandbox mode after real credentials came in: Meta reports real statuses.
+        logger.warning("Sandbox status for delivery %s dropped: the sandbox is off", delivery_id)
+        return
     delivery = SandboxDelivery.objects.get(pk=delivery_id)
     webhook = phone.status_webhook(wamid=delivery.wamid, status=status, recipient_id=phone.wa_id_of(delivery.to),
                                    template=delivery.type == "template")
