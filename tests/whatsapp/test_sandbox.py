@@ -333,7 +333,7 @@ def test_with_a_real_worker_the_reply_and_its_three_statuses_arrive(celery_worke
     assert sorted(reply.statuses.values_list("status", flat=True)) == ["delivered", "read", "sent"]
 
 
-def test_a_status_left_over_from_sandbox_mode_is_never_posted_once_real_credentials_are_in(sandbox, graph):
+def test_a_status_left_over_from_sandbox_mode_is_never_posted_once_real_credentials_are_in(sandbox, graph, db):
     delivery = SandboxDelivery.objects.create(kind="message", wamid="wamid.old", phone_number_id="1",
                                               to="+15550102030", type="text", payload={})
     sandbox.WHATSAPP_ACCESS_TOKEN = "EAAG-a-real-token"
