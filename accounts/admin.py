@@ -1,7 +1,6 @@
 """The allow-list in the admin: people, their WhatsApp numbers and roles."""
 
 from contextvars import ContextVar
-from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
