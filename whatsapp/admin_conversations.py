@@ -17,6 +17,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from whatsapp import alerts
 from whatsapp.models import REPLY_WINDOW, Conversation, Message
 from whatsapp.takeover import (
     TakeoverError,
@@ -282,9 +283,9 @@ class ConversationAdmin(admin.ModelAdmin):
             if template:
                 name, _, language = template.partition(":")
                 manual_template_send(conversation=conversation, by=request.user, name=name, language=language)
-                return f"Template {name} queued."
+                return f"Template {name} queued.{_paused_note()}"
             manual_reply_send(conversation=conversation, by=request.user, text=request.POST.get("text", ""))
-            return "Reply queued."
+            return f"Reply queued.{_paused_note()}"
 
         return self._takeover(request, object_id, send)
 
@@ -300,3 +301,11 @@ class ConversationAdmin(admin.ModelAdmin):
             obj.save(update_fields=changed)
         elif not change:
             obj.save()
+
+
+def _paused_note() -> str:
+    """Said when delivery is paused, so nobody thinks a reply went out when it cannot yet."""
+    if alerts.operator_pause_until() is None:
+        return ""
+    return (" Delivery is paused: Graph refuses the access token or the account (see the open alerts on the "
+            "admin home page). It goes out once that is fixed.")

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from tests.conftest import fresh
-from whatsapp.models import Conversation, Message
+from whatsapp.models import ChannelAlert, Conversation, Message
 from whatsapp.takeover import (
     TemplateNotApproved,
     WindowClosedForFreeText,
@@ -73,6 +73,15 @@ def test_staff_reply_by_hand_inside_the_window_and_it_is_sent(staff_client, staf
     assert graph.texts() == [ACK, "Max here, I'll check the stock."]
     html = staff_client.get(page(written)).content.decode()
     assert "Max Ops" in html and "Max here, I&#x27;ll check the stock." in html
+
+
+def test_while_delivery_is_paused_staff_are_told_their_reply_waits(staff_client, staff, written, graph,
+                                                                  django_capture_on_commit_callbacks):
+    ChannelAlert.objects.create(code=190, title="Error validating access token", source="graph")
+    response = post(staff_client, page(written, "reply"), {"text": "On it."}, django_capture_on_commit_callbacks)
+    html = staff_client.get(response.url).content.decode()
+    assert "Reply queued. Delivery is paused" in html
+    assert Message.objects.get(direction="out", sent_by=staff).status == "queued"  # nothing lost
 
 
 def test_an_empty_reply_is_refused(staff_client, written, django_capture_on_commit_callbacks):
