@@ -53,6 +53,12 @@ def _flush_on_commit(conversation_id: int) -> None:
     transaction.on_commit(lambda: flush_outbox_task.delay(conversation_id))
 
 
+def _flush_later(conversation_id: int, seconds: float) -> None:
+    from whatsapp.tasks import flush_outbox_task
+
+    transaction.on_commit(lambda: flush_outbox_task.apply_async((conversation_id,), countdown=seconds))
+
+
 @transaction.atomic
 def outbound_queue(*, conversation: Conversation, reply: Reply, in_reply_to: Message | None = None,
                    sent_by=None) -> list[Message]:
@@ -284,3 +290,11 @@ def outbound_failed_later(*, message: Message) -> None:
     elif message.error_code in OPERATOR_CODES:
         alerts.alert_raise(code=message.error_code, title=message.error_title, details=message.error_details,
                            source="webhook")
+        # Not the message's fault and not lost: queued again, it goes out once an operator has fixed
+        # the token or the account (the send-time pause and its probe take it from there).
+        Message.objects.filter(pk=message.pk, status=Message.Status.FAILED).update(
+            status=Message.Status.QUEUED, wamid=None, failed_at=None, attempts=0, first_attempt_at=None,
+            next_attempt_at=timezone.now() + timedelta(seconds=OPERATOR_RETRY_SECONDS),
+            error_details=f"Meta reported it failed ({message.error_code}): queued again until an operator "
+                          f"fixes this. {message.error_details}")
+        _flush_later(message.conversation_id, OPERATOR_RETRY_SECONDS)

@@ -3,10 +3,11 @@
 from datetime import datetime, timezone
 
 import pytest
+from django.utils import timezone as django_timezone
 
 from tests.conftest import as_body, webhook_fixture, webhook_json
 from tests.fakes.graph import PHONE_NUMBER_ID
-from whatsapp.models import Conversation, Message, StatusUpdate
+from whatsapp.models import ChannelAlert, Conversation, Message, StatusUpdate
 
 pytestmark = pytest.mark.django_db
 
@@ -181,3 +182,16 @@ def test_after_a_window_failure_graph_receives_the_template_and_not_the_text_aga
     assert sent["template"]["name"] == "hello_world"
     assert sent["template"]["language"] == {"code": "en_US"}
     assert graph.texts() == []
+
+
+def test_a_failed_status_naming_a_locked_account_queues_the_reply_again_and_raises_an_alert(deliver, outbound,
+                                                                                           graph):
+    errors = [{"code": 131031, "title": "Business account locked", "message": "Business account locked",
+               "error_data": {"details": "The account is locked"}}]
+    deliver(status_body("failed", errors=errors))
+    outbound.refresh_from_db()
+    assert (outbound.status, outbound.wamid, outbound.error_code) == ("queued", None, 131031)
+    assert outbound.next_attempt_at > django_timezone.now()  # waits for the operator, then goes out again
+    assert graph.sent() == []
+    alert = ChannelAlert.objects.get()
+    assert (alert.code, alert.source) == (131031, "webhook")
