@@ -89,3 +89,11 @@ def test_with_debug_off_the_sandbox_needs_a_secret_key_of_its_own():
     """Derived from the public development key, its credentials would let anyone sign webhooks."""
     result = manage("shell", "-c", SHOW_CHANNEL, env={"DJANGO_DEBUG": "0", "DJANGO_ALLOWED_HOSTS": "x"})
     assert result.stdout.strip().splitlines()[-1].split()[0] == "False", result.stderr
+
+
+def test_with_production_settings_every_sandbox_url_answers_404_even_when_asked_for():
+    probe = ("from django.test import Client; c = Client(HTTP_HOST='assistant.example.com'); "
+             "print(*[c.get(u, secure=True).status_code for u in ('/sandbox/', '/sandbox/graph/v25.0/1', "
+             "'/sandbox/people/1/feed/')], c.post('/sandbox/graph/v25.0/1/messages', secure=True).status_code)")
+    result = manage("shell", "-c", probe, env={**PRODUCTION, "WHATSAPP_SANDBOX": "1"})
+    assert result.stdout.strip().splitlines()[-1].split() == ["404", "404", "404", "404"], result.stderr
