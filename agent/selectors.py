@@ -8,7 +8,7 @@
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
@@ -362,3 +362,18 @@ def _totals(records: QuerySet) -> list[dict]:
     rows = (records.order_by().values("currency")
             .annotate(count=Count("id"), net=Sum("net"), gross=Sum("gross")).order_by("currency"))
     return [_amounts_row(row) for row in rows]
+
+
+RECEIPT_LOOKBACK = timedelta(hours=24)
+
+
+def receipt_message_unattached(*, conversation, before):
+    """The latest photo or PDF the person sent in this chat before `before` (within a day), that is
+    downloaded and not yet the receipt of an expense."""
+    from whatsapp.models import Message
+
+    used = Expense.objects.filter(source_message__isnull=False).values("source_message_id")
+    return (Message.objects.filter(conversation=conversation, direction=Message.Direction.INBOUND,
+                                   type__in=("image", "document"), id__lt=before.pk,
+                                   timestamp__gte=before.timestamp - RECEIPT_LOOKBACK)
+            .exclude(media_file="").exclude(pk__in=used).order_by("-timestamp", "-id").first())

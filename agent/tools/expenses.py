@@ -18,14 +18,25 @@ class RecordExpense(AmountsSerializer):
     description = serializers.CharField(required=False, allow_blank=True, max_length=500)
     merchant = serializers.CharField(required=False, allow_blank=True, max_length=200)
     spent_on = serializers.DateField(required=False, help_text="YYYY-MM-DD; omit for today.")
+    receipt_from_earlier_message = serializers.BooleanField(
+        required=False, default=False,
+        help_text="True when the receipt (a photo or PDF) came in an earlier message of this chat, for example "
+                  "when you asked about it before recording: the latest one not yet on an expense is attached.")
 
 
 @tool("record_expense", roles=STAFF, serializer=RecordExpense)
 def record_expense(ctx: ToolContext, args: dict) -> dict:
     """Record an expense the person paid for the business. Any two of net, tax_rate and gross
     determine the third. If the message is a photo or PDF of the receipt, it is attached."""
+    earlier = args.pop("receipt_from_earlier_message", False)
+    source = ctx.message
     receipt = _receipt_of(ctx.message)
-    expense = services.expense_record(user=ctx.user, source_message=ctx.message, receipt=receipt, **args)
+    if receipt is None and earlier and ctx.message is not None:
+        # Only this person's own chat, and only a receipt no expense has yet.
+        photo = selectors.receipt_message_unattached(conversation=ctx.conversation, before=ctx.message)
+        if photo is not None:
+            receipt, source = _receipt_of(photo), photo
+    expense = services.expense_record(user=ctx.user, source_message=source, receipt=receipt, **args)
     return {"saved": expense_json(expense)}
 
 

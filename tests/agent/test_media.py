@@ -142,3 +142,31 @@ def test_a_supplier_pdf_becomes_an_expense_with_the_pdf_attached(fake_openai, ma
     assert (expense.merchant, expense.submitted_by) == ("Office Supplies Ltd", manager)
     with expense.receipt.open("rb") as handle:
         assert handle.read() == pdf
+
+
+def test_a_receipt_photo_asked_about_first_is_attached_when_the_expense_is_recorded_later(
+        fake_openai, staff, say, graph):
+    graph.add_media(IMAGE_ID, JPEG, "image/jpeg")
+    fake_openai.reply("What was this for?")
+    say(kind="image", caption="")
+    fake_openai.call(("record_expense", {"gross": "18.90", "category": "meals",
+                                         "receipt_from_earlier_message": True}))
+    fake_openai.reply("Saved, with the receipt.")
+    say("lunch with a client")
+    expense = Expense.objects.get()
+    with expense.receipt.open("rb") as handle:
+        assert handle.read() == JPEG
+    assert expense.source_message == Message.objects.get(type="image")
+
+
+def test_an_earlier_receipt_is_attached_once_and_only_when_the_model_says_so(fake_openai, staff, say, graph):
+    graph.add_media(IMAGE_ID, JPEG, "image/jpeg")
+    fake_openai.call(("record_expense", {"gross": "18.90", "category": "meals"}))
+    fake_openai.reply("Saved.")
+    say(kind="image", caption="")  # recorded with its own photo
+    fake_openai.call(("record_expense", {"gross": "4.00", "category": "meals"}),
+                     ("record_expense", {"gross": "5.00", "category": "meals", "receipt_from_earlier_message": True}))
+    fake_openai.reply("Saved both.")
+    say("and two coffees, 4 and 5")
+    with_receipt = {str(e.gross): bool(e.receipt) for e in Expense.objects.all()}
+    assert with_receipt == {"18.90": True, "4.00": False, "5.00": False}  # that photo is already used
