@@ -51,7 +51,7 @@ def run_turn(*, user, conversation, message, content: UserContent) -> Reply:
     messages += build_history(conversation=conversation, before=message)
     messages.append({"role": "user", "content": content.as_openai()})
 
-    turn = AgentTurn(conversation=conversation, message=message, model=settings.OPENAI_MODEL)
+    turn = AgentTurn(conversation=conversation, message=message, user=user, model=settings.OPENAI_MODEL)
     final = ""
     done: list[str] = []  # what the tools changed during this turn, for a person-readable summary
     try:

@@ -223,6 +223,9 @@ class AgentTurn(models.Model):
     conversation = models.ForeignKey("whatsapp.Conversation", on_delete=models.CASCADE, related_name="agent_turns")
     message = models.ForeignKey("whatsapp.Message", null=True, blank=True, on_delete=models.CASCADE,
                                 related_name="agent_turns", help_text="The inbound message answered.")
+    # Who the assistant answered (the sender then): a number can later pass to someone else.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
     model = models.CharField(max_length=128, blank=True)
     prompt_tokens = models.PositiveIntegerField(default=0)
     completion_tokens = models.PositiveIntegerField(default=0)

@@ -71,4 +71,5 @@ def reply(conversation, message) -> Reply | None:
 
 
 def _record_failure(conversation, message, error: str) -> None:
-    AgentTurn.objects.create(conversation=conversation, message=message, model="", error=error[:2000])
+    AgentTurn.objects.create(conversation=conversation, message=message, user=conversation.user, model="",
+                             error=error[:2000])

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -367,13 +367,22 @@ def _totals(records: QuerySet) -> list[dict]:
 RECEIPT_LOOKBACK = timedelta(hours=24)
 
 
-def receipt_message_unattached(*, conversation, before):
-    """The latest photo or PDF the person sent in this chat before `before` (within a day), that is
-    downloaded and not yet the receipt of an expense."""
+def receipt_message_unattached(*, user, conversation, before):
+    """The latest photo or PDF `user` sent in this chat before `before` (within a day) that the
+    assistant answered them about, is downloaded, and is not yet the source of any record.
+
+    "The assistant answered them" (an AgentTurn for `user`) ties the file to this person even if the
+    number once belonged to someone else."""
     from whatsapp.models import Message
 
-    used = Expense.objects.filter(source_message__isnull=False).values("source_message_id")
-    return (Message.objects.filter(conversation=conversation, direction=Message.Direction.INBOUND,
-                                   type__in=("image", "document"), id__lt=before.pk,
+    used = [model.objects.filter(source_message__isnull=False).values("source_message_id")
+            for model in (Expense, Revenue, Invoice)]
+    earlier = Q(timestamp__lt=before.timestamp) | Q(timestamp=before.timestamp, id__lt=before.pk)
+    rows = (Message.objects.filter(earlier, conversation=conversation, direction=Message.Direction.INBOUND,
+                                   type__in=("image", "document"), status=Message.Status.HANDLED,
                                    timestamp__gte=before.timestamp - RECEIPT_LOOKBACK)
-            .exclude(media_file="").exclude(pk__in=used).order_by("-timestamp", "-id").first())
+            .filter(Exists(AgentTurn.objects.filter(message=OuterRef("pk"), user=user)))
+            .exclude(media_file=""))
+    for sources in used:
+        rows = rows.exclude(pk__in=sources)
+    return rows.order_by("-timestamp", "-id").first()

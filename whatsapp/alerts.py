@@ -31,20 +31,25 @@ def alerts_open():
 def operator_pause_until():
     """While Graph refuses our token or account, when to ask it again (None: not paused).
 
-    One open alert from a send (190, 368, 131031) pauses every outbox until OPERATOR_RETRY_SECONDS
-    after Graph last said so; then the first conversation due sends again, which is the probe.
+    An open alert for 190, 368 or 131031 pauses every outbox until OPERATOR_RETRY_SECONDS after Meta
+    last said so; then the first conversation due sends again, which is the probe. A pause from a
+    failed status ends on its own when no new failure comes; its alert stays for staff to resolve.
     """
     from whatsapp.outbound import OPERATOR_RETRY_SECONDS
 
-    last = (ChannelAlert.objects.filter(code__in=OPERATOR_CODES, source="graph", resolved_at__isnull=True)
+    # From a refused send, or from a failed status webhook: Meta took the message, then failed it.
+    last = (ChannelAlert.objects.filter(code__in=OPERATOR_CODES, resolved_at__isnull=True)
             .order_by("-last_seen_at").values_list("last_seen_at", flat=True).first())
     return last + timedelta(seconds=OPERATOR_RETRY_SECONDS) if last else None
 
 
 def operator_alerts_resolve() -> int:
     """Graph accepted a message again: the token or account problem is over."""
-    resolved = ChannelAlert.objects.filter(code__in=OPERATOR_CODES, source="graph", resolved_at__isnull=True) \
-        .update(resolved_at=timezone.now())
+    # Only alerts from refused sends: a failure Meta reports later could still come for this one.
+    open_alerts = ChannelAlert.objects.filter(code__in=OPERATOR_CODES, source="graph", resolved_at__isnull=True)
+    if not open_alerts.exists():  # the usual case: a read, no write
+        return 0
+    resolved = open_alerts.update(resolved_at=timezone.now())
     if resolved:
         logger.warning("Graph accepts messages again: %s operator alert(s) resolved", resolved)
     return resolved

@@ -6,6 +6,7 @@ messages are released when the person writes again.
 """
 
 import logging
+import random
 from datetime import timedelta
 
 from django.conf import settings
@@ -157,7 +158,9 @@ def outbox_flush(*, conversation_id: int, client: GraphClient | None = None) -> 
             if message is None:
                 return None
             now = timezone.now()
-            waits = [t for t in (message.next_attempt_at, conversation.send_backoff_until) if t and t > now]
+            # (A wake-up a moment early, hosts' clocks differing, counts as due.)
+            waits = [t for t in (message.next_attempt_at, conversation.send_backoff_until)
+                     if t and t > now + timedelta(seconds=1)]
             if waits:
                 # Whoever set that time scheduled its own wake-up (and the sweeper backs it up): a
                 # second task chain per conversation would only pile up while it waits.
@@ -168,8 +171,11 @@ def outbox_flush(*, conversation_id: int, client: GraphClient | None = None) -> 
             if paused is not None and paused > now:
                 # Graph refused the token or the account moments ago: no point asking again for
                 # every conversation; the first one due after the pause tries (the probe).
-                Message.objects.filter(pk=message.pk).update(next_attempt_at=paused)
-                return (paused - now).total_seconds()
+                # Waiting for the operator is not a try: the retry budget starts after the pause.
+                wake = paused + timedelta(seconds=random.uniform(0, 30))  # spread: one probe, not a crowd
+                Message.objects.filter(pk=message.pk).update(next_attempt_at=wake, attempts=0,
+                                                             first_attempt_at=None)
+                return (wake - now).total_seconds()
             delay = _send_one(message, conversation, client)
             if delay is not None:
                 return delay
@@ -290,11 +296,28 @@ def outbound_failed_later(*, message: Message) -> None:
     elif message.error_code in OPERATOR_CODES:
         alerts.alert_raise(code=message.error_code, title=message.error_title, details=message.error_details,
                            source="webhook")
-        # Not the message's fault and not lost: queued again, it goes out once an operator has fixed
-        # the token or the account (the send-time pause and its probe take it from there).
-        Message.objects.filter(pk=message.pk, status=Message.Status.FAILED).update(
-            status=Message.Status.QUEUED, wamid=None, failed_at=None, attempts=0, first_attempt_at=None,
-            next_attempt_at=timezone.now() + timedelta(seconds=OPERATOR_RETRY_SECONDS),
-            error_details=f"Meta reported it failed ({message.error_code}): queued again until an operator "
-                          f"fixes this. {message.error_details}")
-        _flush_later(message.conversation_id, OPERATOR_RETRY_SECONDS)
+        _resend_after_operator(message)
+
+
+# A message Meta failed for the token or the account is sent again this many times at most.
+OPERATOR_RESENDS = 3
+
+
+def _resend_after_operator(message: Message) -> Message | None:
+    """Meta accepted it, then reported it failed for the token or the account: not the message's
+    fault, so a copy is queued for after the pause (the alert starts one), and the failed one stays
+    as it is, with its wamid and statuses. At most OPERATOR_RESENDS times, then it stays failed."""
+    resends = int((message.data or {}).get("operator_resends", 0))
+    if resends >= OPERATOR_RESENDS:
+        logger.error("Message %s failed with %s again after %s resends: left failed", message.pk,
+                     message.error_code, resends)
+        return None
+    copy = Message.objects.create(
+        conversation_id=message.conversation_id, direction=Message.Direction.OUTBOUND, type=message.type,
+        timestamp=timezone.now(), status=Message.Status.QUEUED, text=message.text, payload=message.payload,
+        sent_by=message.sent_by, data={**(message.data or {}), "operator_resends": resends + 1,
+                                        "resend_of": message.pk},
+        next_attempt_at=timezone.now() + timedelta(seconds=OPERATOR_RETRY_SECONDS),
+        error_details=f"A copy of message {message.pk}, which Meta reported failed ({message.error_code}).")
+    _flush_later(message.conversation_id, OPERATOR_RETRY_SECONDS)
+    return copy

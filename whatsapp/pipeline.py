@@ -9,7 +9,7 @@ queues its reply, so a retried or redelivered task never answers twice.
 import logging
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, InterfaceError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -77,9 +77,9 @@ def _handle_one(conversation: Conversation, message: Message, client: GraphClien
         return
     try:
         _answer(conversation, message, client)
-    except BaseException:
-        # An error Python sees (the database failing at the end, a shutdown) is retried by the task
-        # and is not the message's fault: only a start that died with its worker stays counted.
+    except (DatabaseError, InterfaceError, SystemExit, KeyboardInterrupt):
+        # The database failing at the end, or a shutdown: the task tries again, and that is not the
+        # message's fault. Only a start that died with its worker (or a bug) stays counted.
         Message.objects.filter(pk=message.pk, attempts__gt=0).update(attempts=F("attempts") - 1)
         raise
 

@@ -33,7 +33,8 @@ def record_expense(ctx: ToolContext, args: dict) -> dict:
     receipt = _receipt_of(ctx.message)
     if receipt is None and earlier and ctx.message is not None:
         # Only this person's own chat, and only a receipt no expense has yet.
-        photo = selectors.receipt_message_unattached(conversation=ctx.conversation, before=ctx.message)
+        photo = selectors.receipt_message_unattached(user=ctx.user, conversation=ctx.conversation,
+                                                     before=ctx.message)
         if photo is not None:
             receipt, source = _receipt_of(photo), photo
     expense = services.expense_record(user=ctx.user, source_message=source, receipt=receipt, **args)

@@ -4,6 +4,7 @@ import base64
 
 import pytest
 
+from accounts.models import User
 from agent.models import AgentTurn, Expense
 from whatsapp.models import Message
 
@@ -170,3 +171,19 @@ def test_an_earlier_receipt_is_attached_once_and_only_when_the_model_says_so(fak
     say("and two coffees, 4 and 5")
     with_receipt = {str(e.gross): bool(e.receipt) for e in Expense.objects.all()}
     assert with_receipt == {"18.90": True, "4.00": False, "5.00": False}  # that photo is already used
+
+
+def test_an_earlier_receipt_is_only_ever_the_senders_own(fake_openai, staff, say, graph):
+    """The number changed hands: the photo its previous owner sent is not the new owner's receipt."""
+    graph.add_media(IMAGE_ID, JPEG, "image/jpeg")
+    fake_openai.reply("What was this for?")
+    say(kind="image", caption="")
+    staff.phone_number = "+16505559999"  # the old owner moved to another number
+    staff.save()
+    User.objects.create_user(username="new-owner", phone_number="+16505551234", role=User.Role.STAFF)
+    fake_openai.call(("record_expense", {"gross": "18.90", "category": "meals",
+                                         "receipt_from_earlier_message": True}))
+    fake_openai.reply("Saved.")
+    say("lunch")
+    expense = Expense.objects.get()
+    assert expense.submitted_by.username == "new-owner" and not expense.receipt

@@ -313,7 +313,7 @@ def test_while_graph_refuses_the_token_other_conversations_wait_without_asking_i
     graph.fail_next(graph_error(190, "Error validating access token", http_status=401))
     outbox_flush(conversation_id=ann.pk)
     (for_bob,) = queue(bob, "for Bob")
-    assert outbox_flush(conversation_id=bob.pk) == pytest.approx(OPERATOR_RETRY_SECONDS, abs=5)
+    assert OPERATOR_RETRY_SECONDS - 5 < outbox_flush(conversation_id=bob.pk) < OPERATOR_RETRY_SECONDS + 35
     assert graph.texts() == ["for Ann"]  # Bob's reply did not ask Graph again
     assert fields(for_bob, "status", "attempts") == ("queued", 0)
 

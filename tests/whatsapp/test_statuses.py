@@ -184,14 +184,28 @@ def test_after_a_window_failure_graph_receives_the_template_and_not_the_text_aga
     assert graph.texts() == []
 
 
-def test_a_failed_status_naming_a_locked_account_queues_the_reply_again_and_raises_an_alert(deliver, outbound,
-                                                                                           graph):
+def test_a_failed_status_naming_a_locked_account_queues_a_copy_for_after_the_fix(deliver, outbound, graph):
     errors = [{"code": 131031, "title": "Business account locked", "message": "Business account locked",
                "error_data": {"details": "The account is locked"}}]
     deliver(status_body("failed", errors=errors))
     outbound.refresh_from_db()
-    assert (outbound.status, outbound.wamid, outbound.error_code) == ("queued", None, 131031)
-    assert outbound.next_attempt_at > django_timezone.now()  # waits for the operator, then goes out again
+    assert (outbound.status, outbound.wamid, outbound.error_code) == ("failed", WAMID, 131031)  # history kept
+    copy = Message.objects.get(direction="out", status="queued")
+    assert copy.text == outbound.text and copy.data["resend_of"] == outbound.pk
+    assert copy.next_attempt_at > django_timezone.now()  # after the pause the alert started
     assert graph.sent() == []
     alert = ChannelAlert.objects.get()
     assert (alert.code, alert.source) == (131031, "webhook")
+
+
+def test_a_message_meta_keeps_failing_for_the_account_is_resent_at_most_three_times(deliver, outbound, graph):
+    from whatsapp.outbound import OPERATOR_RESENDS, outbound_failed_later
+
+    errors = [{"code": 131031, "title": "Business account locked"}]
+    deliver(status_body("failed", errors=errors))
+    for _ in range(OPERATOR_RESENDS + 2):
+        latest = Message.objects.filter(direction="out").latest("id")
+        Message.objects.filter(pk=latest.pk).update(status="failed", error_code=131031)
+        latest.refresh_from_db()
+        outbound_failed_later(message=latest)
+    assert Message.objects.filter(direction="out").count() == 1 + OPERATOR_RESENDS
