@@ -79,6 +79,9 @@ REPO = Path(__file__).resolve().parent.parent
 FIXTURE = REPO / "tests" / "fixtures" / "webhook" / "messages__text.json"
 WEBHOOK_PATH = "/webhooks/whatsapp/"
 BARE_PATH = "/bench/bare/"
+FLOOR_PATH = "/bench/floor/"
+FLOOR_CELERY_PATH = "/bench/floor-celery/"
+FLOOR_LIST, FLOOR_QUEUE = "bench:floor", "bench-floor"  # bench/urls.py
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 # A sender Meta would send as "16505551234"; the allow-list stores it as E.164.
 SENDER_BASE = 16505551234
@@ -764,6 +767,10 @@ def bench_config(*, a, workers: int, tmp: Path, lua: Path | None, deadline: Dead
     log(f"database {pg['dbname']}: drop, create, migrate")
     recreate_database(pg)
     run_manage(["migrate", "--noinput", "-v", "0"], env, deadline)
+    with pg_connect(pg, pg["dbname"]) as conn:  # the floor view's table (bench/urls.py)
+        conn.execute("CREATE TABLE bench_floor (id bigserial PRIMARY KEY, received_at timestamptz NOT NULL, "
+                     "body bytea NOT NULL)")
+    broker.delete(FLOOR_LIST, FLOOR_QUEUE)
     for i in range(a.senders):
         log(run_manage(["add_member", f"+{SENDER_BASE + i}", "--name", f"Bench Sender {i}",
                         "--role", "customer"], env, deadline))
@@ -782,7 +789,7 @@ def bench_config(*, a, workers: int, tmp: Path, lua: Path | None, deadline: Dead
     write_requests_file(req_file, main)
 
     # Warm-up: every worker imports lazily-loaded code, opens its database and broker connections.
-    for path in (BARE_PATH, WEBHOOK_PATH):
+    for path in (BARE_PATH, FLOOR_PATH, FLOOR_CELERY_PATH, WEBHOOK_PATH):
         w = run_python(name="warm-up", port=server.port, path=path, bodies=warm,
                        concurrency=min(a.concurrency, 8), server=server, deadline=deadline)
         if w.bad:
@@ -790,7 +797,8 @@ def bench_config(*, a, workers: int, tmp: Path, lua: Path | None, deadline: Dead
                              f"{server.log_tail()}")
 
     results = {}
-    for name, path in (("bare view", BARE_PATH), ("signed webhook", WEBHOOK_PATH)):
+    for name, path in (("bare view", BARE_PATH), ("floor", FLOOR_PATH), ("floor + Celery", FLOOR_CELERY_PATH),
+                       ("signed webhook", WEBHOOK_PATH)):
         log(f"{name}: {a.requests} requests, {a.concurrency} connections, load generator {a.loadgen}")
         if a.loadgen == "wrk":
             results[name] = run_wrk(name=name, port=server.port, path=path, requests_file=req_file,
@@ -809,20 +817,30 @@ def bench_config(*, a, workers: int, tmp: Path, lua: Path | None, deadline: Dead
         time.sleep(0.1)
     queued = queued_tasks(broker)
     purged = purge_queue(broker)
+    floor_queued = broker.llen(FLOOR_LIST) + broker.llen(FLOOR_QUEUE)
+    broker.delete(FLOOR_LIST, FLOOR_QUEUE)
+    with pg_connect(pg, pg["dbname"]) as conn:
+        floor_stored = conn.execute("SELECT count(*) FROM bench_floor").fetchone()[0]
     server.stop()
     _children.remove(server)
     return {"workers": workers, "desc": desc, "results": results, "stored": stored, "events": events,
-            "queued": queued, "purged": purged, "expected_queued": a.requests + a.warmup}
+            "queued": queued, "purged": purged, "expected_queued": a.requests + a.warmup,
+            "floor_stored": floor_stored, "floor_queued": floor_queued}
+
+
+def _ratio(r, of) -> str:
+    return f"{r.rps / of.rps:.2f}" if of.rps else "n/a"
 
 
 def report(cfg: dict, a) -> bool:
-    bare, hook = cfg["results"]["bare view"], cfg["results"]["signed webhook"]
+    bare, floor, floor_celery, hook = (cfg["results"][k] for k in
+                                       ("bare view", "floor", "floor + Celery", "signed webhook"))
     print()
     print(f"== {cfg['desc']}, {a.requests} requests per run, concurrency {a.concurrency}, "
           f"load generator {a.loadgen} ==")
     print(f"{'':16} {'req/s':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8} {'200':>7} "
           f"{'non-200':>8} {'seconds':>8}")
-    for r in (bare, hook):
+    for r in (bare, floor, floor_celery, hook):
         print(f"{r.name:16} {r.rps:9.0f} {r.p50_ms:8.2f} {r.p90_ms:8.2f} {r.p99_ms:8.2f} {r.max_ms:8.1f} "
               f"{r.ok:7d} {r.bad:8d} {r.seconds:8.2f}" + (f"  [{r.errors}]" if r.errors else "")
               + (f"  statuses: {r.bad_statuses}" if r.bad_statuses else "")
@@ -830,8 +848,14 @@ def report(cfg: dict, a) -> bool:
                  if r.unchecked else ""))
     ratio = hook.rps / bare.rps if bare.rps else float("nan")
     print(f"webhook / bare throughput: {ratio:.2f}")
-    for r in (bare, hook):
+    print(f"floor / bare: {_ratio(floor, bare)} (one commit and one LPUSH per request, nothing else); "
+          f"floor + Celery / bare: {_ratio(floor_celery, bare)} (one commit and one Celery task: the most "
+          f"any design that stores and queues a task before answering could reach); "
+          f"webhook / floor + Celery: {_ratio(hook, floor_celery)}")
+    for r in (bare, floor, floor_celery, hook):
         print(f"{r.name:16} {fmt_cpu(r.cpu)}")
+    print(f"floors: {cfg['floor_stored']} rows stored and {cfg['floor_queued']} queued of "
+          f"{2 * (a.requests + a.warmup)} requests (incl. warm-up)")
     lossless = cfg["stored"] == a.requests
     print(f"stored inbound messages: {cfg['stored']} of {a.requests} webhooks sent "
           f"({'none lost' if lossless else 'MISMATCH'}); webhook events {cfg['events']} (incl. "

@@ -4,7 +4,11 @@ It does what `services.inbound_store` does with the ORM (look up the sender, ups
 conversation, extend its window, insert the message once), in a single round trip:
 `INSERT ... ON CONFLICT` on the conversation and on the message's wamid, so a redelivery or a
 race between two gunicorn workers stores the message once, with no savepoint and no retry.
-Measured by bench/webhook_ingest.py: this is what lets one small machine take Meta's peak load.
+
+A body that holds exactly one message and nothing else (what Meta sends for nearly every message)
+goes further: `event_and_message_insert` stores the raw body's event row in the same statement.
+In autocommit that statement is its own transaction, so the webhook costs one round trip and one
+commit, with no BEGIN and no COMMIT of its own. Measured by bench/webhook_ingest.py.
 """
 
 from functools import lru_cache
@@ -13,31 +17,41 @@ import psycopg
 
 from django.db import connection
 
-from whatsapp.models import Conversation, Message
+from whatsapp.models import Conversation, Message, WebhookEvent
 from whatsapp.payloads import InboundMessage
 
 # Filled per message; everything else is the model's default, computed once.
 _MESSAGE_VARIABLE = ("wamid", "type", "timestamp", "created_at", "text", "media_id", "media_mime_type",
                      "media_sha256", "media_filename", "media_voice", "data", "context_wamid", "referral",
-                     "raw", "webhook_event")
-_MESSAGE_COMPUTED = ("id", "conversation", "status", "sender_allowed")
+                     "raw")
+_MESSAGE_COMPUTED = ("id", "conversation", "status", "sender_allowed", "webhook_event")
+_EVENT_VARIABLE = ("received_at", "body", "error", "message_count", "status_count")
 
 
-@lru_cache(maxsize=1)
-def _statement() -> tuple[str, tuple, tuple]:
-    """The SQL, the per-message fields (in column order), and the constant default values."""
-    msg_table = Message._meta.db_table
-    conv_table = Conversation._meta.db_table
-    fields = [f for f in Message._meta.concrete_fields if f.name not in _MESSAGE_COMPUTED]
-    variable = [f for f in fields if f.name in _MESSAGE_VARIABLE]
-    constant = [f for f in fields if f.name not in _MESSAGE_VARIABLE]
-    template = Message(direction=Message.Direction.INBOUND)
-    constants = tuple(f.get_db_prep_save(f.pre_save(template, add=True), connection) for f in constant)
-    columns = [f.column for f in variable + constant]
-    placeholders = ["%s"] * len(columns)
+@lru_cache(maxsize=2)
+def _statement(with_event: bool) -> tuple[str, tuple, tuple, tuple, tuple]:
+    """The SQL; the message's per-message fields and constant defaults (in column order); the same
+    for the event row when `with_event`, else the event id is a parameter."""
+    quote = connection.ops.quote_name
+    msg_table = quote(Message._meta.db_table)
+    conv_table = quote(Conversation._meta.db_table)
+    variable, constants, columns = _insert_parts(Message, _MESSAGE_VARIABLE, _MESSAGE_COMPUTED,
+                                                 Message(direction=Message.Direction.INBOUND))
+    event_variable, event_constants = (), ()
+    if with_event:
+        event_variable, event_constants, event_columns = _insert_parts(
+            WebhookEvent, _EVENT_VARIABLE, ("id",), WebhookEvent())
+        event_cte = (f"ev AS (INSERT INTO {quote(WebhookEvent._meta.db_table)} ({', '.join(event_columns)}) "
+                     f"VALUES ({', '.join(['%s'] * len(event_columns))}) RETURNING id),")
+        event_id = "(SELECT id FROM ev)"
+        result = "SELECT ev.id, msg.id, msg.conversation_id, msg.sender_allowed FROM ev LEFT JOIN msg ON true"
+    else:
+        event_cte, event_id = "", "%s"
+        result = "SELECT id, conversation_id, sender_allowed FROM msg"
     sql = f"""
-WITH sender AS (
-    SELECT id, is_active FROM {connection.ops.quote_name("accounts_user")} WHERE phone_number = %s
+WITH {event_cte}
+sender AS (
+    SELECT id, is_active FROM {quote("accounts_user")} WHERE phone_number = %s
 ),
 conv AS (
     INSERT INTO {conv_table} AS c (phone_number_id, contact_key, wa_id, bsuid, profile_name, user_id, created_at,
@@ -51,40 +65,79 @@ conv AS (
         last_inbound_at = GREATEST(c.last_inbound_at, EXCLUDED.last_inbound_at),
         last_message_at = GREATEST(c.last_message_at, EXCLUDED.last_message_at)
     RETURNING c.id
+),
+msg AS (
+    INSERT INTO {msg_table} (conversation_id, status, sender_allowed, webhook_event_id, {", ".join(columns)})
+    SELECT conv.id,
+           CASE WHEN COALESCE(sender.is_active, false) THEN %s ELSE %s END,
+           COALESCE(sender.is_active, false),
+           {event_id},
+           {", ".join(["%s"] * len(columns))}
+    FROM conv LEFT JOIN sender ON true
+    ON CONFLICT (wamid) DO NOTHING
+    RETURNING id, conversation_id, sender_allowed
 )
-INSERT INTO {msg_table} (conversation_id, status, sender_allowed, {", ".join(columns)})
-SELECT conv.id,
-       CASE WHEN COALESCE(sender.is_active, false) THEN %s ELSE %s END,
-       COALESCE(sender.is_active, false),
-       {", ".join(placeholders)}
-FROM conv LEFT JOIN sender ON true
-ON CONFLICT (wamid) DO NOTHING
-RETURNING id, conversation_id, sender_allowed
+{result}
 """
-    return sql, tuple(variable), constants
+    return sql, variable, constants, event_variable, event_constants
 
 
-def inbound_insert(*, inbound: InboundMessage, phone: str, event_id: int | None, now) -> tuple | None:
-    """(message id, conversation id, sender allowed), or None when the wamid is already stored."""
-    sql, variable, constants = _statement()
+def _insert_parts(model, variable_names, computed_names, template):
+    """Per-row fields, the constant defaults' database values, and the columns (variable first)."""
+    fields = [f for f in model._meta.concrete_fields if f.name not in computed_names]
+    variable = tuple(f for f in fields if f.name in variable_names)
+    constant = [f for f in fields if f.name not in variable_names]
+    constants = tuple(f.get_db_prep_save(f.pre_save(template, add=True), connection) for f in constant)
+    columns = tuple(connection.ops.quote_name(f.column) for f in (*variable, *constant))
+    return variable, constants, columns
+
+
+def _message_params(inbound: InboundMessage, phone: str, now, variable, constants) -> list:
     values = {
         "wamid": inbound.wamid, "type": inbound.type, "timestamp": inbound.timestamp, "created_at": now,
         "text": inbound.text, "media_id": inbound.media_id, "media_mime_type": inbound.media_mime_type,
         "media_sha256": inbound.media_sha256, "media_filename": inbound.media_filename,
         "media_voice": inbound.media_voice, "data": inbound.data, "context_wamid": inbound.context_wamid,
-        "referral": inbound.referral, "raw": inbound.raw, "webhook_event": event_id,
+        "referral": inbound.referral, "raw": inbound.raw,
     }
-    prepared = [field.get_db_prep_save(values[field.name], connection) for field in variable]
-    params = [
+    return [
         phone,
         inbound.phone_number_id, inbound.contact_key, inbound.wa_id, inbound.bsuid, inbound.profile_name,
         now, inbound.timestamp, inbound.timestamp,
         Message.Status.RECEIVED.value, Message.Status.IGNORED.value,
-        *prepared, *constants,
+        *[field.get_db_prep_save(values[field.name], connection) for field in variable], *constants,
     ]
-    connection.ensure_connection()
-    # A server-side prepared statement: PostgreSQL parses and plans this CTE once per connection
-    # instead of once per webhook (Django's own cursors bind on the client side).
-    with psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(sql, params, prepare=True)
-        return cursor.fetchone()
+
+
+def _fetch_one(sql: str, params: list) -> tuple | None:
+    with connection.wrap_database_errors:  # psycopg's errors become Django's (the view answers 503)
+        connection.ensure_connection()
+        # A server-side prepared statement: PostgreSQL parses and plans this once per connection
+        # instead of once per webhook (Django's own cursors bind on the client side).
+        with psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute(sql, params, prepare=True)
+            return cursor.fetchone()
+
+
+def inbound_insert(*, inbound: InboundMessage, phone: str, event_id: int | None, now) -> tuple | None:
+    """(message id, conversation id, sender allowed), or None when the wamid is already stored."""
+    sql, variable, constants, _, _ = _statement(False)
+    params = _message_params(inbound, phone, now, variable, constants)
+    # The event id sits before the message's own columns, after the two status values.
+    params.insert(11, event_id)
+    return _fetch_one(sql, params)
+
+
+def event_and_message_insert(*, body: bytes, inbound: InboundMessage, phone: str, error: str,
+                             now) -> tuple[int, int | None, int | None, bool | None]:
+    """Store a one-message body's event row and its message in one statement.
+
+    (event id, message id, conversation id, sender allowed); the last three are None when the
+    wamid is already stored (the event row is stored all the same, as every accepted body is).
+    """
+    sql, variable, constants, event_variable, event_constants = _statement(True)
+    event_values = {"received_at": now, "body": body, "error": error, "message_count": 1, "status_count": 0}
+    event_params = [f.get_db_prep_save(event_values[f.name], connection) for f in event_variable]
+    params = [*event_params, *event_constants]
+    message_params = _message_params(inbound, phone, now, variable, constants)
+    return _fetch_one(sql, params + message_params)

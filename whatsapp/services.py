@@ -46,6 +46,8 @@ def webhook_receive(*, body: bytes) -> IntakeResult:
     except MalformedPayload as exc:
         WebhookEvent.objects.create(body=body, status=WebhookEvent.Status.REJECTED, error=str(exc))
         raise
+    if _one_statement_applies(parsed):
+        return _single_message_receive(body=body, parsed=parsed)
     with transaction.atomic():
         event = _event_insert(WebhookEvent(
             body=body,
@@ -54,6 +56,28 @@ def webhook_receive(*, body: bytes) -> IntakeResult:
             error="\n".join(parsed.skipped),
         ))
         return webhook_apply(event=event, parsed=parsed)
+
+
+def _one_statement_applies(parsed: WebhookBody) -> bool:
+    """Nearly every body Meta sends holds one message and nothing else: on PostgreSQL it is stored,
+    event row included, by one statement (its own transaction), with no BEGIN or COMMIT round trip.
+    A not-registered reply needs more rows in the same transaction, so it takes the general path."""
+    return (connection.vendor == "postgresql" and len(parsed.messages) == 1 and not parsed.statuses
+            and not parsed.errors and not settings.WHATSAPP_NOT_REGISTERED_REPLY)
+
+
+def _single_message_receive(*, body: bytes, parsed: WebhookBody) -> IntakeResult:
+    inbound = parsed.messages[0]
+    error = "\n".join(parsed.skipped)
+    now = timezone.now()
+    event_id, message_id, conversation_id, allowed = intake_sql.event_and_message_insert(
+        body=body, inbound=inbound, phone=e164_from_wa_id(inbound.wa_id), error=error, now=now)
+    event = WebhookEvent(pk=event_id, body=body, received_at=now, message_count=1, error=error)
+    event._state.adding = False
+    if message_id is None:
+        return IntakeResult(event=event, duplicates=1)
+    _inbound_stored(message_id=message_id, conversation_id=conversation_id, allowed=allowed, inbound=inbound)
+    return IntakeResult(event=event, new_messages=1)
 
 
 def _event_insert(event: WebhookEvent) -> WebhookEvent:
@@ -148,6 +172,12 @@ def inbound_store(*, inbound: InboundMessage, event: WebhookEvent | None) -> int
         if stored is None:
             return None
         message_id, conversation_id, allowed = stored
+    _inbound_stored(message_id=message_id, conversation_id=conversation_id, allowed=allowed, inbound=inbound)
+    return message_id
+
+
+def _inbound_stored(*, message_id: int, conversation_id: int, allowed: bool, inbound: InboundMessage) -> None:
+    """Queue a new message's handling once it is committed; a stranger's is only noted."""
     if allowed:
         from whatsapp.tasks import process_inbound_task
 
@@ -159,7 +189,6 @@ def inbound_store(*, inbound: InboundMessage, event: WebhookEvent | None) -> int
 
             message = Message.objects.select_related("conversation").get(pk=message_id)
             not_registered_reply_queue(conversation=message.conversation, inbound=message)
-    return message_id
 
 
 def _inbound_insert_orm(*, inbound: InboundMessage, event: WebhookEvent | None) -> tuple | None:

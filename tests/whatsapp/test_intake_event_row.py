@@ -1,0 +1,79 @@
+"""Every accepted body is one webhook event row, stored with what it causes.
+
+On PostgreSQL a body with one message and nothing else (nearly all of Meta's) is stored, event
+row and message together, by one statement; these tests hold on every backend and every path.
+"""
+
+import json
+from datetime import timezone as dt_timezone
+
+import psycopg
+import pytest
+
+from tests.conftest import as_body, fresh
+from whatsapp.models import Conversation, Message, WebhookEvent
+
+
+def test_a_one_message_body_is_one_event_row_linked_to_its_message(signed_post, member):
+    body = fresh("messages__text")
+    response = signed_post(body)
+    assert response.status_code == 200
+    event = WebhookEvent.objects.get()
+    assert response.json() == {"status": "ok", "event": event.pk}
+    assert bytes(event.body) == body
+    assert (event.status, event.message_count, event.status_count, event.error) == ("processed", 1, 0, "")
+    assert event.received_at.tzinfo == dt_timezone.utc
+    message = Message.objects.get()
+    assert message.webhook_event == event
+    assert (message.conversation.user, message.status, message.sender_allowed) == (member, "received", True)
+
+
+def test_a_redelivered_one_message_body_is_a_second_event_row_and_no_second_message(signed_post, member):
+    body = fresh("messages__text")
+    first = signed_post(body).json()["event"]
+    second = signed_post(body).json()["event"]
+    assert second != first
+    assert list(WebhookEvent.objects.order_by("id").values_list("pk", "message_count")) == [(first, 1), (second, 1)]
+    assert Message.objects.get().webhook_event_id == first
+
+
+def test_an_unreadable_item_beside_the_one_message_is_noted_on_the_event(signed_post, member):
+    document = json.loads(fresh("messages__text"))
+    messages = document["entry"][0]["changes"][0]["value"]["messages"]
+    messages.append({"from": "16505551234", "type": "text", "text": {"body": "no id, no timestamp"}})
+    assert signed_post(as_body(document)).status_code == 200
+    event = WebhookEvent.objects.get()
+    assert event.message_count == 1
+    assert "KeyError('id')" in event.error
+    assert Message.objects.get().text == "Does it come in another color?"
+
+
+def test_a_stranger_s_one_message_body_is_stored_flagged_and_not_queued(signed_post, db,
+                                                                        django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert signed_post(fresh("messages__text")).status_code == 200
+    message = Message.objects.get()
+    assert (message.status, message.sender_allowed, message.conversation.user) == ("ignored", False, None)
+    assert message.webhook_event == WebhookEvent.objects.get()
+    assert callbacks == []
+
+
+def test_a_one_message_body_queues_its_handling_only_after_commit(signed_post, member,
+                                                                 django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        signed_post(fresh("messages__text"))
+    assert len(callbacks) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_database_error_in_the_one_statement_answers_503_and_stores_nothing(signed_post, monkeypatch, caplog):
+    def fail(self, *args, **kwargs):
+        raise psycopg.OperationalError("terminating connection due to administrator command")
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", fail)
+    response = signed_post(fresh("messages__text"))
+    monkeypatch.undo()
+    assert response.status_code == 503
+    assert any("database unavailable" in r.getMessage() for r in caplog.records)
+    assert (WebhookEvent.objects.count(), Message.objects.count(), Conversation.objects.count()) == (0, 0, 0)
