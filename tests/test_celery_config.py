@@ -125,3 +125,16 @@ def test_the_inbound_lease_outlasts_the_task_time_limit():
     from django.conf import settings
 
     assert settings.WHATSAPP_INBOUND_LEASE_SECONDS > settings.CELERY_TASK_TIME_LIMIT
+
+
+def test_every_celery_setting_in_django_settings_reaches_celery_under_its_own_name():
+    from celery.app.defaults import DEFAULTS
+    from django.conf import settings
+
+    names = [name for name in dir(settings) if name.startswith("CELERY_")]
+    assert "CELERY_TASK_ACKS_LATE" in names
+    for name in names:
+        key = name.removeprefix("CELERY_").lower()
+        assert key in DEFAULTS, f"{name} is not a Celery setting: Celery would ignore it"
+        if key != "task_always_eager":  # the tests switch that one on the app itself
+            assert celery_app.conf[key] == getattr(settings, name), name
