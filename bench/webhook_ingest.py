@@ -16,13 +16,17 @@ What it does, in order (everything on 127.0.0.1, everything bounded by --max-sec
 2. Starts gunicorn as the Procfile does (``config.wsgi``, sync workers, ``--keep-alive 5``, access
    log on) with DJANGO_DEBUG=0, DJANGO_SECURE_SSL_REDIRECT=0, DJANGO_ALLOWED_HOSTS=127.0.0.1, on a
    free local port. DJANGO_SETTINGS_MODULE is ``bench.settings``: config.settings with a
-   bench-only urlconf (bench/urls.py) that adds ``/bench/bare/``, a Django view that does nothing,
-   as the ceiling. The project's own URLs are untouched.
+   bench-only urlconf (bench/urls.py) that adds three views to compare with, on the same server:
+   ``/bench/bare/`` does nothing (the ceiling); ``/bench/floor/`` does one autocommitted INSERT of
+   the body and one Redis LPUSH; ``/bench/floor-celery/`` does the INSERT and sends one Celery
+   task. The two floors are the most that any design answering only once the body is durably
+   stored and its work queued could reach: they do none of the webhook's real work (signature,
+   parsing, dedup, conversation). The project's own URLs are untouched.
 3. Precomputes N signed bodies (tests/fixtures/webhook/messages__text.json, a unique wamid each, a
-   current timestamp), warms the workers up, then fires them with concurrency C at the bare view
-   and at /webhooks/whatsapp/, and prints requests/s, p50 and p99 for both, the ratio, and the CPU
-   used by each process group (to show where time goes and that the load generator is not the
-   bottleneck).
+   current timestamp), warms the workers up, then fires them with concurrency C at the bare view,
+   the two floors and /webhooks/whatsapp/, and prints requests/s, p50 and p99 for each, the
+   ratios, and the CPU used by each process group (to show where time goes and that the load
+   generator is not the bottleneck).
 4. Verifies that every webhook answered 200 and that exactly N messages were stored.
 
 Load generator: ``wrk`` (Debian package: ``apt-get install wrk``; used when on PATH) driven by a
@@ -39,12 +43,12 @@ busy the whole machine was: "other" is anything else running on the machine (it 
 a fair figure), "loadgen" is wrk or this process.
 
 Worker configuration (default ``--workers 4 --worker-class sync``, as the Procfile's default
-WEB_CONCURRENCY): each webhook is several ms of Python CPU plus ~11 round trips to PostgreSQL and
-Redis, all on the same 2 cores. A sync worker is idle while it waits on those, so two workers
-leave the cores partly idle; 3-4 keep both busy (measured 285/299/303/250/218 webhooks/s for
-2/3/4/5/6 workers); beyond that the extra processes and PostgreSQL backends only compete for the
-same 2 cores (context switches, cache) and throughput drops. gthread adds a thread pool and
-selector per request under the GIL and measured no better (2x4: 190/s, 4x4: 275/s). Use
+WEB_CONCURRENCY): each webhook is about 2 ms of Python CPU plus one round trip to PostgreSQL and one
+to Redis, all on the same 2 cores. A sync worker is idle while it waits on those, so two workers
+leave the cores partly idle; 3-4 keep both busy (an earlier version measured 285/299/303/250/218
+webhooks/s for 2/3/4/5/6 workers); beyond that the extra processes and PostgreSQL backends only
+compete for the same 2 cores (context switches, cache) and throughput drops. gthread adds a thread
+pool and selector per request under the GIL and measured no better (2x4: 190/s, 4x4: 275/s). Use
 --workers 2,3,4,5 (and --worker-class gthread --threads N) to measure again on another machine.
 
 Needs: PostgreSQL on 127.0.0.1:5432 with a role that may create databases (trust auth), Redis on
