@@ -81,6 +81,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE = REPO / "tests" / "fixtures" / "webhook" / "messages__text.json"
+STATUS_FIXTURE = REPO / "tests" / "fixtures" / "webhook" / "statuses__read.json"
 WEBHOOK_PATH = "/webhooks/whatsapp/"
 BARE_PATH = "/bench/bare/"
 FLOOR_PATH = "/bench/floor/"
@@ -512,6 +513,46 @@ def make_bodies(*, count: int, tag: str, secret: str, senders: int) -> list[tupl
     return out
 
 
+def make_status_bodies(*, wamids: list[str], secret: str) -> list[tuple[str, bytes]]:
+    """(signature, body) pairs: Meta's sent, delivered and read for each of our messages, in turn."""
+    template = json.loads(STATUS_FIXTURE.read_text())
+    now = str(int(time.time()))
+    out = []
+    for wamid in wamids:
+        for status in ("sent", "delivered", "read"):
+            doc = copy.deepcopy(template)
+            report = doc["entry"][0]["changes"][0]["value"]["statuses"][0]
+            report.update(id=wamid, status=status, timestamp=now)
+            body = json.dumps(doc, separators=(",", ":")).encode()
+            out.append((sign(body, secret), body))
+    return out
+
+
+def make_outbound(params: dict, wamid_prefix: str, count: int) -> list[str]:
+    """Replies Graph accepted, to report statuses for: copies of stored inbound messages, sent out."""
+    with pg_connect(params, params["dbname"]) as conn:
+        columns = ", ".join(row[0] for row in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'whatsapp_message' "
+            "AND column_name NOT IN ('id', 'wamid', 'direction', 'status')").fetchall())
+        rows = conn.execute(
+            f"INSERT INTO whatsapp_message ({columns}, wamid, direction, status) "
+            f"SELECT {columns}, 'wamid.out.' || id, 'out', 'queued' FROM whatsapp_message "
+            "WHERE direction = 'in' AND wamid LIKE %s ORDER BY id LIMIT %s RETURNING wamid",
+            (wamid_prefix + "%", count)).fetchall()
+    return [row[0] for row in rows]
+
+
+def count_statuses(params: dict, wamids: list[str]) -> tuple[int, int]:
+    """(status rows recorded for these wamids, of these messages how many ended up read)."""
+    with pg_connect(params, params["dbname"]) as conn:
+        recorded = conn.execute("SELECT count(*) FROM whatsapp_statusupdate WHERE wamid = ANY(%s) "
+                                "AND message_id IS NOT NULL", (wamids,)).fetchone()[0]
+        read = conn.execute("SELECT count(*) FROM whatsapp_message WHERE wamid = ANY(%s) AND status = 'read' "
+                            "AND sent_at IS NOT NULL AND delivered_at IS NOT NULL AND read_at IS NOT NULL",
+                            (wamids,)).fetchone()[0]
+    return recorded, read
+
+
 def write_requests_file(path: Path, bodies: list[tuple[str, bytes]]) -> None:
     with open(path, "wb") as f:
         for sig, body in bodies:
@@ -819,6 +860,28 @@ def bench_config(*, a, workers: int, tmp: Path, lua: Path | None, deadline: Dead
         if stored >= a.requests:
             break
         time.sleep(0.1)
+    # Statuses: sent, delivered and read for a third as many of our replies (Meta sends three per
+    # message we send), each body one status, as Meta sends them.
+    wamids = make_outbound(pg, f"wamid.{run_tag}.main.", a.requests // 3)
+    status_bodies = make_status_bodies(wamids=wamids, secret=secret)
+    status_file = tmp / f"statuses-{run_tag}.tsv"
+    write_requests_file(status_file, status_bodies)
+    log(f"status webhook: {len(status_bodies)} requests, {a.concurrency} connections, load generator {a.loadgen}")
+    if a.loadgen == "wrk":
+        results["status webhook"] = run_wrk(name="status webhook", port=server.port, path=WEBHOOK_PATH,
+                                            requests_file=status_file, n=len(status_bodies),
+                                            concurrency=a.concurrency, wrk_threads=a.wrk_threads, lua=lua,
+                                            server=server, deadline=deadline)
+    else:
+        results["status webhook"] = run_python(name="status webhook", port=server.port, path=WEBHOOK_PATH,
+                                               bodies=status_bodies, concurrency=a.concurrency, server=server,
+                                               deadline=deadline)
+    for _ in range(100):
+        statuses_recorded, messages_read = count_statuses(pg, wamids)
+        if statuses_recorded >= len(status_bodies):
+            break
+        time.sleep(0.1)
+
     queued = queued_tasks(broker)
     purged = purge_queue(broker)
     floor_queued = broker.llen(FLOOR_LIST) + broker.llen(FLOOR_QUEUE)
@@ -829,7 +892,9 @@ def bench_config(*, a, workers: int, tmp: Path, lua: Path | None, deadline: Dead
     _children.remove(server)
     return {"workers": workers, "desc": desc, "results": results, "stored": stored, "events": events,
             "queued": queued, "purged": purged, "expected_queued": a.requests + a.warmup,
-            "floor_stored": floor_stored, "floor_queued": floor_queued}
+            "floor_stored": floor_stored, "floor_queued": floor_queued,
+            "statuses_sent": len(status_bodies), "statuses_recorded": statuses_recorded,
+            "replies": len(wamids), "replies_read": messages_read}
 
 
 def _ratio(r, of) -> str:
@@ -844,7 +909,8 @@ def report(cfg: dict, a) -> bool:
           f"load generator {a.loadgen} ==")
     print(f"{'':16} {'req/s':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8} {'200':>7} "
           f"{'non-200':>8} {'seconds':>8}")
-    for r in (bare, floor, floor_celery, hook):
+    status = cfg["results"]["status webhook"]
+    for r in (bare, floor, floor_celery, hook, status):
         print(f"{r.name:16} {r.rps:9.0f} {r.p50_ms:8.2f} {r.p90_ms:8.2f} {r.p99_ms:8.2f} {r.max_ms:8.1f} "
               f"{r.ok:7d} {r.bad:8d} {r.seconds:8.2f}" + (f"  [{r.errors}]" if r.errors else "")
               + (f"  statuses: {r.bad_statuses}" if r.bad_statuses else "")
@@ -856,10 +922,13 @@ def report(cfg: dict, a) -> bool:
           f"floor + Celery / bare: {_ratio(floor_celery, bare)} (one commit and one Celery task: the most "
           f"any design that stores and queues a task before answering could reach); "
           f"webhook / floor + Celery: {_ratio(hook, floor_celery)}")
-    for r in (bare, floor, floor_celery, hook):
+    for r in (bare, floor, floor_celery, hook, status):
         print(f"{r.name:16} {fmt_cpu(r.cpu)}")
     print(f"floors: {cfg['floor_stored']} rows stored and {cfg['floor_queued']} queued of "
           f"{2 * (a.requests + a.warmup)} requests (incl. warm-up)")
+    print(f"status webhooks: {cfg['statuses_recorded']} of {cfg['statuses_sent']} recorded and attached; "
+          f"{cfg['replies_read']} of {cfg['replies']} replies read with all three times (whatever the "
+          f"arrival order)")
     lossless = cfg["stored"] == a.requests
     print(f"stored inbound messages: {cfg['stored']} of {a.requests} webhooks sent "
           f"({'none lost' if lossless else 'MISMATCH'}); webhook events {cfg['events']} (incl. "
@@ -872,6 +941,8 @@ def report(cfg: dict, a) -> bool:
         # Without an access log the last few (at most C) are vouched for by the database check.
         "all 200": hook.bad == 0 and hook.ok + hook.unchecked == a.requests,
         "none lost": lossless,
+        "statuses all applied": (status.bad == 0 and cfg["statuses_recorded"] == cfg["statuses_sent"]
+                                 and cfg["replies_read"] == cfg["replies"]),
         "all queued": cfg["queued"] == cfg["expected_queued"],
     }
     print("targets: " + ", ".join(f"{k} {'PASS' if v else 'FAIL'}" for k, v in checks.items()))

@@ -17,8 +17,8 @@ import psycopg
 
 from django.db import connection
 
-from whatsapp.models import Conversation, Message, WebhookEvent
-from whatsapp.payloads import InboundMessage
+from whatsapp.models import Conversation, Message, StatusUpdate, WebhookEvent
+from whatsapp.payloads import InboundMessage, StatusReport
 
 # Filled per message; everything else is the model's default, computed once.
 _MESSAGE_VARIABLE = ("wamid", "type", "timestamp", "created_at", "text", "media_id", "media_mime_type",
@@ -141,3 +141,76 @@ def event_and_message_insert(*, body: bytes, inbound: InboundMessage, phone: str
     params = [*event_params, *event_constants]
     message_params = _message_params(inbound, phone, now, variable, constants)
     return _fetch_one(sql, params + message_params)
+
+
+_STATUS_VARIABLE = ("wamid", "status", "timestamp", "recipient_id", "errors", "raw", "received_at")
+
+
+@lru_cache(maxsize=8)
+def _status_statement(earlier: tuple[str, ...], time_field: str | None) -> tuple[str, tuple, tuple, tuple]:
+    """The SQL for a one-status body, and the event's and the status row's fields (in column order).
+
+    What `services.status_apply` does with the ORM: record the status once per (wamid, status),
+    attach it to our outbound message when we know the wamid, and move that message forward, never
+    back (`earlier`: the statuses it may move from), keeping the event's time where it has none.
+    """
+    quote = connection.ops.quote_name
+    msg_table = quote(Message._meta.db_table)
+    event_variable, event_constants, event_columns = _insert_parts(WebhookEvent, _EVENT_VARIABLE, ("id",),
+                                                                   WebhookEvent())
+    status_variable, _, status_columns = _insert_parts(StatusUpdate, _STATUS_VARIABLE,
+                                                       ("id", "message", "webhook_event"), StatusUpdate())
+    moves = "m.status = ANY(%s)"
+    set_time = ""
+    if time_field:
+        column = quote(Message._meta.get_field(time_field).column)
+        set_time = f", {column} = CASE WHEN m.status = ANY(%s) OR m.{column} IS NULL THEN %s ELSE m.{column} END"
+        moves = f"(m.status = ANY(%s) OR m.{column} IS NULL)"
+    sql = f"""
+WITH ev AS (
+    INSERT INTO {quote(WebhookEvent._meta.db_table)} ({', '.join(event_columns)})
+    VALUES ({', '.join(['%s'] * len(event_columns))}) RETURNING id
+),
+target AS (
+    SELECT id FROM {msg_table} WHERE wamid = %s AND direction = %s
+),
+recorded AS (
+    INSERT INTO {quote(StatusUpdate._meta.db_table)} (message_id, webhook_event_id, {', '.join(status_columns)})
+    VALUES ((SELECT id FROM target), (SELECT id FROM ev), {', '.join(['%s'] * len(status_columns))})
+    ON CONFLICT (wamid, status) DO NOTHING
+    RETURNING message_id
+),
+moved AS (
+    UPDATE {msg_table} AS m
+    SET status = CASE WHEN m.status = ANY(%s) THEN %s ELSE m.status END{set_time}
+    FROM recorded WHERE m.id = recorded.message_id AND {moves}
+    RETURNING m.id
+)
+SELECT ev.id, EXISTS (SELECT 1 FROM recorded), (SELECT id FROM target) FROM ev
+"""
+    return sql, event_variable, event_constants, status_variable
+
+
+def event_and_status_insert(*, body: bytes, report: StatusReport, earlier: tuple[str, ...],
+                            time_field: str | None, now) -> tuple[int, bool, int | None]:
+    """Store a one-status body's event row and its status, and move the message, in one statement.
+
+    (event id, whether the status is new, our message's id or None when the wamid is not ours).
+    """
+    sql, event_variable, event_constants, status_variable = _status_statement(earlier, time_field)
+    event_values = {"received_at": now, "body": body, "error": "", "message_count": 0, "status_count": 1}
+    status_values = {"wamid": report.wamid, "status": report.status, "timestamp": report.timestamp,
+                     "recipient_id": report.recipient_id, "errors": report.errors, "raw": report.raw,
+                     "received_at": now}
+    earlier_list = list(earlier)
+    params = [
+        *[f.get_db_prep_save(event_values[f.name], connection) for f in event_variable], *event_constants,
+        report.wamid, Message.Direction.OUTBOUND.value,
+        *[f.get_db_prep_save(status_values[f.name], connection) for f in status_variable],
+        earlier_list, report.status,
+    ]
+    if time_field:
+        params += [earlier_list, report.timestamp, earlier_list]
+    else:
+        params += [earlier_list]
+    return _fetch_one(sql, params)

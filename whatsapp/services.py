@@ -46,8 +46,11 @@ def webhook_receive(*, body: bytes) -> IntakeResult:
     except MalformedPayload as exc:
         WebhookEvent.objects.create(body=body, status=WebhookEvent.Status.REJECTED, error=str(exc))
         raise
-    if _one_statement_applies(parsed):
-        return _single_message_receive(body=body, parsed=parsed)
+    if connection.vendor == "postgresql":
+        if _one_message_only(parsed):
+            return _single_message_receive(body=body, parsed=parsed)
+        if _one_status_only(parsed):
+            return _single_status_receive(body=body, report=parsed.statuses[0])
     with transaction.atomic():
         event = _event_insert(WebhookEvent(
             body=body,
@@ -58,12 +61,29 @@ def webhook_receive(*, body: bytes) -> IntakeResult:
         return webhook_apply(event=event, parsed=parsed)
 
 
-def _one_statement_applies(parsed: WebhookBody) -> bool:
-    """Nearly every body Meta sends holds one message and nothing else: on PostgreSQL it is stored,
-    event row included, by one statement (its own transaction), with no BEGIN or COMMIT round trip.
-    A not-registered reply needs more rows in the same transaction, so it takes the general path."""
-    return (connection.vendor == "postgresql" and len(parsed.messages) == 1 and not parsed.statuses
-            and not parsed.errors and not settings.WHATSAPP_NOT_REGISTERED_REPLY)
+# Nearly every body Meta sends holds one message, or one status, and nothing else. On PostgreSQL
+# such a body is stored, event row included, by one statement (its own transaction), with no BEGIN
+# or COMMIT round trip (whatsapp/intake_sql.py). Anything else takes the general path below: a
+# not-registered reply needs more rows in the same transaction, and a failed status more work.
+def _one_message_only(parsed: WebhookBody) -> bool:
+    return (len(parsed.messages) == 1 and not parsed.statuses and not parsed.errors
+            and not settings.WHATSAPP_NOT_REGISTERED_REPLY)
+
+
+def _one_status_only(parsed: WebhookBody) -> bool:
+    return (len(parsed.statuses) == 1 and not parsed.messages and not parsed.errors and not parsed.skipped
+            and parsed.statuses[0].status in STATUS_RANK)
+
+
+def _single_status_receive(*, body: bytes, report: StatusReport) -> IntakeResult:
+    now = timezone.now()
+    event_id, new, message_id = intake_sql.event_and_status_insert(
+        body=body, report=report, earlier=_earlier_than(report.status), time_field=STATUS_TIME_FIELD.get(report.status), now=now)
+    event = WebhookEvent(pk=event_id, body=body, received_at=now, status_count=1)
+    event._state.adding = False
+    if new and message_id is None:
+        logger.info("Status %s for unknown message %s recorded", report.status, report.wamid)
+    return IntakeResult(event=event, statuses=1)
 
 
 def _single_message_receive(*, body: bytes, parsed: WebhookBody) -> IntakeResult:
@@ -264,11 +284,10 @@ def _status_to_message(message: Message, status: str, timestamp, errors) -> None
     if status == "failed":
         _apply_failed(message, timestamp, errors)
         return
-    rank = STATUS_RANK.get(status)
-    if rank is None:
+    if status not in STATUS_RANK:
         logger.warning("Unknown status %r for message %s recorded", status, message.pk)
         return
-    earlier = [s for s, r in STATUS_RANK.items() if r < rank]
+    earlier = _earlier_than(status)
     update = {"status": status}
     if status in STATUS_TIME_FIELD:
         update[STATUS_TIME_FIELD[status]] = timestamp
@@ -277,6 +296,12 @@ def _status_to_message(message: Message, status: str, timestamp, errors) -> None
     if status in STATUS_TIME_FIELD:
         field = STATUS_TIME_FIELD[status]
         Message.objects.filter(pk=message.pk, **{f"{field}__isnull": True}).update(**{field: timestamp})
+
+
+def _earlier_than(status: str) -> tuple[str, ...]:
+    """The statuses a message may move forward from to `status` (one of STATUS_RANK)."""
+    rank = STATUS_RANK[status]
+    return tuple(s.value for s, r in STATUS_RANK.items() if r < rank)
 
 
 def _apply_failed(message: Message, timestamp, errors) -> None:

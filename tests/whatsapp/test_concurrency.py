@@ -88,3 +88,23 @@ def test_first_messages_of_a_new_conversation_racing_create_one_conversation(mem
     assert conversation.messages.filter(direction=Message.Direction.INBOUND).count() == THREADS
     assert conversation.user == member
     assert queued.call_count == THREADS
+
+
+def test_statuses_racing_in_parallel_leave_the_message_at_its_latest_with_every_time(db):
+    from tests.whatsapp.test_statuses import SENT_AT, WAMID, at, status_body
+    from whatsapp.models import StatusUpdate
+
+    conversation = Conversation.objects.create(phone_number_id="106540352242922", contact_key="16505551234",
+                                               wa_id="16505551234")
+    message = Message.objects.create(conversation=conversation, direction="out", type="text", wamid=WAMID,
+                                     text="Yes, in blue and green.", status="queued", timestamp=at(SENT_AT))
+    reports = [status_body(name, timestamp=SENT_AT + offset)
+               for name, offset in (("read", 30), ("delivered", 20), ("sent", 10), ("read", 30))]
+
+    statuses = post_at_once(reports * 2)
+
+    assert statuses == [200] * 8
+    assert sorted(StatusUpdate.objects.values_list("status", flat=True)) == ["delivered", "read", "sent"]
+    message.refresh_from_db()
+    assert (message.status, message.sent_at, message.delivered_at, message.read_at) == (
+        "read", at(SENT_AT + 10), at(SENT_AT + 20), at(SENT_AT + 30))

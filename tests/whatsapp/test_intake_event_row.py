@@ -1,7 +1,7 @@
 """Every accepted body is one webhook event row, stored with what it causes.
 
-On PostgreSQL a body with one message and nothing else (nearly all of Meta's) is stored, event
-row and message together, by one statement; these tests hold on every backend and every path.
+On PostgreSQL a body with one message, or one status, and nothing else (nearly all of Meta's) is
+stored, event row included, by one statement; these tests hold on every backend and every path.
 """
 
 import json
@@ -11,7 +11,9 @@ import psycopg
 import pytest
 
 from tests.conftest import as_body, fresh
-from whatsapp.models import Conversation, Message, WebhookEvent
+from tests.whatsapp.test_statuses import SENT_AT, at, status_body
+from tests.whatsapp.test_statuses import conversation, outbound  # noqa: F401 (fixtures)
+from whatsapp.models import Conversation, Message, StatusUpdate, WebhookEvent
 
 
 def test_a_one_message_body_is_one_event_row_linked_to_its_message(signed_post, member):
@@ -77,3 +79,26 @@ def test_a_database_error_in_the_one_statement_answers_503_and_stores_nothing(si
     assert response.status_code == 503
     assert any("database unavailable" in r.getMessage() for r in caplog.records)
     assert (WebhookEvent.objects.count(), Message.objects.count(), Conversation.objects.count()) == (0, 0, 0)
+
+
+# --- one status and nothing else (3 of every 4 webhooks: sent, delivered, read) ------------------------
+def test_a_one_status_body_is_one_event_row_linked_to_its_status(signed_post, outbound):
+    body = status_body("delivered")
+    response = signed_post(body)
+    event = WebhookEvent.objects.get()
+    assert response.json() == {"status": "ok", "event": event.pk}
+    assert (bytes(event.body), event.message_count, event.status_count, event.error) == (body, 0, 1, "")
+    update = StatusUpdate.objects.get()
+    assert (update.webhook_event, update.message, update.status) == (event, outbound, "delivered")
+    assert update.received_at.tzinfo == dt_timezone.utc
+    outbound.refresh_from_db()
+    assert (outbound.status, outbound.delivered_at) == ("delivered", at(SENT_AT + 10))
+
+
+def test_a_status_naming_a_message_we_received_is_recorded_but_moves_nothing(signed_post, outbound):
+    inbound = Message.objects.create(conversation=outbound.conversation, direction="in", type="text",
+                                     wamid="wamid.theirs", text="Hi", status="handled", timestamp=at(SENT_AT))
+    assert signed_post(status_body("read", wamid="wamid.theirs")).status_code == 200
+    assert StatusUpdate.objects.get().message is None
+    inbound.refresh_from_db()
+    assert (inbound.status, inbound.read_at) == ("handled", None)
