@@ -48,16 +48,19 @@ def _rows_for(conversation: Conversation, reply: Reply) -> list[dict]:
     return [{"type": "text", "text": part} for part in split_text(reply.text)]
 
 
+# The rows are committed before their task is sent. If the broker cannot take it (robust: logged,
+# not raised), the sweeper sends them later; raising would only fail a request or task whose work
+# is already saved, and invite doing it twice.
 def _flush_on_commit(conversation_id: int) -> None:
     from whatsapp.tasks import flush_outbox_task
 
-    transaction.on_commit(lambda: flush_outbox_task.delay(conversation_id))
+    transaction.on_commit(lambda: flush_outbox_task.delay(conversation_id), robust=True)
 
 
 def _flush_later(conversation_id: int, seconds: float) -> None:
     from whatsapp.tasks import flush_outbox_task
 
-    transaction.on_commit(lambda: flush_outbox_task.apply_async((conversation_id,), countdown=seconds))
+    transaction.on_commit(lambda: flush_outbox_task.apply_async((conversation_id,), countdown=seconds), robust=True)
 
 
 @transaction.atomic

@@ -201,7 +201,9 @@ def _inbound_stored(*, message_id: int, conversation_id: int, allowed: bool, inb
     if allowed:
         from whatsapp.tasks import process_inbound_task
 
-        transaction.on_commit(lambda: process_inbound_task.delay(message_id))
+        # Robust: the message is stored, so Meta gets its 200 even if the broker is down this
+        # moment (the error is logged); the sweeper queues the message once the broker is back.
+        transaction.on_commit(lambda: process_inbound_task.delay(message_id), robust=True)
     else:
         logger.info("Message %s from a number not on the allow-list (conversation %s)", message_id, conversation_id)
         if settings.WHATSAPP_NOT_REGISTERED_REPLY and inbound.type != "reaction":

@@ -139,3 +139,44 @@ def test_an_outbox_waiting_for_its_retry_is_left_to_the_task_that_will_wake_it(s
     Message.objects.filter(direction="out").update(created_at=timezone.now() - timedelta(minutes=10))
     assert "0 outbox(es)" in sweep(older_than=0)
     assert graph.requests == []
+
+
+def test_a_message_stored_while_the_broker_is_down_gets_its_200_and_is_answered_after_a_sweep(
+        deliver, member, graph, sweep, monkeypatch, caplog):
+    from kombu.exceptions import OperationalError
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr("whatsapp.tasks.process_inbound_task.delay", broker_down)
+    response, _ = deliver(fresh("messages__text"))
+    assert response.status_code == 200  # stored: Meta must not be told to send it again
+    assert Message.objects.get(direction="in").status == "received"
+    assert any("Connection refused" in str(r.exc_info) for r in caplog.records if r.exc_info)
+
+    monkeypatch.undo()  # the broker is back
+    sweep(older_than=0)
+    assert Message.objects.get(direction="in").status == "handled"
+    assert graph.texts() == ["Got it, thanks. Your message is saved."]
+
+
+def test_a_reply_queued_while_the_broker_is_down_is_sent_after_a_sweep(db, graph, sweep, monkeypatch,
+                                                                       django_capture_on_commit_callbacks):
+    from kombu.exceptions import OperationalError
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Connection refused.")
+
+    conversation = Conversation.objects.create(phone_number_id=PHONE_NUMBER_ID, contact_key="16505550000",
+                                               wa_id="16505550000", last_inbound_at=timezone.now())
+    monkeypatch.setattr("whatsapp.tasks.flush_outbox_task.delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        (message,) = outbound_queue(conversation=conversation, reply=Reply(text="Sent once the broker is back"))
+    message.refresh_from_db()
+    assert message.status == "queued"
+
+    monkeypatch.undo()
+    sweep(older_than=0)
+    message.refresh_from_db()
+    assert message.status == "sent"
+    assert graph.texts() == ["Sent once the broker is back"]
