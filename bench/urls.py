@@ -17,17 +17,16 @@
 import os
 from functools import lru_cache
 
-import psycopg
 import redis
 from celery import current_app
 
-from django.db import connection
 from django.http import JsonResponse
 from django.urls import path
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from config.urls import urlpatterns as project_urlpatterns
+from whatsapp.intake_sql import fetch_one_prepared
 
 FLOOR_TABLE = "bench_floor"
 FLOOR_LIST = "bench:floor"
@@ -45,11 +44,9 @@ def _redis():
 
 
 def _store(body: bytes) -> int:
-    connection.ensure_connection()
-    with psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(f"INSERT INTO {FLOOR_TABLE} (received_at, body) VALUES (%s, %s) RETURNING id",
-                       [timezone.now(), body], prepare=True)
-        return cursor.fetchone()[0]
+    # Prepared once per connection, as the webhook's own statement is.
+    return fetch_one_prepared(f"INSERT INTO {FLOOR_TABLE} (received_at, body) VALUES (%s, %s) RETURNING id",
+                              [timezone.now(), body])[0]
 
 
 @csrf_exempt

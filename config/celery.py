@@ -14,7 +14,9 @@ class DjangoCelerySettings(Mapping):
 
     The same as `config_from_object("django.conf:settings", namespace="CELERY")`, but a plain dict:
     that source looks every name up through Django's settings object, about twenty reads per task
-    sent, a sixth of what queueing a webhook's task costs (bench/webhook_ingest.py).
+    sent, a sixth of what queueing a webhook's task costs (bench/webhook_ingest.py). Being read
+    once, a change to Django's settings at run time (override_settings) does not reach Celery:
+    change `app.conf` instead, as the tests do.
     """
 
     prefix = "CELERY_"

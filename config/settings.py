@@ -81,16 +81,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     # A file (not memory) so a worker thread or process can share it; one per test run.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test_db_{os.getpid()}.sqlite3")}
-else:
-    postgres = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
-    if postgres and env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
-        # Django turns psycopg's prepared statements off (for transaction-mode poolers). Its own
-        # cursors bind on the client and never prepare either way; this lets the webhook's one
-        # statement (whatsapp/intake_sql.py) be parsed and planned once per connection, not per
-        # webhook. Set 0 behind a pooler that cannot keep prepared statements (PgBouncer < 1.21).
-        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
-    if env("DJANGO_TEST_DB_NAME", default=""):
-        DATABASES["default"]["TEST"] = {"NAME": env("DJANGO_TEST_DB_NAME")}
+elif env("DJANGO_TEST_DB_NAME", default=""):
+    DATABASES["default"]["TEST"] = {"NAME": env("DJANGO_TEST_DB_NAME")}
+# PostgreSQL: the webhook's one statement (whatsapp/intake_sql.py) is a server-side prepared
+# statement, parsed and planned once per connection. Set 0 behind a transaction-mode pooler that
+# cannot keep prepared statements (PgBouncer before 1.22, or without max_prepared_statements).
+DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

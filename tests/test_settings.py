@@ -97,15 +97,3 @@ def test_with_production_settings_every_sandbox_url_answers_404_even_when_asked_
              "'/sandbox/people/1/feed/')], c.post('/sandbox/graph/v25.0/1/messages', secure=True).status_code)")
     result = manage("shell", "-c", probe, env={**PRODUCTION, "WHATSAPP_SANDBOX": "1"})
     assert result.stdout.strip().splitlines()[-1].split() == ["404", "404", "404", "404"], result.stderr
-
-
-def test_on_postgresql_the_webhook_statement_is_prepared_unless_a_pooler_forbids_it():
-    code = "from django.conf import settings; print(settings.DATABASES['default'].get('OPTIONS', {}).get('prepare_threshold'))"
-    postgres = {"DATABASE_URL": "postgres://assistant@db.example.com:5432/assistant", "DATABASE_PREPARED_STATEMENTS": ""}
-    runs = {
-        "postgres": manage("shell", "-c", code, env=postgres),
-        "behind an old pooler": manage("shell", "-c", code, env={**postgres, "DATABASE_PREPARED_STATEMENTS": "0"}),
-        "sqlite": manage("shell", "-c", code, env={"DATABASE_URL": "sqlite:////tmp/unused.sqlite3"}),
-    }
-    printed = {name: (run.stdout.strip().splitlines() or [run.stderr])[-1] for name, run in runs.items()}
-    assert printed == {"postgres": "5", "behind an old pooler": "None", "sqlite": "None"}

@@ -102,3 +102,38 @@ def test_a_status_naming_a_message_we_received_is_recorded_but_moves_nothing(sig
     assert StatusUpdate.objects.get().message is None
     inbound.refresh_from_db()
     assert (inbound.status, inbound.read_at) == ("handled", None)
+
+
+# --- the one statement is prepared once per connection, and nothing else is -------------------------
+def server_prepared_statements() -> list[tuple[str, int]]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements")
+        return cursor.fetchall()
+
+
+@pytest.mark.postgres
+def test_the_webhook_statement_is_prepared_once_and_django_s_queries_are_not_remembered(signed_post, member):
+    from django.db import connection
+
+    for _ in range(3):
+        assert signed_post(fresh("messages__text")).status_code == 200
+    (statement, executions), = server_prepared_statements()
+    assert "INSERT INTO \"whatsapp_message\"" in statement and executions == 3
+    # psycopg's preparing is on only for that statement: it keeps no copy of other queries' text
+    # (Django writes the values, webhook bodies included, into it).
+    assert connection.connection.prepare_threshold is None
+    Message.objects.filter(text="x" * 10000).exists()
+    prepared = connection.connection._prepared
+    remembered = [key[0] for key in (*prepared._counts, *prepared._names)]
+    assert len(remembered) == 1 and b"x" * 10000 not in remembered[0]
+
+
+@pytest.mark.postgres
+def test_behind_a_pooler_that_cannot_keep_them_nothing_is_prepared(signed_post, member, settings):
+    settings.DATABASE_PREPARED_STATEMENTS = False
+    assert signed_post(fresh("messages__text")).status_code == 200
+    assert signed_post(status_body("read", wamid=Message.objects.get().wamid)).status_code == 200
+    assert server_prepared_statements() == []
+    assert Message.objects.get().status == "received"
