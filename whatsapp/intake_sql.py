@@ -149,11 +149,15 @@ def event_and_message_insert(*, body: bytes, inbound: InboundMessage, phone: str
     wamid is already stored (the event row is stored all the same, as every accepted body is).
     """
     sql, variable, constants, event_variable, event_constants = _statement(True)
-    event_values = {"received_at": now, "body": body, "error": error, "message_count": 1, "status_count": 0}
-    event_params = [f.get_db_prep_save(event_values[f.name], connection) for f in event_variable]
-    params = [*event_params, *event_constants]
-    message_params = _message_params(inbound, phone, now, variable, constants)
-    return fetch_one_prepared(sql, params + message_params)
+    params = _event_params(event_variable, event_constants, body=body, error=error, message_count=1,
+                           status_count=0, now=now)
+    return fetch_one_prepared(sql, params + _message_params(inbound, phone, now, variable, constants))
+
+
+def _event_params(variable, constants, **values) -> list:
+    """The event row's values, in the order of its columns in the statement."""
+    values["received_at"] = values.pop("now")
+    return [*[f.get_db_prep_save(values[f.name], connection) for f in variable], *constants]
 
 
 _STATUS_VARIABLE = ("wamid", "status", "timestamp", "recipient_id", "errors", "raw", "received_at")
@@ -211,13 +215,13 @@ def event_and_status_insert(*, body: bytes, report: StatusReport, earlier: tuple
     (event id, whether the status is new, our message's id or None when the wamid is not ours).
     """
     sql, event_variable, event_constants, status_variable, status_constants = _status_statement(earlier, time_field)
-    event_values = {"received_at": now, "body": body, "error": "", "message_count": 0, "status_count": 1}
     status_values = {"wamid": report.wamid, "status": report.status, "timestamp": report.timestamp,
                      "recipient_id": report.recipient_id, "errors": report.errors, "raw": report.raw,
                      "received_at": now}
     earlier_list = list(earlier)
     params = [
-        *[f.get_db_prep_save(event_values[f.name], connection) for f in event_variable], *event_constants,
+        *_event_params(event_variable, event_constants, body=body, error="", message_count=0, status_count=1,
+                       now=now),
         report.wamid, Message.Direction.OUTBOUND.value,
         *[f.get_db_prep_save(status_values[f.name], connection) for f in status_variable], *status_constants,
         earlier_list, report.status,

@@ -60,7 +60,8 @@ def _flush_on_commit(conversation_id: int) -> None:
 def _flush_later(conversation_id: int, seconds: float) -> None:
     from whatsapp.tasks import flush_outbox_task
 
-    transaction.on_commit(lambda: flush_outbox_task.apply_async((conversation_id,), countdown=seconds), robust=True)
+    transaction.on_commit(lambda: flush_outbox_task.apply_async((conversation_id,), countdown=seconds),
+                          robust=True)
 
 
 @transaction.atomic

@@ -78,7 +78,8 @@ def _one_status_only(parsed: WebhookBody) -> bool:
 def _single_status_receive(*, body: bytes, report: StatusReport) -> IntakeResult:
     now = timezone.now()
     event_id, new, message_id = intake_sql.event_and_status_insert(
-        body=body, report=report, earlier=_earlier_than(report.status), time_field=STATUS_TIME_FIELD.get(report.status), now=now)
+        body=body, report=report, earlier=_earlier_than(report.status),
+        time_field=STATUS_TIME_FIELD.get(report.status), now=now)
     event = WebhookEvent(pk=event_id, body=body, received_at=now, status_count=1)
     event._state.adding = False
     if new and message_id is None:
