@@ -2,6 +2,7 @@
 
 from contextvars import ContextVar
 from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import PermissionDenied
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
@@ -10,6 +11,11 @@ from django.urls import NoReverseMatch, reverse
 
 from accounts.groups import user_role_sync
 from accounts.models import User
+from accounts.permissions import (
+    person_change_allowed,
+    person_conversations_visible,
+    roles_assignable,
+)
 from accounts.phone import normalize_phone
 from accounts.services import users_deactivate
 
@@ -103,10 +109,12 @@ def _section(title: str, queryset, cells, empty: str) -> dict:
 def person_sections(user: User, *, viewer: User | None = None) -> list[dict]:
     """Conversations, expenses and invoices of one person. A customer's invoices are those of the
     Customer records linked to them; for staff and managers, the invoices they created. Someone's
-    expenses show only to themselves and to those who review expenses."""
+    expenses show only to themselves and to those who review expenses; a team member's own
+    conversations only to themselves, managers and superusers (accounts.permissions)."""
     sections = []
     conversation_model = _reverse_model(User, "conversations")
-    if conversation_model is not None:
+    may_see_conversations = viewer is None or person_conversations_visible(viewer=viewer, person=user)
+    if conversation_model is not None and may_see_conversations:
         sections.append(_section(
             "Conversations", conversation_model.objects.filter(user=user).order_by("-last_message_at", "-id"),
             lambda c: [str(c), c.last_message_at or "—", "assistant paused" if c.bot_paused else ""],
@@ -174,33 +182,49 @@ class UserAdmin(DjangoUserAdmin):
             return fieldsets
         return (*fieldsets, ("Conversations, expenses and invoices", {"fields": ("records",)}))
 
-    # Who may hand out power: only superusers change permissions, groups and superuser status,
-    # only managers (and superusers) make managers, and nobody else edits a superuser or a manager.
-    PRIVILEGE_FIELDS = ("is_superuser", "is_staff", "groups", "user_permissions", "last_login", "date_joined")
+    # Who may change whom lives in accounts.permissions: fields a viewer may not change are shown
+    # read-only (and so are not even in the form they post), people they may not change at all are
+    # shown view-only, and the role choices are the roles they may give.
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        if not person_change_allowed(by=request.user, target=obj, field="password"):
+            # No "Reset password" button for someone who cannot use it.
+            fieldsets = tuple((name, {**options, "fields": tuple(f for f in options["fields"] if f != "password")})
+                              for name, options in fieldsets)
+        return (*fieldsets, ("Conversations, expenses and invoices", {"fields": ("records",)}))
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
-        if not request.user.is_superuser:
-            fields += [f for f in self.PRIVILEGE_FIELDS if f not in fields]
+        if obj is None:
+            return fields
+        fields += [f for f in flatten_fieldsets(self.fieldsets)
+                   if f not in fields and f != "password"
+                   and not person_change_allowed(by=request.user, target=obj, field=f)]
         return fields
 
     def has_change_permission(self, request, obj=None):
         if not super().has_change_permission(request, obj):
             return False
-        if obj is None or request.user.is_superuser:
-            return True
-        if obj.is_superuser:
+        return obj is None or person_change_allowed(by=request.user, target=obj)
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting someone is at least as much as deactivating them.
+        if not super().has_delete_permission(request, obj):
             return False
-        return obj.role != User.Role.MANAGER or request.user.role == User.Role.MANAGER
+        return obj is None or person_change_allowed(by=request.user, target=obj, field="is_active")
 
     def formfield_for_choice_field(self, db_field, request, **kwargs):
-        if db_field.name == "role" and not (request.user.is_superuser or request.user.role == User.Role.MANAGER):
-            kwargs["choices"] = [(v, label) for v, label in User.Role.choices if v != User.Role.MANAGER]
+        if db_field.name == "role":
+            allowed = roles_assignable(request.user)
+            kwargs["choices"] = [(v, label) for v, label in User.Role.choices if v in allowed]
         return super().formfield_for_choice_field(db_field, request, **kwargs)
 
     def user_change_password(self, request, id, form_url=""):
         # Setting someone else's password is taking over their account: superusers only.
-        if not request.user.is_superuser and str(request.user.pk) != str(id):
+        target = self.get_object(request, id)
+        if target is not None and not person_change_allowed(by=request.user, target=target, field="password"):
             raise PermissionDenied("Only a superuser can set another person's password.")
         return super().user_change_password(request, id, form_url)
 
@@ -221,10 +245,14 @@ class UserAdmin(DjangoUserAdmin):
 
     @admin.action(description="Deactivate (off the allow-list, no admin login)", permissions=["change"])
     def deactivate(self, request, queryset):
-        count = users_deactivate(users=list(queryset), by=request.user)
-        self.message_user(request, f"{count} person(s) deactivated.", messages.SUCCESS)
-        if queryset.filter(pk=request.user.pk).exists():
-            self.message_user(request, "You cannot deactivate yourself.", messages.WARNING)
+        """Each selected person is decided on their own (accounts.permissions); the others are named."""
+        result = users_deactivate(users=list(queryset), by=request.user)
+        if result.deactivated:
+            names = ", ".join(user.display_name for user in result.deactivated)
+            self.message_user(request, f"{len(result.deactivated)} person(s) deactivated: {names}.", messages.SUCCESS)
+        if result.skipped:
+            skipped = "; ".join(f"{user.display_name} ({reason})" for user, reason in result.skipped)
+            self.message_user(request, f"Left as they were: {skipped}.", messages.WARNING)
 
     @admin.display(description="Records")
     def records(self, obj):

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from accounts.models import User
+from accounts.permissions import person_change_refusal
 from accounts.phone import normalize_phone
 
 
@@ -50,12 +51,27 @@ def member_upsert(*, phone: str, name: str = "", role: str = User.Role.STAFF, ac
     return MemberResult(user=user, created=False, changed=changed)
 
 
-def users_deactivate(*, users, by=None) -> int:
-    """Take people off the allow-list and out of the admin (their history stays). Returns how many.
+@dataclass(frozen=True)
+class DeactivateResult:
+    deactivated: list[User]
+    skipped: list[tuple[User, str]]  # (person, why they were left as they were)
 
-    Nobody deactivates themselves: that would lock them out halfway through.
+
+@transaction.atomic
+def users_deactivate(*, users, by) -> DeactivateResult:
+    """Take people off the allow-list and out of the admin (their history stays), each one only if
+    `by` may change their active flag (accounts.permissions); the others are skipped, with the reason.
     """
-    queryset = User.objects.filter(pk__in=[u.pk for u in users], is_active=True)
-    if by is not None:
-        queryset = queryset.exclude(pk=by.pk)
-    return queryset.update(is_active=False)
+    deactivated, skipped = [], []
+    pks = [user.pk for user in users]
+    for user in User.objects.select_for_update().filter(pk__in=pks).order_by("pk"):
+        refusal = person_change_refusal(by=by, target=user, field="is_active")
+        if refusal is not None:
+            skipped.append((user, refusal))
+        elif not user.is_active:
+            skipped.append((user, "already inactive"))
+        else:
+            user.is_active = False
+            user.save(update_fields=["is_active"])
+            deactivated.append(user)
+    return DeactivateResult(deactivated=deactivated, skipped=skipped)
