@@ -1,6 +1,8 @@
 """The channel in the admin: conversations with their transcripts, raw webhooks, statuses, alerts.
 
-What Meta sent is evidence: webhook events, messages and status updates are read-only here.
+What Meta sent is evidence: webhook events, messages and status updates are read-only here. Each
+list, page and file shows only what the viewer may read (whatsapp.visibility: a team member's own
+conversation is theirs, their managers' and the superusers').
 Conversations (list, transcript, take-over) are in whatsapp.admin_conversations.
 """
 
@@ -20,6 +22,12 @@ from whatsapp.admin_conversations import UNKNOWN, ConversationAdmin, admin_url, 
 from whatsapp.alerts import alerts_open
 from whatsapp.errors import OPERATOR_CODES
 from whatsapp.models import ChannelAlert, Conversation, Message, SandboxDelivery, StatusUpdate, WebhookEvent
+from whatsapp.visibility import (
+    conversations_visible_to,
+    messages_visible_to,
+    status_updates_visible_to,
+    webhook_events_visible_to,
+)
 
 # Shown in the page; anything else is downloaded, never rendered by the browser: a document sent as
 # image/svg+xml or text/html would otherwise run its script with the admin's cookies.
@@ -70,6 +78,9 @@ class MessageAdmin(ReadOnlyAdmin):
     readonly_fields = ("conversation_link", "content", "data_pretty", "referral_pretty", "payload_pretty",
                        "raw_pretty")
 
+    def get_queryset(self, request):
+        return messages_visible_to(request.user, super().get_queryset(request))
+
     def get_urls(self):
         return [
             path("<int:message_id>/media/", self.admin_site.admin_view(self.media_view),
@@ -77,10 +88,11 @@ class MessageAdmin(ReadOnlyAdmin):
         ] + super().get_urls()
 
     def media_view(self, request, message_id):
-        """The downloaded photo, voice note or document of a message, for staff who may read messages."""
+        """The downloaded photo, voice note or document of a message, for staff who may read messages,
+        and only of a conversation they may read (any other answers 404, as a missing one does)."""
         if not request.user.has_perm("whatsapp.view_message"):
             raise PermissionDenied
-        message = Message.objects.filter(pk=message_id).first()
+        message = messages_visible_to(request.user).filter(pk=message_id).first()
         if message is None or not message.media_file:
             raise Http404("No media stored for this message.")
         content_type = (message.media_mime_type or mimetypes.guess_type(message.media_file.name)[0]
@@ -129,7 +141,7 @@ class WebhookEventAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request):
         # The list shows counts; bodies (up to 3 MB each) are read on the event's own page.
-        queryset = super().get_queryset(request)
+        queryset = webhook_events_visible_to(request.user, super().get_queryset(request))
         return queryset.defer("body") if request.resolver_match.url_name.endswith("changelist") else queryset
 
     @admin.display(description="Error")
@@ -161,6 +173,9 @@ class StatusUpdateAdmin(ReadOnlyAdmin):
     fields = ("wamid", "status", "timestamp", "recipient_id", "message_link", "webhook_event", "received_at",
               "errors_pretty", "raw_pretty")
     readonly_fields = ("message_link", "errors_pretty", "raw_pretty")
+
+    def get_queryset(self, request):
+        return status_updates_visible_to(request.user, super().get_queryset(request))
 
     @admin.display(description="Message")
     def message_link(self, obj):
@@ -237,7 +252,7 @@ def _index_with_channel_state(index):
             context["operator_codes"] = OPERATOR_CODES
             context["channel_alerts_url"] = _changelist_url(ChannelAlert, state="open")
         if request.user.has_perm("whatsapp.view_conversation"):
-            context["unknown_sender_count"] = Conversation.objects.filter(UNKNOWN).count()
+            context["unknown_sender_count"] = conversations_visible_to(request.user).filter(UNKNOWN).count()
             context["unknown_senders_url"] = _changelist_url(Conversation, sender="unknown")
         return index(request, extra_context={**context, **(extra_context or {})})
 

@@ -1,5 +1,9 @@
 """Conversations in the admin: the list with what needs attention, the transcript as a chat, and
 taking a conversation over from the assistant (pause, reply by hand, resume).
+
+Every page and action reads conversations through whatsapp.visibility: a team member's own
+conversation with the assistant is not in a colleague's list, and its transcript, pause, resume and
+reply answer as for a conversation that does not exist.
 """
 
 from datetime import datetime
@@ -28,6 +32,7 @@ from whatsapp.takeover import (
     templates_approved,
 )
 from whatsapp.transcript import transcript_build, window_state
+from whatsapp.visibility import conversations_visible_to
 
 UNKNOWN = Q(user__isnull=True) | Q(user__is_active=False)
 EPOCH = datetime(1970, 1, 1, tzinfo=dt_timezone.utc)  # "no answer yet": every message waits
@@ -158,7 +163,7 @@ class ConversationAdmin(admin.ModelAdmin):
                        "last_inbound_at", "last_message_at", "created_at", "send_backoff_until")
 
     def get_queryset(self, request):
-        return conversations_annotated(super().get_queryset(request))
+        return conversations_annotated(conversations_visible_to(request.user, super().get_queryset(request)))
 
     def has_add_permission(self, request):
         return False  # conversations start when someone writes

@@ -63,15 +63,18 @@ def _reverse_model(model, related_name: str):
     return descriptor.rel.related_model if descriptor is not None else None
 
 
-def _agent_work(message_ids: list[int]) -> dict[int, AgentWork]:
+def _agent_work(conversation: Conversation, message_ids: list[int]) -> dict[int, AgentWork]:
+    """Tool calls and turns of these messages, and only of this conversation's: what the assistant did
+    for one person never shows on another person's transcript."""
     work: dict[int, AgentWork] = defaultdict(AgentWork)
+    mine = {"message_id__in": message_ids, "message__conversation": conversation}
     tool_call_model = _reverse_model(Message, "tool_calls")
     if tool_call_model is not None:
-        for call in tool_call_model.objects.filter(message_id__in=message_ids).order_by("created_at", "id"):
+        for call in tool_call_model.objects.filter(**mine).order_by("created_at", "id"):
             work[call.message_id].tool_calls.append(call)
     turn_model = _reverse_model(Message, "agent_turns")
     if turn_model is not None:
-        for turn in turn_model.objects.filter(message_id__in=message_ids).order_by("created_at", "id"):
+        for turn in turn_model.objects.filter(**mine).order_by("created_at", "id"):
             work[turn.message_id].turns.append(turn)
     return work
 
@@ -89,6 +92,8 @@ def token_totals(conversation: Conversation) -> dict | None:
 def transcript_build(*, conversation: Conversation, limit: int | None = None) -> dict:
     """The newest messages, oldest first, ready for templates/admin/whatsapp/conversation/transcript.html.
 
+    The caller decides who may read `conversation` (whatsapp.visibility.conversations_visible_to).
+
     Each message gets `sender` (the person, "assistant" or the staff member's name), `delivery`
     (ticks, label, css class) for outbound ones, and `agent_work` on the first part of the reply a
     turn led to (on the inbound message itself when no reply is shown).
@@ -97,7 +102,7 @@ def transcript_build(*, conversation: Conversation, limit: int | None = None) ->
     rows = conversation.messages.select_related("sent_by")
     total = rows.count()
     messages = list(rows.order_by("-timestamp", "-id")[:limit])[::-1]
-    work = _agent_work([m.pk for m in messages if m.direction == Message.Direction.INBOUND])
+    work = _agent_work(conversation, [m.pk for m in messages if m.direction == Message.Direction.INBOUND])
     first_reply = {}
     for message in messages:
         if message.in_reply_to_id and message.in_reply_to_id not in first_reply:

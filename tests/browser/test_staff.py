@@ -36,7 +36,7 @@ def staff_member(role_groups):
 
 @pytest.fixture
 def conversation():
-    customer = User.objects.create_user(username="sheena", first_name="Sheena", role=User.Role.STAFF,
+    customer = User.objects.create_user(username="sheena", first_name="Sheena", role=User.Role.CUSTOMER,
                                         phone_number="+16505551234")
     conversation = Conversation.objects.create(phone_number_id="106540352242922", contact_key="16505551234",
                                                wa_id="16505551234", profile_name="Sheena Nelson", user=customer)

@@ -40,6 +40,14 @@ def staff_client(client, staff):
 
 
 @pytest.fixture
+def member(db):
+    """Sheena Nelson writes as a customer: customers' conversations are the whole team's to answer (a
+    team member's own conversation is private to them and managers: tests/whatsapp/test_privacy.py)."""
+    return User.objects.create_user(username="sheena", phone_number="+16505551234", first_name="Sheena",
+                                    last_name="Nelson", role=User.Role.CUSTOMER)
+
+
+@pytest.fixture
 def written(member, deliver):
     """Sheena wrote just now (the window is open) and the assistant answered."""
     deliver(fresh("messages__text"))
