@@ -56,6 +56,8 @@ class UserAdminCreationForm(PhoneNumberFormMixin, AdminUserCreationForm):
         self.fields["username"].required = False
         self.fields["username"].help_text = "Leave empty to use the phone number."
         self.fields["phone_number"].help_text = "In international form, e.g. +1 650 555 1234."
+        if "usable_password" not in self.fields:
+            return  # the viewer adds customers only: no admin login to set up
         self.fields["usable_password"].initial = "false"
         self.fields["usable_password"].help_text = (
             "People who only use WhatsApp need no password: leave it disabled (or the password empty). "
@@ -176,18 +178,16 @@ class UserAdmin(DjangoUserAdmin):
         }),
     )
 
-    def get_fieldsets(self, request, obj=None):
-        fieldsets = super().get_fieldsets(request, obj)
-        if obj is None:
-            return fieldsets
-        return (*fieldsets, ("Conversations, expenses and invoices", {"fields": ("records",)}))
-
     # Who may change whom lives in accounts.permissions: fields a viewer may not change are shown
     # read-only (and so are not even in the form they post), people they may not change at all are
     # shown view-only, and the role choices are the roles they may give.
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         if obj is None:
+            if set(roles_assignable(request.user)) <= {User.Role.CUSTOMER}:
+                # Customers never log in here: no password for those who add only them.
+                return tuple((name, {**options, "fields": ("username",)}) if name == "Admin login"
+                             else (name, options) for name, options in fieldsets)
             return fieldsets
         if not person_change_allowed(by=request.user, target=obj, field="password"):
             # No "Reset password" button for someone who cannot use it.

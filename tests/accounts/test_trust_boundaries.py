@@ -187,12 +187,14 @@ def test_staff_add_customers_only(client, people):
     as_user(client, people["ann"])
     html = client.get(ADD_URL).content.decode()
     assert '<option value="customer"' in html and '<option value="staff"' not in html
+    assert 'name="password1"' not in html  # customers never log in to the admin
     response = client.post(ADD_URL, add_form("staff", "+16505550160"))
     assert response.status_code == 200
     assert not User.objects.filter(phone_number="+16505550160").exists()
     response = client.post(ADD_URL, add_form("customer", "+16505550161"))
     assert response.status_code == 302
-    assert User.objects.get(phone_number="+16505550161").role == "customer"
+    added = User.objects.get(phone_number="+16505550161")
+    assert (added.role, added.username, added.has_usable_password()) == ("customer", "+16505550161", False)
 
 
 def test_managers_add_staff_but_not_managers(client, people):
