@@ -6,4 +6,4 @@ class AccountsConfig(AppConfig):
     verbose_name = "People and numbers"
 
     def ready(self):
-        from accounts import signals  # noqa: F401  (connects the role -> group receiver)
+        from accounts import login_throttle, signals  # noqa: F401  (connect their receivers)

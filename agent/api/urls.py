@@ -1,5 +1,6 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from agent.api.views import ExpenseViewSet, InvoiceViewSet, IsTeamMember
@@ -13,5 +14,6 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(permission_classes=[IsTeamMember]), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema", permission_classes=[IsTeamMember]),
          name="api-docs"),
+    path("auth/token/", obtain_auth_token, name="api-token"),
     path("", include(router.urls)),
 ]
