@@ -1,4 +1,8 @@
-"""Revenue, customer and invoice admins (filters, search, CSV), and the agent's read-only log."""
+"""Revenue, customer and invoice admins (filters, search, CSV), and the agent's read-only log.
+
+Each list holds what the selectors let this person see (superusers: everything), and an action
+decides per record through the services, reporting what it skipped and why.
+"""
 
 from django.contrib import admin, messages
 from django.utils import timezone
@@ -9,6 +13,7 @@ from agent.amounts import money
 from agent.csv_export import CsvExportMixin
 from agent.errors import ApplicationError
 from agent.models import AgentTurn, Customer, Invoice, Revenue, ToolCall
+from agent.roles import is_team_member
 
 
 def _totals_html(totals) -> str:
@@ -33,6 +38,11 @@ class RevenueAdmin(CsvExportMixin, admin.ModelAdmin):
         ("description", "description"), ("net", "net"), ("tax_rate", "tax_rate"), ("tax", "tax"),
         ("gross", "gross"), ("currency", "currency"), ("recorded_by", lambda r: r.recorded_by.display_name),
     ]
+
+    def get_queryset(self, request):
+        if request.user.is_superuser:
+            return super().get_queryset(request)
+        return selectors.revenue_visible_to(request.user)
 
     def changelist_extra(self, request, changelist):
         return {**super().changelist_extra(request, changelist),
@@ -75,6 +85,10 @@ class CustomerAdmin(CsvExportMixin, admin.ModelAdmin):
         ("email", "email"), ("address", "address"), ("postal_code", "postal_code"), ("city", "city"),
         ("country", "country"), ("created_at", "created_at"),
     ]
+
+    def get_queryset(self, request):
+        customers = super().get_queryset(request)
+        return customers if request.user.is_superuser or is_team_member(request.user) else customers.none()
 
     @admin.display(description="Owes")
     def owed(self, obj):
@@ -143,15 +157,21 @@ class InvoiceAdmin(CsvExportMixin, admin.ModelAdmin):
         return {**super().changelist_extra(request, changelist),
                 "totals": selectors.invoice_totals(changelist.queryset)}
 
+    def get_queryset(self, request):
+        if request.user.is_superuser:
+            return super().get_queryset(request)
+        return selectors.invoices_visible_to(request.user)
+
     @admin.action(description="Mark paid (today)", permissions=["change"])
     def mark_paid(self, request, queryset):
+        """Each selected invoice through services.invoice_mark_paid; the others are named, with why."""
         done = 0
         for invoice in queryset:
             try:
                 services.invoice_mark_paid(user=request.user, invoice_id=invoice.pk)
                 done += 1
             except ApplicationError as error:
-                self.message_user(request, str(error), messages.WARNING)
+                self.message_user(request, f"Skipped {invoice.number}: {error}", messages.WARNING)
         if done:
             self.message_user(request, f"{done} invoice(s) marked paid.", messages.SUCCESS)
 
