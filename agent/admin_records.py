@@ -1,6 +1,6 @@
 """Revenue, customer and invoice admins (filters, search, CSV), and the agent's read-only log.
 
-Each list holds what the selectors let this person see (superusers: everything), and an action
+Only staff and managers log in here (accounts.groups), and they see all of these records; an action
 decides per record through the services, reporting what it skipped and why.
 """
 
@@ -13,7 +13,6 @@ from agent.amounts import money
 from agent.csv_export import CsvExportMixin
 from agent.errors import ApplicationError
 from agent.models import AgentTurn, Customer, Invoice, Revenue, ToolCall
-from agent.roles import is_team_member
 
 
 def _totals_html(totals) -> str:
@@ -38,11 +37,6 @@ class RevenueAdmin(CsvExportMixin, admin.ModelAdmin):
         ("description", "description"), ("net", "net"), ("tax_rate", "tax_rate"), ("tax", "tax"),
         ("gross", "gross"), ("currency", "currency"), ("recorded_by", lambda r: r.recorded_by.display_name),
     ]
-
-    def get_queryset(self, request):
-        if request.user.is_superuser:
-            return super().get_queryset(request)
-        return selectors.revenue_visible_to(request.user)
 
     def changelist_extra(self, request, changelist):
         return {**super().changelist_extra(request, changelist),
@@ -85,10 +79,6 @@ class CustomerAdmin(CsvExportMixin, admin.ModelAdmin):
         ("email", "email"), ("address", "address"), ("postal_code", "postal_code"), ("city", "city"),
         ("country", "country"), ("created_at", "created_at"),
     ]
-
-    def get_queryset(self, request):
-        customers = super().get_queryset(request)
-        return customers if request.user.is_superuser or is_team_member(request.user) else customers.none()
 
     @admin.display(description="Owes")
     def owed(self, obj):
@@ -156,11 +146,6 @@ class InvoiceAdmin(CsvExportMixin, admin.ModelAdmin):
     def changelist_extra(self, request, changelist):
         return {**super().changelist_extra(request, changelist),
                 "totals": selectors.invoice_totals(changelist.queryset)}
-
-    def get_queryset(self, request):
-        if request.user.is_superuser:
-            return super().get_queryset(request)
-        return selectors.invoices_visible_to(request.user)
 
     @admin.action(description="Mark paid (today)", permissions=["change"])
     def mark_paid(self, request, queryset):
