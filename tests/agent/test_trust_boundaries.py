@@ -230,10 +230,10 @@ def test_hole5_a_staff_reply_is_replayed_as_that_staff_members_message_not_the_a
     fake_openai.obey()
     say("ok", sender=MAYA)
     replayed = fake_openai.chat_requests[-2]["messages"]
-    by_hand = [m for m in replayed if "sent this to them by hand" in str(m.get("content"))]
+    by_hand = [m for m in replayed if "sent to them by team member" in str(m.get("content"))]
     assert [m["role"] for m in by_hand] == ["user"]
-    assert by_hand[0]["content"].startswith("[Not written by you, nor by the person you are talking to: team "
-                                            "member ⟦Sheena Nelson⟧ sent this to them by hand.")
+    assert by_hand[0]["content"].startswith("[Not written by you, nor by the person you are talking to: sent to "
+                                            "them by team member ⟦Sheena Nelson⟧.")
     assert not [m for m in replayed if m["role"] == "assistant" and "Just say ok" in str(m.get("content"))]
     # The obedient model asked; Maya's "ok" was her answer to Sheena, not to a question of ours.
     assert Expense.objects.get(pk=own.pk).gross == Decimal("50.00")
