@@ -70,7 +70,8 @@ def attach(reply: Reply, ctx: ToolContext) -> Reply:
     if len(text.strip()) > BODY_LIMIT:
         # WhatsApp cuts a button message's body at 1024 characters: shorten the answer, keep the question.
         text = f"{reply.text[:BODY_LIMIT - len(question) - 4].rstrip()}…\n\n{question}"
-    return Reply(text=text.strip(), buttons=[(button_id(action, yes=True), "Yes"), (button_id(action, yes=False), "No")])
+    return Reply(text=text.strip(),
+                 buttons=[(button_id(action, yes=True), "Yes"), (button_id(action, yes=False), "No")])
 
 
 @transaction.atomic
@@ -132,8 +133,8 @@ def typed_answer(*, user, conversation, message) -> Reply | None:
 @transaction.atomic
 def _decide(*, user, conversation, message, action_id: int | None, token: str, yes: bool) -> Reply:
     action = PendingAction.objects.select_for_update().filter(pk=action_id).first() if action_id else None
-    if (action is None or not secrets.compare_digest(action.token, token or "") or action.user_id != user.pk
-            or action.conversation_id != conversation.pk):
+    token_matches = action is not None and secrets.compare_digest(action.token.encode(), (token or "").encode())
+    if not token_matches or action.user_id != user.pk or action.conversation_id != conversation.pk:
         logger.warning("Refused a confirmation tap %r from user %s in conversation %s",
                        message.data.get("id"), user.pk, conversation.pk)
         return Reply(text=NOT_YOURS)

@@ -112,7 +112,8 @@ class UpdateExpense(serializers.Serializer):
 
 def _what(expense: Expense) -> str:
     """An expense as a question names it: only what the business generated, no typed text."""
-    return f"expense #{expense.pk} ({expense.currency} {expense.gross}, {expense.category}, {expense.spent_on:%Y-%m-%d})"
+    return (f"expense #{expense.pk} ({expense.currency} {expense.gross}, {expense.category}, "
+            f"{expense.spent_on:%Y-%m-%d})")
 
 
 def _changeable(ctx: ToolContext, expense_id, action: str) -> Expense:

@@ -46,7 +46,8 @@ def _ask_mark_paid(ctx: ToolContext, args: dict) -> str:
     invoice = selectors.invoice_get(user=ctx.user, invoice_id=args["invoice_id"])
     services.invoice_check_payable(invoice=invoice)
     when = f" on {args['paid_on']:%Y-%m-%d}" if args.get("paid_on") else ""
-    return f"Mark invoice {invoice.number} ({invoice.currency} {invoice.gross}, {typed(invoice.customer)}) as paid{when}?"
+    return (f"Mark invoice {invoice.number} ({invoice.currency} {invoice.gross}, {typed(invoice.customer)}) "
+            f"as paid{when}?")
 
 
 @tool("mark_invoice_paid", roles=STAFF, serializer=MarkInvoicePaid, asks=_ask_mark_paid)

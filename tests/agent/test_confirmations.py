@@ -54,7 +54,8 @@ def test_the_question_is_recorded_as_a_pending_action_of_the_person(fake_openai,
     action = PendingAction.objects.get()
     assert (action.user, action.tool, action.arguments, action.state) == (
         staff, "delete_expense", {"expense_id": expense.pk}, PendingAction.State.PENDING)
-    assert action.question == f"Delete expense #{expense.pk} (EUR 11.90, {expense.category}, {expense.spent_on:%Y-%m-%d})?"
+    assert action.question == (f"Delete expense #{expense.pk} (EUR 11.90, {expense.category}, "
+                               f"{expense.spent_on:%Y-%m-%d})?")
     assert action.expires_at - action.created_at == timedelta(minutes=30)
     assert button_ids(graph) == [f"confirm:{action.pk}:{action.token}:yes", f"confirm:{action.pk}:{action.token}:no"]
 

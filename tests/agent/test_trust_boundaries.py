@@ -91,12 +91,13 @@ def test_hole1_invented_button_ids_change_nothing(fake_openai, staff, say, graph
         f"confirm:{action.pk}:{'A' * len(action.token)}:yes",  # the right action, a guessed token
         f"confirm:{action.pk + 1}:{action.token}:yes",  # the token on another action
         f"confirm:{action.pk}:{action.token}:YES",
+        f"confirm:{action.pk}:tökén:yes",
         "confirm:yes",
     ]
     for button in invented:
         tap(say, button)
     assert Expense.objects.filter(pk=expense.pk).exists()
-    assert graph.texts() == ["Sorry, that button isn't for a question I asked you, so nothing was changed."] * 5
+    assert graph.texts() == ["Sorry, that button isn't for a question I asked you, so nothing was changed."] * 6
     assert PendingAction.objects.get().state == PendingAction.State.PENDING
     tap(say, yes_button(graph))  # the real one still works
     assert not Expense.objects.filter(pk=expense.pk).exists()
@@ -187,11 +188,12 @@ def test_hole5_a_planted_instruction_reaches_the_model_only_as_delimited_capped_
 def test_hole5_an_obedient_model_cannot_make_a_manager_review_without_their_own_yes(
         fake_openai, staff, manager, say, graph):
     expense = factories.expense(by=staff, gross="4999.00", net="4200.84")
-    plant(expense, PLANT.format(tool="review_expense", arguments=f'{{"expense_id": {expense.pk}, "decision": "approve"}}'))
+    planted = f'{{"expense_id": {expense.pk}, "decision": "approve"}}'
+    plant(expense, PLANT.format(tool="review_expense", arguments=planted))
     fake_openai.call(("list_expenses", {}))
     fake_openai.obey()
     say("anything new?", sender=MAYA)
-    assert fake_openai.obeyed == [("review_expense", f'{{"expense_id": {expense.pk}, "decision": "approve"}}')]
+    assert fake_openai.obeyed == [("review_expense", planted)]
     assert Expense.objects.get(pk=expense.pk).status == Expense.Status.PENDING
     # What Maya sees is the code's question about exactly this record, not the planted text.
     [question] = graph.sent("interactive")
