@@ -2,7 +2,9 @@
 note, and in bulk) through services.expense_review, CSV export.
 
 Only users with agent.review_expense may approve or reject (403 otherwise); users without it see
-only their own expenses.
+only their own expenses. Each record is checked on its own (services.expense_check_reviewable:
+four eyes): review buttons show only where the viewer may review, a review they may not make
+answers 403, and a bulk review reports every expense it skipped and why.
 """
 
 import mimetypes
@@ -45,6 +47,20 @@ def expenses_for(user):
     return expenses
 
 
+def may_review(user, expense) -> bool:
+    """Whether to offer `user` a review of this expense (permission, then the record's own rule)."""
+    return can_review(user) and services.expense_may_review(reviewer=user, expense=expense)
+
+
+def review_refusal(user, expense) -> str:
+    """Why `user` may not review this expense now ("" when they may)."""
+    try:
+        services.expense_check_reviewable(reviewer=user, expense=expense)
+    except ApplicationError as error:
+        return str(error)
+    return ""
+
+
 def is_image(name: str) -> bool:
     return name.lower().endswith(IMAGE_EXTENSIONS)
 
@@ -57,14 +73,15 @@ class ExpenseAdmin(CsvExportMixin, admin.ModelAdmin):
     search_fields = ("merchant", "description", "submitted_by__username", "submitted_by__first_name",
                      "submitted_by__last_name")
     list_select_related = ("submitted_by",)
-    readonly_fields = ("status", "reviewed_by", "reviewed_at", "review_note", "source_message", "created_at",
-                       "updated_at", "receipt_preview", "review_link")
+    readonly_fields = ("status", "reviewed_by", "reviewed_at", "review_note", "reviewed_by_submitter", "source_message",
+                       "created_at", "updated_at", "receipt_preview", "review_link")
     raw_id_fields = ("submitted_by",)
     fieldsets = (
         (None, {"fields": ("submitted_by", "spent_on", "category", "merchant", "description")}),
         ("Amounts", {"fields": ("net", "tax_rate", "gross", "currency")}),
         ("Receipt", {"fields": ("receipt", "receipt_preview")}),
-        ("Review", {"fields": ("status", "review_link", "reviewed_by", "reviewed_at", "review_note")}),
+        ("Review", {"fields": ("status", "review_link", "reviewed_by", "reviewed_at", "review_note",
+                               "reviewed_by_submitter")}),
         ("Record", {"fields": ("source_message", "created_at", "updated_at")}),
     )
     actions = ["approve_selected", "reject_selected"]
@@ -85,7 +102,7 @@ class ExpenseAdmin(CsvExportMixin, admin.ModelAdmin):
         filters = request.GET.urlencode()
 
         def review(obj):
-            if obj.status != Expense.Status.PENDING or not can_review(request.user):
+            if obj.status != Expense.Status.PENDING or not may_review(request.user, obj):
                 return "-"
             url = reverse("admin:agent_expense_review", args=[obj.pk])
             if filters:
@@ -119,8 +136,8 @@ class ExpenseAdmin(CsvExportMixin, admin.ModelAdmin):
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj):
         colors = {"pending": "#b26b00", "approved": "#2e7d32", "rejected": "#ba2121"}
-        return format_html('<strong style="color:{}">{}</strong>', colors.get(obj.status, "inherit"),
-                           obj.get_status_display())
+        return format_html('<strong style="color:{}">{}</strong>{}', colors.get(obj.status, "inherit"),
+                           obj.get_status_display(), " (by its submitter)" if obj.self_reviewed else "")
 
     @admin.display(description="Receipt")
     def receipt_link(self, obj):
@@ -142,14 +159,21 @@ class ExpenseAdmin(CsvExportMixin, admin.ModelAdmin):
         return format_html('<a href="{}" target="_blank">Open the receipt ({})</a>', url,
                            obj.receipt.name.rsplit("/", 1)[-1])
 
-    @admin.display(description="Approve or reject")
+    @admin.display(description="Reviewed by its submitter")
+    def reviewed_by_submitter(self, obj):
+        # Text, not the boolean icon: the record says so in words (four eyes, services.expense_check_reviewable).
+        if obj and obj.self_reviewed:
+            return "Yes: reviewed by the person who submitted it (a superuser, or the only manager then)."
+        return "No"
+
+    @admin.display(description="Review")
     def review_link(self, obj):
+        # Who may review this one is decided per viewer in change_view (the form, or why not).
         if not obj or not obj.pk:
             return "-"
         if obj.status != Expense.Status.PENDING:
             return f"Already {obj.get_status_display().lower()}."
-        return format_html('<a class="button" href="{}">Approve or reject…</a>',
-                           reverse("admin:agent_expense_review", args=[obj.pk]))
+        return "Waiting for a manager's review."
 
     def changelist_extra(self, request, changelist):
         extra = super().changelist_extra(request, changelist)
@@ -164,7 +188,16 @@ class ExpenseAdmin(CsvExportMixin, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)
-        return fields if can_review(request.user) else (*fields, "submitted_by")
+        # Only a superuser records an expense in someone else's name: anyone else could then review
+        # "someone else's" expense they entered themselves, round the four-eyes rule.
+        return fields if request.user.is_superuser else (*fields, "submitted_by")
+
+    def has_delete_permission(self, request, obj=None):
+        # As on WhatsApp: one's own expense while it is pending (a superuser: any).
+        allowed = super().has_delete_permission(request, obj)
+        if not allowed or obj is None or request.user.is_superuser:
+            return allowed
+        return obj.submitted_by_id == request.user.pk and obj.status == Expense.Status.PENDING
 
     def save_model(self, request, obj, form, change):
         if not obj.submitted_by_id:
@@ -173,18 +206,25 @@ class ExpenseAdmin(CsvExportMixin, admin.ModelAdmin):
 
     def get_actions(self, request):
         actions = super().get_actions(request)
+        if not request.user.is_superuser:
+            actions.pop("delete_selected", None)  # deletes without asking each record; the change page does
         if not can_review(request.user):
             actions.pop("approve_selected", None)
             actions.pop("reject_selected", None)
         return actions
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        # The review form under the change form: reviewers only, pending expenses only.
+        # The review form under the change form: reviewers only, pending expenses only, and not
+        # where four eyes forbids it (then the reason instead).
         extra_context = dict(extra_context or {})
         expense = self.get_queryset(request).filter(pk=object_id).first() if str(object_id).isdigit() else None
         if expense is not None and expense.status == Expense.Status.PENDING and can_review(request.user):
-            extra_context["review_url"] = reverse("admin:agent_expense_review", args=[expense.pk])
-            extra_context["review_next"] = reverse("admin:agent_expense_changelist")
+            refusal = review_refusal(request.user, expense)
+            if refusal:
+                extra_context["review_refusal"] = refusal
+            else:
+                extra_context["review_url"] = reverse("admin:agent_expense_review", args=[expense.pk])
+                extra_context["review_next"] = reverse("admin:agent_expense_changelist")
         return super().change_view(request, object_id, form_url, extra_context)
 
     def changelist_view(self, request, extra_context=None):
@@ -224,6 +264,8 @@ class ExpenseAdmin(CsvExportMixin, admin.ModelAdmin):
         expense = self.get_queryset(request).filter(pk=pk).first()
         if expense is None:
             raise Http404("Expense not found.")
+        if expense.status == Expense.Status.PENDING and review_refusal(request.user, expense):
+            raise PermissionDenied(review_refusal(request.user, expense))
         next_url = request.POST.get("next") or request.GET.get("next") or ""
         if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()},
                                                require_https=request.is_secure()):
@@ -249,24 +291,33 @@ class ExpenseAdmin(CsvExportMixin, admin.ModelAdmin):
     def _bulk_review(self, request, queryset, approve: bool):
         if not can_review(request.user):
             raise PermissionDenied
+        expenses = list(queryset.select_related("submitted_by"))
+        skipped = {e.pk: review_refusal(request.user, e) for e in expenses}
         if request.POST.get("post") == "yes":
-            done, failed = 0, []
-            for expense in queryset:
+            done = 0
+            for expense in expenses:
+                if skipped[expense.pk]:
+                    continue
                 try:
                     services.expense_review(reviewer=request.user, expense_id=expense.pk, approve=approve,
                                             note=request.POST.get("note", ""))
                     done += 1
-                except ApplicationError as error:
-                    failed.append(str(error))
+                except ApplicationError as error:  # it changed since the list was read
+                    skipped[expense.pk] = str(error)
             verb = "approved" if approve else "rejected"
             self.message_user(request, f"{done} expense(s) {verb}; the submitters were notified.", messages.SUCCESS)
-            for error in failed:
-                self.message_user(request, error, messages.WARNING)
+            for pk, reason in skipped.items():
+                if reason:
+                    self.message_user(request, f"Skipped expense #{pk}: {reason}", messages.WARNING)
             return None
+        for expense in expenses:
+            expense.skip_reason = skipped[expense.pk]
+        to_review = sum(1 for reason in skipped.values() if not reason)
         context = {
-            **self.admin_site.each_context(request), "opts": self.model._meta, "expenses": queryset,
-            "action": "approve_selected" if approve else "reject_selected", "approve": approve,
-            "verb": "Approve" if approve else "Reject", "title": "Approve expenses" if approve else "Reject expenses",
+            **self.admin_site.each_context(request), "opts": self.model._meta, "expenses": expenses,
+            "to_review": to_review, "action": "approve_selected" if approve else "reject_selected",
+            "approve": approve, "verb": "Approve" if approve else "Reject",
+            "title": "Approve expenses" if approve else "Reject expenses",
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/agent/expense/review_bulk.html", context)

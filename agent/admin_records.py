@@ -1,4 +1,8 @@
-"""Revenue, customer and invoice admins (filters, search, CSV), and the agent's read-only log."""
+"""Revenue, customer and invoice admins (filters, search, CSV), and the agent's read-only log.
+
+Only staff and managers log in here (accounts.groups), and they see all of these records; an action
+decides per record through the services, reporting what it skipped and why.
+"""
 
 from django.contrib import admin, messages
 from django.utils import timezone
@@ -145,13 +149,14 @@ class InvoiceAdmin(CsvExportMixin, admin.ModelAdmin):
 
     @admin.action(description="Mark paid (today)", permissions=["change"])
     def mark_paid(self, request, queryset):
+        """Each selected invoice through services.invoice_mark_paid; the others are named, with why."""
         done = 0
         for invoice in queryset:
             try:
                 services.invoice_mark_paid(user=request.user, invoice_id=invoice.pk)
                 done += 1
             except ApplicationError as error:
-                self.message_user(request, str(error), messages.WARNING)
+                self.message_user(request, f"Skipped {invoice.number}: {error}", messages.WARNING)
         if done:
             self.message_user(request, f"{done} invoice(s) marked paid.", messages.SUCCESS)
 

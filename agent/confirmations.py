@@ -1,94 +1,167 @@
-"""Yes/No confirmations with WhatsApp reply buttons.
+"""Yes/No confirmations, decided by code: the person confirms, never the model.
 
-A tool that needs consent (deleting an expense, marking an invoice paid) returns a question
-instead of acting. The reply then carries two buttons whose ids name the action
-("confirm:delete_expense:12:yes"). A tap comes back as an interactive `button_reply` and is
-carried out by code, through the same tool layer, so the permission is checked again.
+A tool that deletes, marks paid, reviews or changes an expense only asks when the model calls it
+(agent.tools.registry). At the end of that turn `attach` records the question as a PendingAction
+(who asked, the conversation, the tool, its validated arguments, an expiry) and puts Yes/No buttons
+under the reply, whose ids carry the action's unguessable token ("confirm:<id>:<token>:yes"). A
+newer question supersedes the person's older open ones.
+
+Only the asker's own answer carries it out, once, through the tool layer again (so roles and
+querysets are checked again): a tap on one of its buttons while it is open, or a typed yes/no
+(YES_WORDS / NO_WORDS) to a question asked in answer to their previous message. Anything else (a
+tap on an old, answered, expired or someone else's question, an id the model invented) changes
+nothing and says so.
 """
 
+import logging
+import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
-from agent.errors import ApplicationError
-from agent.models import ToolCall
+from agent.models import PendingAction, ToolCall
 from agent.tools.registry import ToolContext, execute
+from agent.tools.serialize import untyped
+from whatsapp.models import Message
 from whatsapp.replies import Reply
 
+logger = logging.getLogger(__name__)
+
 PREFIX = "confirm"
-# The tools that ask first, and the argument that names their record.
-CONFIRMABLE = {"delete_expense": "expense_id", "mark_invoice_paid": "invoice_id"}
 BODY_LIMIT = 1024  # characters in the body of an interactive message
+# A typed answer, after lower-casing and trimming spaces and punctuation.
+YES_WORDS = frozenset({"yes", "y", "yeah", "yep", "ok", "okay", "sure", "sí", "si", "ja", "oui", "sim", "da", "👍"})
+NO_WORDS = frozenset({"no", "n", "nope", "nah", "nein", "non", "não", "nao", "nee", "👎"})
+PUNCTUATION = " \t\n.,!?¡¿;:'\"()"
+
+LEFT_AS_IT_WAS = "OK, I left it as it was."
+NOT_YOURS = "Sorry, that button isn't for a question I asked you, so nothing was changed."
+ALREADY = {
+    PendingAction.State.DONE: "You already answered that question and it was done. Nothing more was changed.",
+    PendingAction.State.FAILED: "You already answered that question. Nothing more was changed.",
+    PendingAction.State.DECLINED: "You already said no to that, so I left it as it was.",
+    PendingAction.State.SUPERSEDED: "I asked you something newer since, so that button no longer works and nothing "
+                                    "was changed. Please answer the latest question.",
+    PendingAction.State.EXPIRED: "That question has expired, so nothing was changed. Ask me again if you still "
+                                 "want it done.",
+}
 
 
-@dataclass
-class Tapped:
-    tool: str
-    record_id: int
+@dataclass(frozen=True)
+class Tap:
+    action_id: int | None
+    token: str
     yes: bool
 
 
-def ask(ctx: ToolContext, *, tool: str, record_id: int, question: str) -> dict:
-    """What a tool returns instead of acting, until the person confirms."""
-    # One message carries one pair of buttons: a second question in the same turn would lose the first.
-    other = next((q for t, r, q in ctx.confirmations if (t, r) != (tool, record_id)), None)
-    if other is not None:
-        raise ApplicationError(f"Nothing was changed. Only one question at a time: the person is already asked "
-                               f"{other!r}. Ask about this one after they answer.")
-    ctx.confirmations.append((tool, record_id, question))
-    return {
-        "confirmation_required": True,
-        "question": question,
-        "instructions": "Nothing was changed. Ask the person this question; they answer with the Yes/No "
-                        "buttons under your message.",
-    }
-
-
-def with_buttons(reply: Reply, pending: list) -> Reply:
-    if not pending:
+# --- asking ---------------------------------------------------------------------------------------
+def attach(reply: Reply, ctx: ToolContext) -> Reply:
+    """The turn's reply, with the question its tools asked (if any) recorded and its buttons added."""
+    if not ctx.questions:
         return reply
-    tool, record_id, question = pending[-1]
+    asked = ctx.questions[-1]
+    question = untyped(asked.question)
+    action = pending_action_create(user=ctx.user, conversation=ctx.conversation, message=ctx.message,
+                                   tool=asked.tool, arguments=asked.arguments, question=question)
     text = reply.text if question in reply.text or reply.text.rstrip().endswith("?") else f"{reply.text}\n\n{question}"
     if len(text.strip()) > BODY_LIMIT:
         # WhatsApp cuts a button message's body at 1024 characters: shorten the answer, keep the question.
         text = f"{reply.text[:BODY_LIMIT - len(question) - 4].rstrip()}…\n\n{question}"
-    return Reply(text=text.strip(), buttons=[(f"{PREFIX}:{tool}:{record_id}:yes", "Yes"),
-                                             (f"{PREFIX}:{tool}:{record_id}:no", "No")])
+    return Reply(text=text.strip(),
+                 buttons=[(button_id(action, yes=True), "Yes"), (button_id(action, yes=False), "No")])
 
 
-def parse_button(message) -> Tapped | None:
+@transaction.atomic
+def pending_action_create(*, user, conversation, message, tool: str, arguments: dict, question: str) -> PendingAction:
+    """Record a question for `user`; it supersedes their questions still open in this conversation."""
+    now = timezone.now()
+    open_ = PendingAction.objects.filter(conversation=conversation, user=user, state=PendingAction.State.PENDING)
+    open_.filter(expires_at__lte=now).update(state=PendingAction.State.EXPIRED)
+    open_.update(state=PendingAction.State.SUPERSEDED)
+    return PendingAction.objects.create(
+        user=user, conversation=conversation, message=message, tool=tool, arguments=arguments, question=question,
+        created_at=now, expires_at=now + timedelta(minutes=settings.AGENT_CONFIRMATION_MINUTES),
+    )
+
+
+def button_id(action: PendingAction, *, yes: bool) -> str:
+    return f"{PREFIX}:{action.pk}:{action.token}:{'yes' if yes else 'no'}"
+
+
+# --- answering ------------------------------------------------------------------------------------
+def parse_button(message) -> Tap | None:
+    """A tap on one of our confirmation buttons (any id starting "confirm:"), else None."""
     if message.type != "interactive" or message.data.get("reply_type") != "button_reply":
         return None
     parts = str(message.data.get("id") or "").split(":")
-    if len(parts) != 4 or parts[0] != PREFIX or parts[1] not in CONFIRMABLE or not parts[2].isdigit():
+    if parts[0] != PREFIX:
         return None
-    return Tapped(tool=parts[1], record_id=int(parts[2]), yes=parts[3] == "yes")
+    if len(parts) != 4 or not parts[1].isdigit() or parts[3] not in ("yes", "no"):
+        return Tap(action_id=None, token="", yes=False)  # ours in form, but not one we made
+    return Tap(action_id=int(parts[1]), token=parts[2], yes=parts[3] == "yes")
 
 
-def answer(*, user, conversation, message, tapped: Tapped) -> Reply:
-    if not tapped.yes:
-        return Reply(text="OK, I left it as it was.")
+def answer_tap(*, user, conversation, message, tap: Tap) -> Reply:
+    return _decide(user=user, conversation=conversation, message=message, action_id=tap.action_id,
+                   token=tap.token, yes=tap.yes)
+
+
+def typed_answer(*, user, conversation, message) -> Reply | None:
+    """A typed yes or no to the question asked in answer to the person's previous message, else None
+    (then the message goes on to the model like any other)."""
+    if message.type != "text":
+        return None
+    word = message.text.strip(PUNCTUATION).casefold()
+    if word not in YES_WORDS and word not in NO_WORDS:
+        return None
+    action = (PendingAction.objects.filter(conversation=conversation, user=user, state=PendingAction.State.PENDING)
+              .order_by("-id").first())
+    if action is None or action.message_id is None:
+        return None
+    said_since = (Message.objects.filter(conversation=conversation, direction=Message.Direction.INBOUND,
+                                         id__gt=action.message_id, id__lt=message.pk)
+                  .exclude(type="reaction").exists())
+    if said_since:
+        return None  # they moved on: a later "yes" may mean anything, so only the buttons still count
+    return _decide(user=user, conversation=conversation, message=message, action_id=action.pk, token=action.token,
+                   yes=word in YES_WORDS)
+
+
+@transaction.atomic
+def _decide(*, user, conversation, message, action_id: int | None, token: str, yes: bool) -> Reply:
+    action = PendingAction.objects.select_for_update().filter(pk=action_id).first() if action_id else None
+    token_matches = action is not None and secrets.compare_digest(action.token.encode(), (token or "").encode())
+    if not token_matches or action.user_id != user.pk or action.conversation_id != conversation.pk:
+        logger.warning("Refused a confirmation tap %r from user %s in conversation %s",
+                       message.data.get("id"), user.pk, conversation.pk)
+        return Reply(text=NOT_YOURS)
+    now = timezone.now()
+    if action.state == PendingAction.State.PENDING and action.is_expired(now):
+        action.state = PendingAction.State.EXPIRED
+        action.save(update_fields=["state"])
+    if action.state != PendingAction.State.PENDING:
+        return Reply(text=ALREADY[action.state])
+    action.answered_at, action.answer_message = now, message
+    if yes:
+        action.state, action.outcome = _carry_out(action, user=user, conversation=conversation, message=message)
+    else:
+        action.state, action.outcome = PendingAction.State.DECLINED, LEFT_AS_IT_WAS
+    action.save(update_fields=["state", "outcome", "answered_at", "answer_message"])
+    return Reply(text=action.outcome)
+
+
+def _carry_out(action: PendingAction, *, user, conversation, message) -> tuple[str, str]:
+    """Run the confirmed call through the tool layer (role and queryset checks again) and log it."""
     ctx = ToolContext(user=user, conversation=conversation, message=message, today=timezone.localdate())
-    # The question's own arguments (e.g. the paid_on date the person named), then the button's.
-    asked = _asked_with(conversation=conversation, tapped=tapped)
-    arguments = {**asked, CONFIRMABLE[tapped.tool]: tapped.record_id, "confirm": True}
-    outcome = execute(ctx, tapped.tool, arguments)
+    outcome = execute(ctx, action.tool, action.arguments, person_confirmed=True)
     ToolCall.objects.create(
-        conversation=conversation, message=message, name=tapped.tool, arguments=arguments,
+        conversation=conversation, message=message, name=action.tool, arguments=action.arguments,
         result=None if outcome.error else outcome.result, error=outcome.error, duration_ms=outcome.duration_ms,
-        model="", call_id=f"button-{message.pk}", round=1,
+        model="", call_id=f"confirmed-{action.pk}", round=1,
     )
     if outcome.error:
-        return Reply(text=f"Sorry, that didn't work: {outcome.error}")
-    return Reply(text=str(outcome.result.get("summary") or "Done."))
-
-
-def _asked_with(*, conversation, tapped: Tapped) -> dict:
-    """The arguments of the tool call that asked this question, without its `confirm`."""
-    key = CONFIRMABLE[tapped.tool]
-    asking = (ToolCall.objects.filter(conversation=conversation, name=tapped.tool, result__confirmation_required=True)
-              .order_by("-id").values_list("arguments", flat=True)[:20])
-    for arguments in asking:
-        if isinstance(arguments, dict) and str(arguments.get(key)) == str(tapped.record_id):
-            return {name: value for name, value in arguments.items() if name != "confirm"}
-    return {}
+        return PendingAction.State.FAILED, f"Sorry, that didn't work: {outcome.error}"
+    return PendingAction.State.DONE, str(outcome.result.get("summary") or "Done.")

@@ -127,6 +127,7 @@ def demo_seed(*, login_file: Path) -> DemoSeedResult:
     result = DemoSeedResult(admin=_admin_ensure(login_file=login_file), people=[])
 
     users = {}
+    admin = User.objects.get(username=ADMIN_USERNAME)
     for person in PEOPLE:
         users[person], created = _person_ensure(person)
         result.people.append(users[person])
@@ -134,8 +135,10 @@ def demo_seed(*, login_file: Path) -> DemoSeedResult:
             result.count("people")
             for expense in EXPENSES:
                 if expense.by == person:
-                    # PEOPLE lists the manager first: they approve the staff's approved expenses.
-                    _expense_record(expense, user=users[person], reviewer=users[MANAGER])
+                    # PEOPLE lists the manager first: they approve the staff's approved expenses, and
+                    # the admin the manager's (four eyes: nobody reviews their own).
+                    reviewer = admin if person == MANAGER else users[MANAGER]
+                    _expense_record(expense, user=users[person], reviewer=reviewer)
                     result.count("expenses")
 
     for customer in CUSTOMERS:

@@ -16,6 +16,7 @@ from agent.llm import LLMUnavailable, openai_client
 from agent.models import AgentTurn, ToolCall
 from agent.prompt import system_prompt
 from agent.tools import ToolContext, execute, tools_for
+from agent.tools.serialize import untyped
 from whatsapp.replies import Reply
 
 logger = logging.getLogger(__name__)
@@ -107,8 +108,8 @@ def run_turn(*, user, conversation, message, content: UserContent) -> Reply:
         turn.duration_ms = int((time.monotonic() - started) * 1000)
         turn.save()
 
-    text = to_whatsapp(final) or EMPTY_ANSWER
-    return confirmations.with_buttons(Reply(text=text), ctx.confirmations)
+    text = to_whatsapp(untyped(final)) or EMPTY_ANSWER
+    return confirmations.attach(Reply(text=text), ctx)
 
 
 def _arguments_json(raw) -> dict:

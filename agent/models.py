@@ -4,6 +4,7 @@ Money is Decimal (net, tax rate as a fraction, gross); dates people name are in 
 zone (`TIME_ZONE`); timestamps are timezone-aware. Workflows live in agent.services.
 """
 
+import secrets
 from datetime import date
 
 from django.conf import settings
@@ -81,6 +82,12 @@ class Expense(AmountsModel):
                                     related_name="reviewed_expenses")
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_note = models.TextField(blank=True)
+    # Four eyes: someone else reviews an expense, unless its submitter was the only manager or a
+    # superuser (agent.services.expense_check_reviewable); then this says so.
+    self_reviewed = models.BooleanField(
+        "reviewed by its submitter", default=False,
+        help_text="Approved or rejected by the person who submitted it: allowed only to a superuser, or to "
+                  "the only active manager.")
     source_message = models.ForeignKey("whatsapp.Message", null=True, blank=True, on_delete=models.SET_NULL,
                                        related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
@@ -269,6 +276,52 @@ class ToolCall(models.Model):
 
     def __str__(self):
         return f"{self.name}({self.arguments}) {'failed' if self.error else 'ok'}"
+
+
+def confirmation_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class PendingAction(models.Model):
+    """A change the assistant was asked to make (delete, mark paid, review, change an expense),
+    waiting for the person's own Yes. Only their tap on its buttons (whose ids carry `token`), or
+    their typed yes to it, carries it out, by code (agent.confirmations); never the model."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting for the answer"
+        DONE = "done", "Done (they said yes)"
+        FAILED = "failed", "They said yes, but it could not be done"
+        DECLINED = "declined", "Declined (they said no)"
+        EXPIRED = "expired", "Expired unanswered"
+        SUPERSEDED = "superseded", "Replaced by a newer question"
+
+    # Who asked: only their own answer counts.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey("whatsapp.Conversation", on_delete=models.CASCADE,
+                                     related_name="pending_actions")
+    message = models.ForeignKey("whatsapp.Message", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+", help_text="The inbound message whose turn asked.")
+    tool = models.CharField(max_length=100)
+    arguments = models.JSONField(default=dict, help_text="The tool's validated arguments.")
+    question = models.TextField()
+    token = models.CharField(max_length=64, unique=True, default=confirmation_token, editable=False)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answer_message = models.ForeignKey("whatsapp.Message", null=True, blank=True, on_delete=models.SET_NULL,
+                                       related_name="+", help_text="The tap or the typed answer.")
+    outcome = models.TextField(blank=True, help_text="What the person was told.")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["conversation", "state"])]
+
+    def __str__(self):
+        return f"{self.tool} #{self.pk} ({self.state})"
+
+    def is_expired(self, now=None) -> bool:
+        return self.expires_at <= (now or timezone.now())
 
 
 class JobRun(models.Model):

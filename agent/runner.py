@@ -1,7 +1,8 @@
 """The assistant: WHATSAPP_REPLY_HANDLER = "agent.runner.reply".
 
-One path, in order: reactions get no answer; button taps answer a confirmation; media becomes
-text or an image part; /commands are answered by code; everything else goes to the LLM loop.
+One path, in order: reactions get no answer; button taps, and a typed yes or no to the question
+just asked, answer a confirmation (by code); media becomes text or an image part; /commands are
+answered by code; everything else goes to the LLM loop.
 Whatever fails, the person gets a clear answer and the failure is recorded.
 """
 
@@ -41,9 +42,12 @@ def reply(conversation, message) -> Reply | None:
     if message.type == "reaction":
         return None
 
-    tapped = confirmations.parse_button(message)
-    if tapped is not None:
-        return confirmations.answer(user=user, conversation=conversation, message=message, tapped=tapped)
+    tap = confirmations.parse_button(message)
+    if tap is not None:
+        return confirmations.answer_tap(user=user, conversation=conversation, message=message, tap=tap)
+    answered = confirmations.typed_answer(user=user, conversation=conversation, message=message)
+    if answered is not None:
+        return answered
 
     if message.type == "audio" and not llm_configured():
         _record_failure(conversation, message, NOT_CONFIGURED)

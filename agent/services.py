@@ -13,8 +13,10 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from accounts.models import User
 from accounts.phone import InvalidPhoneNumber, normalize_phone
 from agent.amounts import money, parse_currency, resolve_amounts
 from agent.categories import parse_category
@@ -162,8 +164,41 @@ def expense_delete(*, user, expense_id: int) -> None:
         transaction.on_commit(lambda: storage.delete(name))
 
 
+def expense_check_reviewable(*, reviewer, expense: Expense) -> bool:
+    """Raise unless `reviewer` may approve or reject `expense` now; True when it is their own.
+
+    Managers (and superusers) review pending expenses. Four eyes: nobody reviews their own expense
+    while another active manager or superuser can; a superuser, or the only active manager, may
+    (expense_review then marks it self-reviewed). The admin, the API and the assistant all ask here.
+    """
+    if not is_manager(reviewer):
+        raise PermissionDenied("Only managers can approve or reject expenses.")
+    if expense.status != Expense.Status.PENDING:
+        raise ApplicationError(f"Expense #{expense.pk} was already {expense.status}.")
+    if expense.submitted_by_id != reviewer.pk:
+        return False
+    if reviewer.is_superuser or not _other_reviewers(reviewer).exists():
+        return True
+    raise PermissionDenied(f"Expense #{expense.pk} is your own: another manager reviews it (four eyes).")
+
+
+def expense_may_review(*, reviewer, expense: Expense) -> bool:
+    """Whether expense_check_reviewable lets `reviewer` review `expense` now (to offer a button or not)."""
+    try:
+        expense_check_reviewable(reviewer=reviewer, expense=expense)
+    except ApplicationError:
+        return False
+    return True
+
+
+def _other_reviewers(reviewer):
+    return (User.objects.filter(is_active=True).filter(Q(role=User.Role.MANAGER) | Q(is_superuser=True))
+            .exclude(pk=reviewer.pk))
+
+
 def expense_review(*, reviewer, expense_id: int, approve: bool, note: str = "") -> Expense:
-    """Approve or reject a pending expense (managers only), then tell the submitter on WhatsApp.
+    """Approve or reject a pending expense (managers only; four eyes, see expense_check_reviewable),
+    then tell the submitter on WhatsApp.
 
     A failed notification is logged and never undoes the review.
     """
@@ -173,14 +208,14 @@ def expense_review(*, reviewer, expense_id: int, approve: bool, note: str = "") 
         expense = _locked(expenses_visible_to(reviewer), expense_id, "expense")
         if expense is None:
             raise NotFound(f"Expense #{expense_id} not found.")
-        if expense.status != Expense.Status.PENDING:
-            raise ApplicationError(f"Expense #{expense.pk} was already {expense.status}.")
+        own = expense_check_reviewable(reviewer=reviewer, expense=expense)
         expense.status = Expense.Status.APPROVED if approve else Expense.Status.REJECTED
         expense.reviewed_by = reviewer
         expense.reviewed_at = timezone.now()
         expense.review_note = _text(note, field="note")
+        expense.self_reviewed = own
         expense.save()
-        if expense.submitted_by_id != reviewer.pk:
+        if not own:
             _notify_submitter(expense)
     return expense
 

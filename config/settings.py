@@ -293,6 +293,9 @@ AGENT_MAX_TOOL_ROUNDS = env.int("AGENT_MAX_TOOL_ROUNDS", default=5)
 AGENT_HISTORY_CHARS = env.int("AGENT_HISTORY_CHARS", default=12000)
 # Text extracted from one PDF for the model, in characters.
 AGENT_PDF_CHARS = env.int("AGENT_PDF_CHARS", default=20000)
+# Minutes a Yes/No question (delete, mark paid, review, change an expense) stays answerable. After
+# that its buttons and a typed "yes" change nothing; the person asks again.
+AGENT_CONFIRMATION_MINUTES = env.int("AGENT_CONFIRMATION_MINUTES", default=30)
 
 # --- Bookkeeping (agent records) ----------------------------------------------------------------
 from decimal import Decimal  # noqa: E402  (kept next to the one setting that needs it)

@@ -15,7 +15,7 @@ class ExpenseSerializer(serializers.ModelSerializer):
         model = Expense
         fields = ["id", "spent_on", "category", "description", "merchant", "net", "tax_rate", "tax", "gross",
                   "currency", "status", "submitted_by", "submitted_by_id", "reviewed_by", "reviewed_at",
-                  "review_note", "created_at"]
+                  "review_note", "self_reviewed", "created_at"]
         read_only_fields = fields
 
 

@@ -44,7 +44,8 @@ class CanReviewExpenses(permissions.BasePermission):
 
 
 class ExpenseViewSet(viewsets.ReadOnlyModelViewSet):
-    """Expenses: staff see their own, managers everyone's. Managers approve or reject."""
+    """Expenses: staff see their own, managers everyone's. Managers approve or reject, not their own
+    while another manager can (four eyes: 403 with the reason; `self_reviewed` marks the exceptions)."""
 
     serializer_class = ExpenseSerializer
     permission_classes = [IsTeamMember]

@@ -2,12 +2,12 @@
 
 from rest_framework import serializers
 
-from agent import confirmations, selectors, services
+from agent import selectors, services
 from agent.errors import ApplicationError
 from agent.models import Expense
 from agent.tools.fields import AmountField, AmountsSerializer, TaxRateField
 from agent.tools.registry import MANAGERS, STAFF, ToolContext, tool
-from agent.tools.serialize import expense_json, totals_json
+from agent.tools.serialize import expense_json, person_name, totals_json, typed
 
 LIST_LIMIT = 25
 PERIODS = list(selectors.PERIODS)
@@ -93,6 +93,8 @@ def expense_summary(ctx: ToolContext, args: dict) -> dict:
     """Net, tax and gross of expenses grouped by category, month or (managers) person."""
     group_by = args.pop("group_by", "category")
     rows = selectors.expense_summary(user=ctx.user, filters=_filters(ctx, args), group_by=group_by)
+    if group_by == "person":
+        rows = [{**row, "label": typed(row["label"])} for row in rows]  # a person's name: typed text
     return {"group_by": group_by, "rows": totals_json(rows)}
 
 
@@ -108,30 +110,52 @@ class UpdateExpense(serializers.Serializer):
     spent_on = serializers.DateField(required=False)
 
 
-@tool("update_expense", roles=STAFF, serializer=UpdateExpense)
+def _what(expense: Expense) -> str:
+    """An expense as a question names it: only what the business generated, no typed text."""
+    return (f"expense #{expense.pk} ({expense.currency} {expense.gross}, {expense.category}, "
+            f"{expense.spent_on:%Y-%m-%d})")
+
+
+def _changeable(ctx: ToolContext, expense_id, action: str) -> Expense:
+    expense = selectors.expense_get(user=ctx.user, expense_id=expense_id)
+    services.expense_check_changeable(user=ctx.user, expense=expense, action=action)
+    return expense
+
+
+def _ask_update(ctx: ToolContext, args: dict) -> str:
+    expense = _changeable(ctx, args.pop("expense_id"), "change")
+    changes = [f"{name.replace('_', ' ')} to {typed(value) if name in ('description', 'merchant') else value}"
+               for name, value in args.items() if value is not None]
+    if not changes:
+        raise ApplicationError("Nothing to change: name what should change.")
+    return f"Change {_what(expense)}: {', '.join(changes)}?"
+
+
+@tool("update_expense", roles=STAFF, serializer=UpdateExpense, asks=_ask_update)
 def update_expense(ctx: ToolContext, args: dict) -> dict:
-    """Change one of the person's own pending expenses."""
+    """Change one of the person's own pending expenses. The person is asked first with Yes/No
+    buttons; it changes only when they tap Yes (you cannot confirm for them)."""
     expense_id = args.pop("expense_id")
     expense = services.expense_update(user=ctx.user, expense_id=expense_id, **args)
-    return {"saved": expense_json(expense)}
+    return {"saved": expense_json(expense),
+            "summary": f"Changed expense #{expense.pk}: {expense.currency} {expense.gross} (net {expense.net}, "
+                       f"tax {expense.tax}), {expense.category}, {expense.spent_on:%Y-%m-%d}."}
 
 
 class DeleteExpense(serializers.Serializer):
     expense_id = serializers.IntegerField()
-    confirm = serializers.BooleanField(required=False, default=False,
-                                       help_text="true only after the person said yes.")
 
 
-@tool("delete_expense", roles=STAFF, serializer=DeleteExpense)
+def _ask_delete(ctx: ToolContext, args: dict) -> str:
+    expense = _changeable(ctx, args["expense_id"], "delete")
+    return f"Delete {_what(expense)}?"
+
+
+@tool("delete_expense", roles=STAFF, serializer=DeleteExpense, asks=_ask_delete)
 def delete_expense(ctx: ToolContext, args: dict) -> dict:
-    """Delete one of the person's own pending expenses. Call first without confirm: the person
-    is asked with Yes/No buttons."""
+    """Delete one of the person's own pending expenses. The person is asked first with Yes/No
+    buttons; it is deleted only when they tap Yes (you cannot confirm for them)."""
     expense = selectors.expense_get(user=ctx.user, expense_id=args["expense_id"])
-    if not args["confirm"]:
-        services.expense_check_changeable(user=ctx.user, expense=expense, action="delete")
-        question = (f"Delete expense #{expense.pk} ({expense.currency} {expense.gross}, {expense.category}, "
-                    f"{expense.spent_on:%Y-%m-%d})?")
-        return confirmations.ask(ctx, tool="delete_expense", record_id=expense.pk, question=question)
     services.expense_delete(user=ctx.user, expense_id=expense.pk)
     return {"deleted": expense.pk, "summary": f"Deleted expense #{expense.pk} ({expense.currency} {expense.gross})."}
 
@@ -142,9 +166,21 @@ class ReviewExpense(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
 
-@tool("review_expense", roles=MANAGERS, serializer=ReviewExpense)
+def _ask_review(ctx: ToolContext, args: dict) -> str:
+    expense = selectors.expense_get(user=ctx.user, expense_id=args["expense_id"])
+    services.expense_check_reviewable(reviewer=ctx.user, expense=expense)
+    question = f"{args['decision'].capitalize()} {_what(expense)} of {person_name(expense.submitted_by)}?"
+    if args.get("note"):
+        question += f" Note: {typed(args['note'])}"
+    return question
+
+
+@tool("review_expense", roles=MANAGERS, serializer=ReviewExpense, asks=_ask_review)
 def review_expense(ctx: ToolContext, args: dict) -> dict:
-    """Approve or reject someone's expense, with an optional note. The submitter is told on WhatsApp."""
+    """Approve or reject someone's expense, with an optional note. The person is asked first with
+    Yes/No buttons; it is reviewed only when they tap Yes. The submitter is told on WhatsApp.
+    Nobody reviews their own expense while another manager can."""
     expense = services.expense_review(reviewer=ctx.user, expense_id=args["expense_id"],
                                       approve=args["decision"] == "approve", note=args.get("note", ""))
-    return {"reviewed": expense_json(expense)}
+    told = "" if expense.self_reviewed else "; the submitter was told on WhatsApp"
+    return {"reviewed": expense_json(expense), "summary": f"Expense #{expense.pk} {expense.status}{told}."}

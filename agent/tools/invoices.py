@@ -2,10 +2,10 @@
 
 from rest_framework import serializers
 
-from agent import confirmations, selectors, services
+from agent import selectors, services
 from agent.tools.fields import AmountsSerializer
 from agent.tools.registry import CUSTOMERS, STAFF, ToolContext, tool
-from agent.tools.serialize import invoice_json, totals_json
+from agent.tools.serialize import invoice_json, totals_json, typed
 
 LIST_LIMIT = 25
 
@@ -40,19 +40,21 @@ def list_invoices(ctx: ToolContext, args: dict) -> dict:
 class MarkInvoicePaid(serializers.Serializer):
     invoice_id = serializers.IntegerField()
     paid_on = serializers.DateField(required=False, help_text="YYYY-MM-DD; omit for today.")
-    confirm = serializers.BooleanField(required=False, default=False,
-                                       help_text="true only after the person said yes.")
 
 
-@tool("mark_invoice_paid", roles=STAFF, serializer=MarkInvoicePaid)
-def mark_invoice_paid(ctx: ToolContext, args: dict) -> dict:
-    """Mark an invoice as paid. Call first without confirm: the person is asked with Yes/No buttons."""
+def _ask_mark_paid(ctx: ToolContext, args: dict) -> str:
     invoice = selectors.invoice_get(user=ctx.user, invoice_id=args["invoice_id"])
-    if not args["confirm"]:
-        services.invoice_check_payable(invoice=invoice)
-        question = f"Mark invoice {invoice.number} ({invoice.currency} {invoice.gross}, {invoice.customer}) as paid?"
-        return confirmations.ask(ctx, tool="mark_invoice_paid", record_id=invoice.pk, question=question)
-    invoice = services.invoice_mark_paid(user=ctx.user, invoice_id=invoice.pk, paid_on=args.get("paid_on"))
+    services.invoice_check_payable(invoice=invoice)
+    when = f" on {args['paid_on']:%Y-%m-%d}" if args.get("paid_on") else ""
+    return (f"Mark invoice {invoice.number} ({invoice.currency} {invoice.gross}, {typed(invoice.customer)}) "
+            f"as paid{when}?")
+
+
+@tool("mark_invoice_paid", roles=STAFF, serializer=MarkInvoicePaid, asks=_ask_mark_paid)
+def mark_invoice_paid(ctx: ToolContext, args: dict) -> dict:
+    """Mark an invoice as paid. The person is asked first with Yes/No buttons; it is marked paid
+    only when they tap Yes (you cannot confirm for them)."""
+    invoice = services.invoice_mark_paid(user=ctx.user, invoice_id=args["invoice_id"], paid_on=args.get("paid_on"))
     return {"saved": invoice_json(invoice), "summary": f"Invoice {invoice.number} is marked paid "
                                                        f"({invoice.currency} {invoice.gross})."}
 

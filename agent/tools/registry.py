@@ -3,6 +3,12 @@
 Every tool declares the roles it is offered to and is checked again when it runs; the services
 and selectors it calls enforce permissions in their querysets as well. Invalid arguments and
 refused actions come back as the tool's result, so the model can correct itself.
+
+A tool registered with `asks` (deleting, marking paid, reviewing, changing an expense) never runs
+on the model's call: the call only checks that it is allowed now and records the question, which
+goes to the person with Yes/No buttons (agent.confirmations). Its handler runs when code passes
+`person_confirmed=True`, which only agent.confirmations does, on the person's own answer. No
+argument the model can send changes that.
 """
 
 import json
@@ -13,6 +19,7 @@ from datetime import date
 from functools import cached_property
 from typing import Callable
 
+from django.core.serializers.json import DjangoJSONEncoder
 from rest_framework import serializers
 
 from agent.errors import ApplicationError
@@ -25,14 +32,23 @@ MANAGERS = frozenset({"manager"})
 CUSTOMERS = frozenset({"customer"})
 
 
+@dataclass(frozen=True)
+class Asked:
+    """A question a tool call raised this turn: its tool, its validated arguments (as JSON), the question."""
+
+    tool: str
+    arguments: dict
+    question: str
+
+
 @dataclass
 class ToolContext:
     user: object
     conversation: object
     message: object  # the inbound message of this turn
     today: date
-    # Confirmations a tool asked for during this turn: (tool name, record id, question).
-    confirmations: list = field(default_factory=list)
+    # What the tools asked the person during this turn (one question at a time).
+    questions: list[Asked] = field(default_factory=list)
 
 
 @dataclass
@@ -41,6 +57,8 @@ class Tool:
     roles: frozenset
     serializer: type[serializers.Serializer]
     handler: Callable[[ToolContext, dict], dict]
+    # For tools that need the person's Yes: checks the action is allowed now and returns the question.
+    asks: Callable[[ToolContext, dict], str] | None = None
 
     @property
     def description(self) -> str:
@@ -66,10 +84,12 @@ class ToolOutcome:
 REGISTRY: dict[str, Tool] = {}
 
 
-def tool(name: str, *, roles: frozenset, serializer: type[serializers.Serializer]):
-    """Register a handler; its docstring is what the model reads."""
+def tool(name: str, *, roles: frozenset, serializer: type[serializers.Serializer],
+         asks: Callable[[ToolContext, dict], str] | None = None):
+    """Register a handler; its docstring is what the model reads. With `asks`, the handler runs
+    only once the person said yes (see the module's docstring)."""
     def register(handler):
-        REGISTRY[name] = Tool(name=name, roles=roles, serializer=serializer, handler=handler)
+        REGISTRY[name] = Tool(name=name, roles=roles, serializer=serializer, handler=handler, asks=asks)
         return handler
     return register
 
@@ -91,8 +111,12 @@ def _errors_text(errors) -> str:
     return str(errors)
 
 
-def execute(ctx: ToolContext, name: str, arguments) -> ToolOutcome:
-    """Run one tool call for ctx.user. Never raises: every failure becomes an error result."""
+def execute(ctx: ToolContext, name: str, arguments, *, person_confirmed: bool = False) -> ToolOutcome:
+    """Run one tool call for ctx.user. Never raises: every failure becomes an error result.
+
+    A tool that asks first only asks, unless `person_confirmed` (set by agent.confirmations alone,
+    when the person answered yes to exactly this call).
+    """
     started = time.monotonic()
 
     def done(result: dict, error: str = "") -> ToolOutcome:
@@ -115,6 +139,8 @@ def execute(ctx: ToolContext, name: str, arguments) -> ToolOutcome:
     if not serializer.is_valid():
         return done({}, "Invalid arguments: " + _errors_text(serializer.errors))
     try:
+        if found.asks is not None and not person_confirmed:
+            return done({"ok": True, **_ask(ctx, found, dict(serializer.validated_data))})
         result = found.handler(ctx, dict(serializer.validated_data))
     except ApplicationError as exc:
         return done({}, str(exc))
@@ -122,3 +148,22 @@ def execute(ctx: ToolContext, name: str, arguments) -> ToolOutcome:
         logger.exception("Tool %s failed", name)
         return done({}, "An internal error stopped this action: nothing was changed.")
     return done({"ok": True, **result})
+
+
+def _ask(ctx: ToolContext, found: Tool, args: dict) -> dict:
+    """Check the action is allowed now and record its question; nothing is changed."""
+    question = found.asks(ctx, dict(args))
+    asked = Asked(tool=found.name, arguments=json.loads(json.dumps(args, cls=DjangoJSONEncoder)), question=question)
+    # One message carries one pair of buttons: a second question in the same turn would lose the first.
+    other = next((q for q in ctx.questions if q != asked), None)
+    if other is not None:
+        raise ApplicationError(f"Nothing was changed. Only one question at a time: the person is already asked "
+                               f"{other.question!r}. Ask about this one after they answer.")
+    if asked not in ctx.questions:
+        ctx.questions.append(asked)
+    return {
+        "confirmation_required": True,
+        "question": question,
+        "instructions": "Nothing was changed. The person is asked this question with Yes/No buttons under your "
+                        "message; it is done only if they answer yes. You cannot answer for them.",
+    }

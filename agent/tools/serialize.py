@@ -1,4 +1,28 @@
-"""Records as the model sees them: plain JSON, amounts as strings (Decimal, never float)."""
+"""Records as the model sees them: plain JSON, amounts as strings (Decimal, never float).
+
+Whatever a person typed (a description, a merchant, a note, a name) may have been written by
+someone other than the person the model serves, so it reaches the model only as data: through
+`typed`, capped and between ⟦ and ⟧, which the system prompt tells the model never to obey.
+"""
+
+OPEN, CLOSE = "⟦", "⟧"
+TEXT_LIMIT = 200  # characters of one typed field the model reads
+
+
+def typed(value, *, limit: int = TEXT_LIMIT) -> str:
+    """Text a person typed, as the model reads it: on one line, at most `limit` characters, between
+    ⟦ and ⟧. The markers are taken out of the text itself, so it cannot close its own quote."""
+    text = " ".join(str(value or "").replace(OPEN, "").replace(CLOSE, "").split())
+    if not text:
+        return ""
+    if len(text) > limit:
+        text = text[:limit - 1].rstrip() + "…"
+    return f"{OPEN}{text}{CLOSE}"
+
+
+def untyped(text: str) -> str:
+    """`text` with the markers taken out, as people read it (the model sometimes repeats them)."""
+    return str(text or "").replace(OPEN, "").replace(CLOSE, "")
 
 
 def _amounts(record) -> dict:
@@ -6,27 +30,31 @@ def _amounts(record) -> dict:
             "gross": str(record.gross), "currency": record.currency}
 
 
+def person_name(user) -> str:
+    return typed(user.get_full_name() or user.username)
+
+
 def expense_json(e) -> dict:
-    return {"id": e.pk, "date": e.spent_on.isoformat(), "category": e.category, "description": e.description,
-            "merchant": e.merchant, **_amounts(e), "status": e.status,
-            "submitted_by": e.submitted_by.get_full_name() or e.submitted_by.username,
-            "review_note": e.review_note, "has_receipt": bool(e.receipt)}
+    return {"id": e.pk, "date": e.spent_on.isoformat(), "category": e.category, "description": typed(e.description),
+            "merchant": typed(e.merchant), **_amounts(e), "status": e.status,
+            "submitted_by": person_name(e.submitted_by), "review_note": typed(e.review_note),
+            "self_reviewed": e.self_reviewed, "has_receipt": bool(e.receipt)}
 
 
 def revenue_json(r) -> dict:
-    return {"id": r.pk, "date": r.received_on.isoformat(), "description": r.description,
-            "customer": str(r.customer) if r.customer_id else None, **_amounts(r)}
+    return {"id": r.pk, "date": r.received_on.isoformat(), "description": typed(r.description),
+            "customer": typed(r.customer) if r.customer_id else None, **_amounts(r)}
 
 
 def customer_json(c) -> dict:
-    return {"id": c.pk, "company_name": c.company_name, "contact_name": c.contact_name, "phone": c.phone,
-            "email": c.email, "address": c.address, "city": c.city, "postal_code": c.postal_code,
-            "country": c.country}
+    return {"id": c.pk, "company_name": typed(c.company_name), "contact_name": typed(c.contact_name),
+            "phone": c.phone, "email": typed(c.email), "address": typed(c.address), "city": typed(c.city),
+            "postal_code": typed(c.postal_code), "country": typed(c.country)}
 
 
 def invoice_json(i) -> dict:
-    return {"id": i.pk, "number": i.number, "customer": str(i.customer), "customer_id": i.customer_id,
-            "description": i.description, **_amounts(i), "issued_on": i.issued_on.isoformat(),
+    return {"id": i.pk, "number": i.number, "customer": typed(i.customer), "customer_id": i.customer_id,
+            "description": typed(i.description), **_amounts(i), "issued_on": i.issued_on.isoformat(),
             "due_on": i.due_on.isoformat(), "status": i.status, "overdue": i.is_overdue,
             "paid_on": i.paid_on.isoformat() if i.paid_on else None}
 

@@ -116,6 +116,7 @@ def test_the_change_page_offers_no_review_without_the_permission(client, sam):
     client.force_login(sam)
     page = client.get(f"{CHANGELIST}{own.pk}/change/")
     assert page.status_code == 200 and 'id="change-page-review-form"' not in page.content.decode()
+    assert f"{own.pk}/review/" not in page.content.decode()  # no button they could not use
 
 
 def test_bulk_reject_asks_for_a_note_then_rejects_all(client, boss, sam, ana):
@@ -181,6 +182,18 @@ def test_the_staff_group_may_not_review_either(client, boss):
     assert client.post(CHANGELIST, bulk).status_code == 403
     own.refresh_from_db()
     assert own.status == "pending"
+
+
+def test_deleting_in_the_admin_is_per_record_ones_own_pending_expense(client, boss, sam):
+    own, theirs = expense(by=boss), expense(by=sam)
+    approved = expense(by=boss, status=Expense.Status.APPROVED)
+    client.force_login(boss)  # holds delete_expense, as a model permission
+    assert "delete_selected" not in client.get(CHANGELIST).content.decode()
+    assert client.get(f"{CHANGELIST}{theirs.pk}/delete/").status_code == 403
+    assert client.post(f"{CHANGELIST}{theirs.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert client.get(f"{CHANGELIST}{approved.pk}/delete/").status_code == 403
+    assert client.post(f"{CHANGELIST}{own.pk}/delete/", {"post": "yes"}).status_code == 302
+    assert set(Expense.objects.values_list("pk", flat=True)) == {theirs.pk, approved.pk}
 
 
 def test_the_person_filter_offers_staff_only_themselves(client, boss, sam, ana):
@@ -282,6 +295,19 @@ def test_mark_paid_action(client, boss, invoices):
     assert (late.status, late.paid_on) == ("paid", timezone.localdate())
     current.refresh_from_db()
     assert current.status == "sent"
+
+
+def test_mark_paid_names_each_invoice_it_skipped_and_why(client, boss, invoices):
+    _, late, current, paid = invoices
+    client.force_login(boss)
+    response = client.post("/admin/agent/invoice/", {"action": "mark_paid", "_selected_action": [late.pk, paid.pk]},
+                           follow=True)
+    assert [str(m) for m in response.context["messages"]] == [
+        f"Skipped {paid.number}: Invoice {paid.number} was already paid on {paid.paid_on}.",
+        "1 invoice(s) marked paid.",
+    ]
+    late.refresh_from_db()
+    assert late.status == "paid"
 
 
 def test_a_customers_page_shows_their_invoices_and_what_they_owe(client, boss, invoices):

@@ -1,11 +1,14 @@
-"""Deleting and marking paid are asked with Yes/No reply buttons; the tap is carried out by code."""
+"""Deleting, changing, reviewing and marking paid are asked with Yes/No reply buttons; the person's own
+answer (a tap, or a typed yes/no to the question just asked) is carried out by code, once."""
 
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
-from agent.models import Expense, Invoice, ToolCall
+from agent.models import Expense, Invoice, PendingAction, ToolCall
 from tests.agent import factories
+from tests.agent.confirm_support import button_ids, no_button, tap, yes_button
 
 
 def ask_to_delete(fake_openai, say, expense):
@@ -14,8 +17,10 @@ def ask_to_delete(fake_openai, say, expense):
     say(f"delete expense {expense.pk}")
 
 
-def tap(say, button_id: str, title: str = "Yes"):
-    say(kind="interactive_button_reply", button_reply={"id": button_id, "title": title})
+def ask_to_mark_paid(fake_openai, say, invoice, **arguments):
+    fake_openai.call(("mark_invoice_paid", {"invoice_id": invoice.pk, **arguments}))
+    fake_openai.reply("Mark it paid?")
+    say(f"{invoice.number} is paid")
 
 
 def test_the_question_goes_out_as_an_interactive_button_message_with_the_models_text(fake_openai, staff, say, graph):
@@ -43,35 +48,54 @@ def test_the_model_is_told_nothing_was_changed_until_the_person_confirms(fake_op
     assert Expense.objects.filter(pk=expense.pk).exists()
 
 
+def test_the_question_is_recorded_as_a_pending_action_of_the_person(fake_openai, staff, say, graph):
+    expense = factories.expense(by=staff)
+    ask_to_delete(fake_openai, say, expense)
+    action = PendingAction.objects.get()
+    assert (action.user, action.tool, action.arguments, action.state) == (
+        staff, "delete_expense", {"expense_id": expense.pk}, PendingAction.State.PENDING)
+    assert action.question == (f"Delete expense #{expense.pk} (EUR 11.90, {expense.category}, "
+                               f"{expense.spent_on:%Y-%m-%d})?")
+    assert action.expires_at - action.created_at == timedelta(minutes=30)
+    assert button_ids(graph) == [f"confirm:{action.pk}:{action.token}:yes", f"confirm:{action.pk}:{action.token}:no"]
+
+
 def test_a_yes_tap_is_recorded_as_a_tool_call(fake_openai, staff, say, graph):
     expense = factories.expense(by=staff)
     ask_to_delete(fake_openai, say, expense)
-    tap(say, f"confirm:delete_expense:{expense.pk}:yes")
-    call = ToolCall.objects.get(name="delete_expense", arguments__confirm=True)
+    tap(say, yes_button(graph))
+    action = PendingAction.objects.get()
+    call = ToolCall.objects.get(name="delete_expense", call_id=f"confirmed-{action.pk}")
     assert call.result["deleted"] == expense.pk and call.model == ""
+    assert action.state == PendingAction.State.DONE and action.outcome == f"Deleted expense #{expense.pk} (EUR 11.90)."
 
 
-def test_a_tap_on_an_already_deleted_expense_says_so_without_internals(fake_openai, staff, say, graph):
+def test_a_second_tap_on_the_same_question_changes_nothing_and_says_so(fake_openai, staff, say, graph):
     expense = factories.expense(by=staff)
     ask_to_delete(fake_openai, say, expense)
-    tap(say, f"confirm:delete_expense:{expense.pk}:yes")
-    tap(say, f"confirm:delete_expense:{expense.pk}:yes")
-    assert graph.texts()[-1] == f"Sorry, that didn't work: Expense #{expense.pk} not found."
+    tap(say, yes_button(graph))
+    tap(say, yes_button(graph))
+    assert graph.texts()[-1] == "You already answered that question and it was done. Nothing more was changed."
+    assert ToolCall.objects.filter(name="delete_expense", model="").count() == 1
 
 
 def test_a_no_tap_on_mark_paid_leaves_the_invoice_open(fake_openai, staff, say, graph):
     invoice = factories.invoice(to=factories.customer(), by=staff)
-    tap(say, f"confirm:mark_invoice_paid:{invoice.pk}:no", "No")
+    ask_to_mark_paid(fake_openai, say, invoice)
+    tap(say, no_button(graph), "No")
     invoice.refresh_from_db()
     assert invoice.status == Invoice.Status.SENT
     assert graph.texts() == ["OK, I left it as it was."]
+    assert PendingAction.objects.get().state == PendingAction.State.DECLINED
 
 
-def test_a_yes_tap_on_mark_paid_says_what_was_done(fake_openai, staff, say, graph):
+def test_a_yes_tap_on_mark_paid_says_what_was_done_without_asking_the_model(fake_openai, staff, say, graph):
     invoice = factories.invoice(to=factories.customer(), by=staff)
-    tap(say, f"confirm:mark_invoice_paid:{invoice.pk}:yes")
+    ask_to_mark_paid(fake_openai, say, invoice)
+    requests = len(fake_openai.chat_requests)
+    tap(say, yes_button(graph))
     assert graph.texts() == [f"Invoice {invoice.number} is marked paid (EUR 119.00)."]
-    assert fake_openai.chat_requests == []
+    assert len(fake_openai.chat_requests) == requests
 
 
 def test_a_button_that_is_not_a_confirmation_goes_to_the_model_as_its_title(fake_openai, staff, say):
@@ -84,10 +108,9 @@ def test_a_yes_tap_marks_the_invoice_paid_on_the_date_the_person_named(fake_open
     today = timezone.localdate()
     invoice = factories.invoice(to=factories.customer(), by=staff, issued_on=today - timedelta(days=20))
     paid_on = today - timedelta(days=3)
-    fake_openai.call(("mark_invoice_paid", {"invoice_id": invoice.pk, "paid_on": str(paid_on)}))
-    fake_openai.reply("Mark it paid?")
-    say(f"{invoice.number} was paid three days ago")
-    tap(say, f"confirm:mark_invoice_paid:{invoice.pk}:yes")
+    ask_to_mark_paid(fake_openai, say, invoice, paid_on=str(paid_on))
+    assert PendingAction.objects.get().question.endswith(f"as paid on {paid_on}?")
+    tap(say, yes_button(graph))
     invoice.refresh_from_db()
     assert (invoice.status, invoice.paid_on) == (Invoice.Status.PAID, paid_on)
 
@@ -128,10 +151,9 @@ def test_one_question_per_message_so_a_yes_never_does_less_than_was_asked(fake_o
     asked, refused = fake_openai.tool_results(1)
     assert asked["confirmation_required"] is True
     assert refused["ok"] is False and "Only one question at a time" in refused["error"]
-    [message] = graph.sent("interactive")
-    assert [b["reply"]["id"] for b in message["interactive"]["action"]["buttons"]] == [
-        f"confirm:delete_expense:{first.pk}:yes", f"confirm:delete_expense:{first.pk}:no"]
-    tap(say, f"confirm:delete_expense:{first.pk}:yes")
+    assert len(graph.sent("interactive")) == 1
+    assert PendingAction.objects.get().arguments == {"expense_id": first.pk}
+    tap(say, yes_button(graph))
     assert list(Expense.objects.values_list("pk", flat=True)) == [second.pk]
 
 
@@ -143,3 +165,79 @@ def test_a_long_answer_is_shortened_so_the_question_stays_above_the_buttons(fake
     body = graph.sent("interactive")[0]["interactive"]["body"]["text"]
     assert len(body) <= 1024
     assert body.endswith(f"Delete expense #{expense.pk} (EUR 11.90, fuel, {expense.spent_on:%Y-%m-%d})?")
+
+
+@pytest.mark.parametrize("word", ["yes", "Yes!", "ok", "OK.", "sí", "Ja", "y", "👍"])
+def test_a_typed_yes_to_the_question_just_asked_carries_it_out(fake_openai, staff, say, graph, word):
+    expense = factories.expense(by=staff)
+    ask_to_delete(fake_openai, say, expense)
+    requests = len(fake_openai.chat_requests)
+    say(word)
+    assert not Expense.objects.filter(pk=expense.pk).exists()
+    assert graph.texts()[-1] == f"Deleted expense #{expense.pk} (EUR 11.90)."
+    assert len(fake_openai.chat_requests) == requests
+
+
+@pytest.mark.parametrize("word", ["no", "No.", "nein", "não", "nope"])
+def test_a_typed_no_leaves_it_as_it_was(fake_openai, staff, say, graph, word):
+    expense = factories.expense(by=staff)
+    ask_to_delete(fake_openai, say, expense)
+    say(word)
+    assert Expense.objects.filter(pk=expense.pk).exists()
+    assert graph.texts()[-1] == "OK, I left it as it was."
+    assert PendingAction.objects.get().state == PendingAction.State.DECLINED
+
+
+def test_a_yes_after_talking_about_something_else_goes_to_the_model_and_changes_nothing(
+        fake_openai, staff, say, graph):
+    expense = factories.expense(by=staff)
+    ask_to_delete(fake_openai, say, expense)
+    fake_openai.reply("You spent EUR 11.90 this month. Anything else?")
+    say("what did I spend this month?")
+    fake_openai.reply("Happy to help.")
+    say("yes")
+    assert Expense.objects.filter(pk=expense.pk).exists()
+    assert fake_openai.chat_requests[-1]["messages"][-1] == {"role": "user", "content": "yes"}
+    tap(say, yes_button(graph))  # the buttons still answer their own question
+    assert not Expense.objects.filter(pk=expense.pk).exists()
+
+
+def test_a_yes_with_no_open_question_goes_to_the_model(fake_openai, staff, say):
+    fake_openai.reply("Yes to what?")
+    say("yes")
+    assert fake_openai.chat_requests[0]["messages"][-1] == {"role": "user", "content": "yes"}
+
+
+def test_a_newer_question_supersedes_the_older_one(fake_openai, staff, say, graph):
+    first, second = factories.expense(by=staff), factories.expense(by=staff)
+    ask_to_delete(fake_openai, say, first)
+    old_yes = yes_button(graph)
+    ask_to_delete(fake_openai, say, second)
+    say("yes")
+    tap(say, old_yes)
+    assert list(Expense.objects.values_list("pk", flat=True)) == [first.pk]
+    assert graph.texts()[-1].startswith("I asked you something newer since, so that button no longer works")
+    assert list(PendingAction.objects.order_by("id").values_list("state", flat=True)) == [
+        PendingAction.State.SUPERSEDED, PendingAction.State.DONE]
+
+
+def test_an_expired_question_changes_nothing_and_says_so(fake_openai, staff, say, graph, settings):
+    settings.AGENT_CONFIRMATION_MINUTES = 5
+    expense = factories.expense(by=staff)
+    ask_to_delete(fake_openai, say, expense)
+    PendingAction.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    tap(say, yes_button(graph))
+    assert Expense.objects.filter(pk=expense.pk).exists()
+    assert graph.texts()[-1].startswith("That question has expired, so nothing was changed.")
+    assert PendingAction.objects.get().state == PendingAction.State.EXPIRED
+
+
+def test_a_yes_to_a_record_that_changed_meanwhile_says_why_it_failed(fake_openai, staff, say, graph):
+    expense = factories.expense(by=staff)
+    ask_to_delete(fake_openai, say, expense)
+    Expense.objects.filter(pk=expense.pk).update(status=Expense.Status.APPROVED)
+    tap(say, yes_button(graph))
+    assert Expense.objects.filter(pk=expense.pk).exists()
+    assert graph.texts()[-1] == (f"Sorry, that didn't work: Expense #{expense.pk} is already approved; only pending "
+                                 "expenses can be deleted.")
+    assert PendingAction.objects.get().state == PendingAction.State.FAILED

@@ -88,10 +88,12 @@ def test_it_records_pending_and_approved_expenses_of_the_staff_member_and_the_ma
         assert isinstance(e.gross, Decimal) and isinstance(e.net, Decimal) and isinstance(e.tax_rate, Decimal)
         assert e.currency == settings.DEFAULT_CURRENCY
         assert e.net + e.tax == e.gross
-    for e in expenses:
-        if e.status == Expense.Status.APPROVED:
-            assert e.reviewed_by.phone_number == MANAGER
-            assert timezone.is_aware(e.reviewed_at) and e.reviewed_at < timezone.now()
+    approved = [e for e in expenses if e.status == Expense.Status.APPROVED]
+    # Four eyes: the manager approved the staff member's expense, the admin the manager's own.
+    reviewers = {e.submitted_by.phone_number: e.reviewed_by for e in approved}
+    assert reviewers[STAFF].phone_number == MANAGER
+    assert reviewers[MANAGER].username == "admin" and reviewers[MANAGER].is_superuser
+    assert all(timezone.is_aware(e.reviewed_at) and e.reviewed_at < timezone.now() for e in approved)
 
 
 def test_it_adds_customers_and_numbered_invoices_one_overdue_one_due_soon_one_paid(db, login_file):

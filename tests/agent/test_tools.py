@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import User
 from agent.models import Customer, Expense, Invoice, Revenue, ToolCall
 from tests.agent import factories
+from tests.agent.confirm_support import button_ids, tap, yes_button
 
 CUSTOMER_WA_ID = "4915112345678"
 
@@ -20,10 +21,6 @@ CUSTOMER_WA_ID = "4915112345678"
 def customer_user(db):
     return User.objects.create_user(username="acme", phone_number=f"+{CUSTOMER_WA_ID}", first_name="Ada",
                                     last_name="Acme", role=User.Role.CUSTOMER)
-
-
-def button_ids(graph) -> list[str]:
-    return [b["reply"]["id"] for m in graph.sent("interactive") for b in m["interactive"]["action"]["buttons"]]
 
 
 def test_record_expense_saves_the_expense_with_its_amounts(fake_openai, staff, say, graph):
@@ -48,7 +45,7 @@ def test_list_expenses_filters_and_totals_the_persons_expenses(fake_openai, staf
     fake_openai.reply("One fuel expense.")
     say("fuel over 15 this month?")
     result = fake_openai.tool_results(1)[0]
-    assert [e["merchant"] for e in result["expenses"]] == ["Aral"]
+    assert [e["merchant"] for e in result["expenses"]] == ["⟦Aral⟧"]
     assert result["totals"] == [{"currency": "EUR", "count": 1, "net": "20.00", "tax": "3.80", "gross": "23.80"}]
 
 
@@ -82,16 +79,21 @@ def test_expense_summary_groups_by_person_for_a_manager(fake_openai, staff, mana
     fake_openai.reply("Summary.")
     say("who spent what", sender="972987654321")
     rows = fake_openai.tool_results(1)[0]["rows"]
-    assert [(r["label"], r["gross"]) for r in rows] == [("Maya Boss", "23.80"), ("Sheena Nelson", "11.90")]
+    assert [(r["label"], r["gross"]) for r in rows] == [("⟦Maya Boss⟧", "23.80"), ("⟦Sheena Nelson⟧", "11.90")]
 
 
-def test_update_expense_changes_the_persons_pending_expense(fake_openai, staff, say):
+def test_update_expense_asks_first_and_a_yes_tap_changes_the_persons_pending_expense(fake_openai, staff, say, graph):
     expense = factories.expense(by=staff, category="other")
     fake_openai.call(("update_expense", {"expense_id": expense.pk, "category": "travel", "gross": "59.50"}))
-    fake_openai.reply("Updated.")
+    fake_openai.reply("Shall I change it?")
     say(f"expense {expense.pk} was travel, 59.50")
     expense.refresh_from_db()
+    assert (expense.category, expense.gross) == ("other", Decimal("11.90"))  # asked, not changed yet
+    tap(say, yes_button(graph))
+    expense.refresh_from_db()
     assert (expense.category, expense.gross, expense.net) == ("travel", Decimal("59.50"), Decimal("50.00"))
+    assert graph.texts()[-1] == (f"Changed expense #{expense.pk}: EUR 59.50 (net 50.00, tax 9.50), travel, "
+                                 f"{expense.spent_on:%Y-%m-%d}.")
 
 
 def test_delete_expense_asks_with_yes_no_buttons_and_deletes_nothing(fake_openai, staff, say, graph):
@@ -104,7 +106,8 @@ def test_delete_expense_asks_with_yes_no_buttons_and_deletes_nothing(fake_openai
     [question] = graph.sent("interactive")
     assert question["interactive"]["type"] == "button"
     assert [b["reply"]["title"] for b in question["interactive"]["action"]["buttons"]] == ["Yes", "No"]
-    assert button_ids(graph) == [f"confirm:delete_expense:{expense.pk}:yes", f"confirm:delete_expense:{expense.pk}:no"]
+    yes, no = button_ids(graph)
+    assert yes.startswith("confirm:") and yes.endswith(":yes") and no == yes.removesuffix("yes") + "no"
 
 
 def test_tapping_yes_deletes_the_expense_without_asking_the_model(fake_openai, staff, say, graph):
@@ -146,7 +149,7 @@ def test_list_revenue_returns_rows_and_totals(fake_openai, staff, say):
     fake_openai.reply("Revenue.")
     say("revenue for the website?")
     result = fake_openai.tool_results(1)[0]
-    assert [r["description"] for r in result["revenue"]] == ["website"]
+    assert [r["description"] for r in result["revenue"]] == ["⟦website⟧"]
     assert result["totals"][0]["gross"] == "119.00"
 
 
@@ -191,7 +194,8 @@ def test_create_invoice_numbers_and_saves_the_invoice(fake_openai, staff, say):
     assert fake_openai.tool_results(1)[0]["saved"]["number"] == invoice.number
 
 
-@pytest.mark.parametrize("state, expected", [("open", {"OPEN", "LATE"}), ("overdue", {"LATE"}), ("paid", {"PAID"})])
+@pytest.mark.parametrize("state, expected", [("open", {"⟦OPEN⟧", "⟦LATE⟧"}), ("overdue", {"⟦LATE⟧"}),
+                                             ("paid", {"⟦PAID⟧"})])
 def test_list_invoices_by_state(fake_openai, staff, say, state, expected):
     acme = factories.customer()
     today = timezone.localdate()
@@ -214,8 +218,7 @@ def test_mark_invoice_paid_asks_first_and_a_yes_tap_marks_it_paid(fake_openai, s
     say(f"invoice {invoice.number} is paid")
     invoice.refresh_from_db()
     assert invoice.status == Invoice.Status.SENT
-    assert button_ids(graph)[0] == f"confirm:mark_invoice_paid:{invoice.pk}:yes"
-    say(kind="interactive_button_reply", button_reply={"id": button_ids(graph)[0], "title": "Yes"})
+    tap(say, yes_button(graph))
     invoice.refresh_from_db()
     assert (invoice.status, invoice.paid_on) == (Invoice.Status.PAID, timezone.localdate())
 
@@ -224,8 +227,10 @@ def test_review_expense_approves_and_tells_the_submitter(fake_openai, staff, man
     say("/help")  # Sheena wrote recently, so she can be told in free text
     expense = factories.expense(by=staff, category="fuel")
     fake_openai.call(("review_expense", {"expense_id": expense.pk, "decision": "approve", "note": "fine"}))
-    fake_openai.reply("Approved.")
+    fake_openai.reply("Approve it?")
     say(f"approve {expense.pk}", sender="972987654321")
+    assert Expense.objects.get(pk=expense.pk).status == "pending"  # asked, not reviewed yet
+    tap(say, yes_button(graph), sender="972987654321")
     expense.refresh_from_db()
     assert (expense.status, expense.reviewed_by, expense.review_note) == ("approved", manager, "fine")
     told = [m for m in graph.sent("text") if m["to"].lstrip("+") == "16505551234"]
@@ -251,14 +256,16 @@ def test_review_expense_rejects_with_a_note_and_tells_the_submitter(fake_openai,
     say("/help")  # Sheena wrote recently, so she can be told in free text
     expense = factories.expense(by=staff, category="meals", merchant="Ritz")
     fake_openai.call(("review_expense", {"expense_id": expense.pk, "decision": "reject", "note": "not a work lunch"}))
-    fake_openai.reply("Rejected.")
+    fake_openai.reply("Reject it?")
     say(f"reject {expense.pk}, not a work lunch", sender="972987654321")
+    tap(say, yes_button(graph), sender="972987654321")
     expense.refresh_from_db()
     assert (expense.status, expense.reviewed_by, expense.review_note) == ("rejected", manager, "not a work lunch")
     assert expense.reviewed_at is not None
     [told] = [m["text"]["body"] for m in graph.sent("text") if m["to"].lstrip("+") == "16505551234"][1:]
     assert "was rejected by" in told and told.endswith("Note: not a work lunch")
-    assert fake_openai.tool_results(1)[0]["reviewed"]["status"] == "rejected"
+    assert ToolCall.objects.get(name="review_expense", model="").result["reviewed"]["status"] == "rejected"
+    assert graph.texts()[-1] == f"Expense #{expense.pk} rejected; the submitter was told on WhatsApp."
 
 
 def test_list_invoices_of_one_customer(fake_openai, staff, say):

@@ -3,12 +3,38 @@
 Script chat answers with `fake.reply("text")`, `fake.call("tool", {...}, ...)` (one round of
 tool calls, several for parallel calls), `fake.fail(500)`; transcriptions with `fake.transcript`.
 Every request body is kept in `fake.chat_requests` / `fake.transcription_requests`.
+
+`fake.obey()` makes it, once its script is used up, a model that obeys any instruction it reads:
+every "call <tool> {json}" in anything it is sent (the prompt, the person's messages, tool results,
+however deeply quoted) is called, once each, as asked.
 """
 
 import itertools
 import json
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+INSTRUCTION = re.compile(r"call (\w+) (\{[^{}]*\})", re.IGNORECASE)
+
+
+def _strings(value):
+    """Every string in a message, also inside JSON that is itself inside a string (tool results)."""
+    if isinstance(value, str):
+        try:
+            inner = json.loads(value)
+        except ValueError:
+            inner = None
+        if isinstance(inner, (dict, list)):
+            yield from _strings(inner)
+        else:
+            yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
 
 
 class FakeOpenAI:
@@ -22,6 +48,8 @@ class FakeOpenAI:
         self.usage = {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self.obedient = False
+        self.obeyed: list[tuple[str, str]] = []
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -75,6 +103,10 @@ class FakeOpenAI:
             self.script.append(("fail", status))
         return self
 
+    def obey(self):
+        self.obedient = True
+        return self
+
     def tool_results(self, request_index: int = -1) -> list[dict]:
         """The tool messages the model was sent in one request, parsed."""
         return [json.loads(m["content"]) for m in self.chat_requests[request_index]["messages"] if m["role"] == "tool"]
@@ -83,7 +115,12 @@ class FakeOpenAI:
     def _chat(self, body: dict):
         with self._lock:
             self.chat_requests.append(body)
-            step = self.script.pop(0) if self.script else ("text", "OK.")
+            if self.script:
+                step = self.script.pop(0)
+            elif self.obedient:
+                step = self._obey(body)
+            else:
+                step = ("text", "OK.")
         kind, value = step
         if kind == "fail":
             return value, {"error": {"message": "upstream failure", "type": "server_error"}}
@@ -104,3 +141,12 @@ class FakeOpenAI:
             "choices": [{"index": 0, "message": message, "finish_reason": finish}],
             "usage": self.usage,
         }
+
+    def _obey(self, body: dict):
+        calls = []
+        for text in _strings(body.get("messages", [])):
+            for name, arguments in INSTRUCTION.findall(text):
+                if (name, arguments) not in self.obeyed:
+                    self.obeyed.append((name, arguments))
+                    calls.append((name, arguments))
+        return ("tools", calls) if calls else ("text", "Done, as instructed.")
