@@ -19,6 +19,7 @@ path (whatsapp.intake_sql) embeds their SQL, so both follow the same rule.
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Case, Q, QuerySet, Value, When
@@ -98,6 +99,8 @@ class Seen:
     conversation_id: int
     conversation_wa_id: str
     conversation_bsuid: str
+    # The person's newest message so far, this one included (None: only system notices yet).
+    conversation_last_inbound_at: datetime | None = None
     user_id: int | None = None
     user_phone: str | None = None
     user_bsuid: str | None = None
@@ -109,17 +112,20 @@ def identity_remember(*, inbound: InboundMessage, seen: Seen) -> None:
 
     Nearly always there is nothing to do (one comparison, no query). Meta's newest pairing wins: an id
     on another conversation (or person) moves here, and a stranger's BSUID is taken from anyone of
-    ours who has it beside another number. A failure is logged, never fatal: the message is stored,
-    and the next one carrying both ids tries again.
+    ours who has it beside another number. A message older than the person's newest (Meta retries
+    for days) only fills in ids not known yet: what it says may have changed since. A failure is
+    logged, never fatal: the message is stored, and the next one carrying both ids tries again.
     """
+    newest = seen.conversation_last_inbound_at is None or inbound.timestamp >= seen.conversation_last_inbound_at
     ids = {}
-    if inbound.wa_id and inbound.wa_id != seen.conversation_wa_id:
+    if inbound.wa_id and inbound.wa_id != seen.conversation_wa_id and (newest or not seen.conversation_wa_id):
         ids["wa_id"] = inbound.wa_id
-    if inbound.bsuid and inbound.bsuid != seen.conversation_bsuid:
+    if inbound.bsuid and inbound.bsuid != seen.conversation_bsuid and (newest or not seen.conversation_bsuid):
         ids["bsuid"] = inbound.bsuid
     phone = e164_from_wa_id(inbound.wa_id)
     paired = bool(phone and inbound.bsuid)
-    learn = paired and seen.user_id is not None and seen.user_phone == phone and seen.user_bsuid != inbound.bsuid
+    learn = (paired and seen.user_id is not None and seen.user_phone == phone and seen.user_bsuid != inbound.bsuid
+             and (newest or not seen.user_bsuid))
     # A stranger's number and BSUID: nobody of ours may keep that BSUID beside another number.
     release = paired and seen.user_id is None
     if not (ids or learn or release):
@@ -154,17 +160,23 @@ def identity_change_apply(*, conversation_id: int, inbound: InboundMessage) -> N
         if not ids["wa_id"]:
             logger.warning("System message %s says the number changed but names no new one", inbound.wamid)
             return
-    with transaction.atomic():
-        conversation = Conversation.objects.select_for_update(of=("self",)).select_related("user").get(pk=conversation_id)
-        user = conversation.user
-        if user is not None and not user_identity_change(
-                user=user, old_phone=e164_from_wa_id(conversation.wa_id or inbound.wa_id),
-                new_phone=e164_from_wa_id(ids.get("wa_id", "")), new_bsuid=new_bsuid):
-            logger.warning("Conversation %s: %s left unchanged, another person has the new number",
-                           conversation.pk, change)
-            return
-        _conversation_ids_set(conversation.pk, phone_number_id=conversation.phone_number_id,
-                              user_id=conversation.user_id, **ids)
+    try:
+        with transaction.atomic():
+            conversation = (Conversation.objects.select_for_update(of=("self",)).select_related("user")
+                            .get(pk=conversation_id))
+            user = conversation.user
+            if user is not None and not user_identity_change(
+                    user=user, old_phone=e164_from_wa_id(conversation.wa_id or inbound.wa_id),
+                    new_phone=e164_from_wa_id(ids.get("wa_id", "")), new_bsuid=new_bsuid):
+                logger.warning("Conversation %s: %s left unchanged, another person has the new number",
+                               conversation.pk, change)
+                return
+            _conversation_ids_set(conversation.pk, phone_number_id=conversation.phone_number_id,
+                                  user_id=conversation.user_id, **ids)
+    except DatabaseError:
+        # The notice is stored and shown to staff; Meta must not be made to send it again for ever.
+        logger.warning("Could not apply %s of message %s to conversation %s", change, inbound.wamid,
+                       conversation_id, exc_info=True)
 
 
 def conversations_link(*, user: User) -> int:

@@ -34,6 +34,8 @@ _MESSAGE_COMPUTED = ("id", "conversation", "status", "sender_allowed", "webhook_
 _EVENT_VARIABLE = ("received_at", "body", "error", "message_count", "status_count")
 # Stand-ins for a message's values while the identity selectors are compiled into the statement.
 _SLOTS = {"phone": "\x00phone", "bsuid": "\x00bsuid", "wa_id": "\x00wa_id", "phone_number_id": "\x00pni"}
+# What the statement returns after the message's own columns: whatsapp.identity.Seen's values.
+_SEEN = "conv.id, conv.wa_id, conv.bsuid, conv.last_inbound_at, sender.id, sender.phone_number, sender.bsuid"
 
 
 def _embedded(queryset) -> tuple[str, tuple]:
@@ -72,10 +74,11 @@ def _statement(with_event: bool) -> tuple[str, tuple, tuple, tuple, tuple, tuple
         event_cte = (f"ev AS (INSERT INTO {quote(WebhookEvent._meta.db_table)} ({', '.join(event_columns)}) "
                      f"VALUES ({', '.join(['%s'] * len(event_columns))}) RETURNING id),")
         event_id = "(SELECT id FROM ev)"
-        result = "SELECT ev.id, msg.id, msg.conversation_id, msg.sender_allowed, " + _SEEN + " FROM ev LEFT JOIN msg ON true"
+        result = (f"SELECT ev.id, msg.id, msg.conversation_id, msg.sender_allowed, {_SEEN} "
+                  "FROM ev LEFT JOIN msg ON true")
     else:
         event_cte, event_id = "", "%s"
-        result = "SELECT msg.id, msg.conversation_id, msg.sender_allowed, " + _SEEN + " FROM msg"
+        result = f"SELECT msg.id, msg.conversation_id, msg.sender_allowed, {_SEEN} FROM msg"
     identity_ctes, identity_plan = _identity_parts()
     # The conversation the identity selector found is upserted under its own key (a certain conflict,
     # so an update); with none found, a new one is inserted under the number, else the BSUID, and
@@ -87,13 +90,14 @@ WITH {event_cte}
 conv AS (
     INSERT INTO {conv_table} AS c (phone_number_id, contact_key, wa_id, bsuid, profile_name, user_id, created_at,
                                    last_inbound_at, last_message_at, bot_paused)
-    VALUES (%s, COALESCE((SELECT contact_key FROM found), %s), %s, %s, %s, (SELECT id FROM sender), %s, %s, %s, false)
+    VALUES (%s, COALESCE((SELECT contact_key FROM found), %s), %s, %s, %s, (SELECT id FROM sender), %s, %s, %s,
+            false)
     ON CONFLICT (phone_number_id, contact_key) DO UPDATE SET
         profile_name = COALESCE(NULLIF(EXCLUDED.profile_name, ''), c.profile_name),
         user_id = EXCLUDED.user_id,
         last_inbound_at = GREATEST(c.last_inbound_at, EXCLUDED.last_inbound_at),
         last_message_at = GREATEST(c.last_message_at, EXCLUDED.last_message_at)
-    RETURNING c.id, c.wa_id, c.bsuid
+    RETURNING c.id, c.wa_id, c.bsuid, c.last_inbound_at
 ),
 msg AS (
     INSERT INTO {msg_table} (conversation_id, status, sender_allowed, webhook_event_id, {", ".join(columns)})
@@ -110,10 +114,6 @@ msg AS (
 LEFT JOIN conv ON true LEFT JOIN sender ON true
 """
     return sql, identity_plan, variable, constants, event_variable, event_constants
-
-
-# What the statement returns after the message's own columns: whatsapp.identity.Seen's values.
-_SEEN = "conv.id, conv.wa_id, conv.bsuid, sender.id, sender.phone_number, sender.bsuid"
 
 
 def _insert_parts(model, variable_names, computed_names, template):
@@ -177,7 +177,8 @@ def fetch_one_prepared(sql: str, params: list) -> tuple | None:
             return cursor.fetchone()
 
 
-def inbound_insert(*, inbound: InboundMessage, event_id: int | None, now) -> tuple[int, int, bool, Seen] | None:
+def inbound_insert(*, inbound: InboundMessage, event_id: int | None,
+                   now) -> tuple[int, int, bool, Seen] | None:
     """(message id, conversation id, sender allowed, Seen), or None when the wamid is already stored."""
     sql, plan, variable, constants, _, _ = _statement(False)
     params = _message_params(inbound, now, plan, variable, constants, event_id, with_event_id=True)

@@ -236,9 +236,11 @@ def _inbound_insert_orm(*, inbound: InboundMessage, event: WebhookEvent | None) 
     if inbound.window_opened_at is not None:
         times["last_inbound_at"] = Greatest(Coalesce(F("last_inbound_at"), ts), ts)
     Conversation.objects.filter(pk=conversation.pk).update(**times)
+    newest = max((t for t in (conversation.last_inbound_at, inbound.window_opened_at) if t), default=None)
     seen = identity.Seen(conversation_id=conversation.pk, conversation_wa_id=conversation.wa_id,
-                         conversation_bsuid=conversation.bsuid, user_id=user.pk if user else None,
-                         user_phone=user.phone_number if user else None, user_bsuid=user.bsuid if user else None)
+                         conversation_bsuid=conversation.bsuid, conversation_last_inbound_at=newest,
+                         user_id=user.pk if user else None, user_phone=user.phone_number if user else None,
+                         user_bsuid=user.bsuid if user else None)
     return message.pk, conversation.pk, allowed, seen
 
 

@@ -54,12 +54,4 @@ class Migration(migrations.Migration):
             field=models.CharField(blank=True, max_length=255),
         ),
         migrations.RunPython(one_conversation_per_id, migrations.RunPython.noop),
-        migrations.AddConstraint(
-            model_name='conversation',
-            constraint=models.UniqueConstraint(condition=models.Q(('wa_id', ''), _negated=True), fields=('phone_number_id', 'wa_id'), name='conversation_per_wa_id'),
-        ),
-        migrations.AddConstraint(
-            model_name='conversation',
-            constraint=models.UniqueConstraint(condition=models.Q(('bsuid', ''), _negated=True), fields=('phone_number_id', 'bsuid'), name='conversation_per_bsuid'),
-        ),
     ]
