@@ -169,6 +169,18 @@ def test_a_changed_bsuid_follows_the_person_and_their_conversation(deliver, memb
     assert graph.texts() == [ACK, ACK]
 
 
+def test_an_older_message_meta_delivers_late_does_not_undo_a_changed_bsuid(deliver, member):
+    now = int(time.time())
+    deliver(both_ids())
+    deliver(system("messages__system_user_changed_user_id"))
+    deliver(fresh("messages__text_with_user_id", at=now - 3600, id="wamid.retried-for-an-hour"))
+    conversation = Conversation.objects.get()
+    assert conversation.bsuid == NEW_BSUID
+    member.refresh_from_db()
+    assert member.bsuid == NEW_BSUID
+    assert conversation.messages.filter(direction="in").count() == 3
+
+
 def test_a_changed_number_moves_the_person_and_their_conversation_to_the_new_number(deliver, member, graph):
     deliver(both_ids())
     deliver(system("messages__system_user_changed_number_with_user_id"))
