@@ -2,6 +2,7 @@
 (BSUID) beside it, or (a WhatsApp username) the BSUID alone. Meta's 2026 payloads, through the real
 view; on SQLite this is the ORM path, on PostgreSQL the one-statement path."""
 
+import json
 import time
 from io import StringIO
 
@@ -45,6 +46,15 @@ def test_a_message_with_both_ids_is_answered_and_the_bsuid_remembered_on_person_
     assert member.bsuid == BSUID
     assert Message.objects.get(direction="in").status == "handled"
     assert graph.texts() == [ACK]
+
+
+def test_a_bsuid_in_the_contacts_block_beside_the_number_is_remembered_too(deliver, member):
+    document = json.loads(fresh("messages__text"))  # "from": her number, no from_user_id
+    document["entry"][0]["changes"][0]["value"]["contacts"][0]["user_id"] = BSUID
+    deliver(as_body(document))
+    member.refresh_from_db()
+    assert member.bsuid == BSUID
+    assert Conversation.objects.get().bsuid == BSUID
 
 
 def test_then_a_message_with_the_bsuid_alone_reaches_the_same_person_and_conversation(deliver, member, graph):
