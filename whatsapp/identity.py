@@ -23,6 +23,7 @@ from datetime import datetime
 
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Case, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
 
 from accounts.models import User
 from accounts.phone import e164_from_wa_id
@@ -36,6 +37,7 @@ logger = logging.getLogger(__name__)
 # The unique keys two first messages of one person can race for (see identity_race).
 IDENTITY_CONSTRAINTS = {"conversation_per_contact", "conversation_per_wa_id", "conversation_per_bsuid"}
 IDENTITY_CHANGES = {"user_changed_number", "user_changed_user_id"}
+_EMPTY = RawSQL("''", ())
 
 
 def sender_for(*, wa_id: str, bsuid: str) -> User | None:
@@ -46,8 +48,10 @@ def sender_for(*, wa_id: str, bsuid: str) -> User | None:
 def conversation_match(*, phone_number_id: str, wa_id: str, bsuid: str) -> QuerySet[Conversation]:
     """The conversation with the person these ids name on our number, best first (only the first
     counts): the one that knows the number, else the one that knows the BSUID."""
-    by_wa_id = Q(wa_id=wa_id) & ~Q(wa_id="")
-    by_bsuid = Q(bsuid=bsuid) & ~Q(bsuid="")
+    # "" written as a literal, not a parameter: the query then states the partial unique indexes'
+    # condition, so PostgreSQL uses them in the intake statement's generic (prepared) plan too.
+    by_wa_id = Q(wa_id=wa_id) & ~Q(wa_id=_EMPTY)
+    by_bsuid = Q(bsuid=bsuid) & ~Q(bsuid=_EMPTY)
     return (Conversation.objects.filter(Q(phone_number_id=phone_number_id) & (by_wa_id | by_bsuid))
             .order_by(Case(When(by_wa_id, then=Value(0)), default=Value(1)), "pk"))
 

@@ -4,12 +4,15 @@ view once on each path, on the same PostgreSQL database."""
 
 import time
 
+import psycopg
 import pytest
+from django.db import connection
 
 from accounts.models import User
 from tests.conftest import FIXTURES, fresh
-from whatsapp import services
+from whatsapp import intake_sql, services
 from whatsapp.models import Conversation, Message, StatusUpdate, WebhookEvent
+from whatsapp.payloads import parse_body
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -79,3 +82,31 @@ def test_both_intake_paths_store_the_same(story, signed_post, django_capture_on_
     monkeypatch.setattr(services, "one_statement_path", lambda: False)
     orm = run(definition, now, signed_post, django_capture_on_commit_callbacks)
     assert one_statement == orm
+
+
+def test_the_prepared_statement_finds_the_person_and_the_conversation_by_index(db):
+    """The webhook statement is prepared, so PostgreSQL may run it with a generic plan (parameters
+    unknown): the identity lookups must still use the unique indexes on the number and the BSUID,
+    never read every conversation or every person."""
+    Conversation.objects.bulk_create(
+        Conversation(phone_number_id="106540352242922", contact_key=str(15550000000 + n), wa_id=str(15550000000 + n))
+        for n in range(1000))
+    User.objects.bulk_create(User(username=f"p{n}", phone_number=f"+1555100{n:04d}") for n in range(1000))
+    (inbound,) = parse_body(fresh("messages__text_with_user_id")).messages
+    sql, plan, variable, constants, _, _ = intake_sql._statement(False)
+    params = intake_sql._message_params(inbound, inbound.timestamp, plan, variable, constants, None,
+                                        with_event_id=True)
+    numbered = sql.split("%s")
+    prepared = "".join(part + (f"${n}" if n < len(numbered) else "") for n, part in enumerate(numbered, 1))
+    connection.ensure_connection()
+    with psycopg.ClientCursor(connection.connection) as cursor:
+        cursor.execute("ANALYZE whatsapp_conversation; ANALYZE accounts_user")
+        cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        cursor.execute(f"PREPARE webhook_probe AS {prepared}")
+        cursor.execute(f"EXPLAIN EXECUTE webhook_probe ({', '.join(['%s'] * len(params))})", params)
+        explained = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("DEALLOCATE webhook_probe")
+    assert "(phone_number_id)::text = $" in explained  # the generic plan: values unknown when planned
+    assert "Seq Scan on whatsapp_conversation" not in explained
+    assert "Seq Scan on accounts_user" not in explained
+    assert "conversation_per_wa_id" in explained and "conversation_per_bsuid" in explained
