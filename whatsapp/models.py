@@ -38,8 +38,9 @@ class WebhookEvent(models.Model):
 class Conversation(models.Model):
     """One per (our business number, the person), whichever of their ids Meta sends (whatsapp.identity).
 
-    `contact_key` is the id it was created under (the number, else the business-scoped user id) and
-    never changes; `wa_id` and `bsuid` are the person's current ids, each on one conversation at most.
+    `wa_id` and `bsuid` are the person's current ids, each on one conversation at most. `contact_key`
+    is the id it was created under (the number, else the business-scoped user id), where two first
+    messages racing meet; it stays one of the current ids (or "#<id>" once it has none left).
     """
 
     phone_number_id = models.CharField(max_length=64)
