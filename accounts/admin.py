@@ -9,6 +9,7 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 
+from accounts.bsuid import normalize_bsuid
 from accounts.groups import user_role_sync
 from accounts.models import User
 from accounts.permissions import (
@@ -26,13 +27,20 @@ RECORDS_SHOWN = 20
 
 
 class PhoneNumberFormMixin:
-    """Stores what people type ("+1 (650) 555-1234") as E.164; refuses what is not a number."""
+    """Stores what people type ("+1 (650) 555-1234") as E.164; refuses what is not a number.
+    The same for a business-scoped user id: stored as Meta writes it, refused when it is not one."""
 
     def clean_phone_number(self):
         raw = self.cleaned_data.get("phone_number")
         if not raw:
             return None  # NULL, not "": only real numbers are unique
         return normalize_phone(raw)  # InvalidPhoneNumber is a ValidationError with a readable message
+
+    def clean_bsuid(self):
+        raw = self.cleaned_data.get("bsuid")
+        if not raw:
+            return None  # NULL, not "": only real ids are unique
+        return normalize_bsuid(raw)  # InvalidBSUID: a ValidationError saying what the format is
 
 
 class UserAdminChangeForm(PhoneNumberFormMixin, UserChangeForm):
@@ -49,12 +57,12 @@ class UserAdminCreationForm(PhoneNumberFormMixin, AdminUserCreationForm):
 
     class Meta(AdminUserCreationForm.Meta):
         model = User
-        fields = ("username", "phone_number", "first_name", "last_name", "role")
+        fields = ("username", "phone_number", "bsuid", "first_name", "last_name", "role")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["username"].required = False
-        self.fields["username"].help_text = "Leave empty to use the phone number."
+        self.fields["username"].help_text = "Leave empty to use the phone number (or the business-scoped user id)."
         self.fields["phone_number"].help_text = "In international form, e.g. +1 650 555 1234."
         if "usable_password" not in self.fields:
             return  # the viewer adds customers only: no admin login to set up
@@ -77,11 +85,11 @@ class UserAdminCreationForm(PhoneNumberFormMixin, AdminUserCreationForm):
     def clean(self):
         cleaned = super().clean()
         if not cleaned.get("username") and "username" not in self.errors:
-            phone = cleaned.get("phone_number")
-            if phone:
-                cleaned["username"] = phone
-            elif "phone_number" not in self.errors:
-                self.add_error("username", "Give a username or a phone number.")
+            named_by = cleaned.get("phone_number") or cleaned.get("bsuid")
+            if named_by:
+                cleaned["username"] = named_by
+            elif "phone_number" not in self.errors and "bsuid" not in self.errors:
+                self.add_error("username", "Give a username, a phone number or a business-scoped user id.")
         return cleaned
 
 
@@ -151,18 +159,19 @@ _viewer: ContextVar[User | None] = ContextVar("user_admin_viewer", default=None)
 class UserAdmin(DjangoUserAdmin):
     form = UserAdminChangeForm
     add_form = UserAdminCreationForm
-    list_display = ("name", "phone_number", "role", "is_active", "is_staff")
+    list_display = ("name", "phone_number", "bsuid", "role", "is_active", "is_staff")
     list_filter = ("role", "is_active", "is_staff", "is_superuser", "groups")
     actions = ("deactivate",)
     readonly_fields = ("records",)
-    search_fields = ("username", "first_name", "last_name", "email", "phone_number")
+    search_fields = ("username", "first_name", "last_name", "email", "phone_number", "bsuid")
     ordering = ("first_name", "last_name", "username")
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         ("Personal info", {"fields": ("first_name", "last_name", "email")}),
         ("WhatsApp allow-list", {
-            "fields": ("phone_number", "role"),
-            "description": "Active people with a phone number may write to the business number.",
+            "fields": ("phone_number", "bsuid", "role"),
+            "description": "Active people with a phone number or a business-scoped user id may write to the "
+                           "business number.",
         }),
         ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
         ("Important dates", {"fields": ("last_login", "date_joined")}),
@@ -170,7 +179,7 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = (
         ("WhatsApp allow-list", {
             "classes": ("wide",),
-            "fields": ("phone_number", "first_name", "last_name", "role"),
+            "fields": ("phone_number", "bsuid", "first_name", "last_name", "role"),
         }),
         ("Admin login", {
             "classes": ("wide",),

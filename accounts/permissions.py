@@ -3,7 +3,8 @@
 A person's phone number is their WhatsApp identity, their role is what the assistant lets them do,
 and their active flag decides whether they may use it at all. So:
 
-- staff manage customers (add them, change their numbers, names and state), nobody else;
+- staff manage customers (add them, change their numbers, business-scoped ids, names and state),
+  nobody else;
 - managers manage staff and customers;
 - superusers manage everyone;
 - everybody edits their own names and e-mail, but not their own number, role or state, and nobody
@@ -15,7 +16,7 @@ and their active flag decides whether they may use it at all. So:
 from accounts.models import User
 
 # Fields that decide who a person is on WhatsApp and what they may do there.
-IDENTITY_FIELDS = frozenset({"username", "phone_number", "role", "is_active"})
+IDENTITY_FIELDS = frozenset({"username", "phone_number", "bsuid", "role", "is_active"})
 # Fields only a superuser changes (Django's own bookkeeping included).
 PRIVILEGE_FIELDS = frozenset({"is_superuser", "is_staff", "groups", "user_permissions", "last_login",
                               "date_joined"})

@@ -1,12 +1,17 @@
 """Changes to people and the allow-list."""
 
+import logging
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from accounts.bsuid import normalize_bsuid
 from accounts.models import User
 from accounts.permissions import person_change_refusal
 from accounts.phone import normalize_phone
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -23,19 +28,35 @@ def _split_name(name: str) -> tuple[str, str]:
     return parts[0], parts[1] if len(parts) > 1 else ""
 
 
-@transaction.atomic
-def member_upsert(*, phone: str, name: str = "", role: str = User.Role.STAFF, active: bool = True) -> MemberResult:
-    """Add a person to the allow-list, or update the one with that number. Idempotent.
+class MemberConflict(ValidationError):
+    """The number and the BSUID given belong to two different people."""
 
-    Raises accounts.phone.InvalidPhoneNumber for a number that is not valid.
+
+@transaction.atomic
+def member_upsert(*, phone: str = "", bsuid: str = "", name: str = "", role: str = User.Role.STAFF,
+                  active: bool = True) -> MemberResult:
+    """Add a person to the allow-list, or update the one with that number (else that BSUID). Idempotent.
+
+    A person is named by their phone number, their business-scoped user id (someone who writes with
+    a WhatsApp username), or both; what is given is set on them. Raises accounts.phone.InvalidPhoneNumber,
+    accounts.bsuid.InvalidBSUID or MemberConflict (all ValidationErrors, with a message for a person).
     """
     if role not in User.Role.values:
         raise ValueError(f"Unknown role {role!r}; choose one of {', '.join(User.Role.values)}.")
-    e164 = normalize_phone(phone)
+    e164 = normalize_phone(phone) if (phone or "").strip() else ""
+    user_id = normalize_bsuid(bsuid) if (bsuid or "").strip() else ""
+    if not (e164 or user_id):
+        raise ValidationError("Give a phone number or a business-scoped user id.")
     first, last = _split_name(name)
-    user = User.objects.select_for_update().filter(phone_number=e164).first()
+    by_phone = User.objects.select_for_update().filter(phone_number=e164).first() if e164 else None
+    by_bsuid = User.objects.select_for_update().filter(bsuid=user_id).first() if user_id else None
+    if by_phone and by_bsuid and by_phone.pk != by_bsuid.pk:
+        raise MemberConflict(f"{e164} belongs to {by_phone.display_name} and {user_id} to "
+                             f"{by_bsuid.display_name}: change one of them in the admin first.")
+    user = by_phone or by_bsuid
     if user is None:
-        user = User(username=e164, phone_number=e164, first_name=first, last_name=last, role=role, is_active=active)
+        user = User(username=e164 or user_id, phone_number=e164 or None, bsuid=user_id or None,
+                    first_name=first, last_name=last, role=role, is_active=active)
         # People who only use WhatsApp never log in with a password.
         user.set_unusable_password()
         user.save()
@@ -43,12 +64,63 @@ def member_upsert(*, phone: str, name: str = "", role: str = User.Role.STAFF, ac
     wanted = {"role": role, "is_active": active}
     if name:
         wanted.update(first_name=first, last_name=last)
+    if e164:
+        wanted["phone_number"] = e164
+    if user_id:
+        wanted["bsuid"] = user_id
     changed = [field for field, value in wanted.items() if getattr(user, field) != value]
     for field in changed:
         setattr(user, field, wanted[field])
     if changed:
         user.save(update_fields=changed)
     return MemberResult(user=user, created=False, changed=changed)
+
+
+def user_bsuid_learn(*, user_id: int, bsuid: str) -> None:
+    """Meta sent this BSUID beside this person's number: remember it on them.
+
+    Meta's pairing is the truth: a person who held it before (typed on the wrong person) loses it,
+    so a message with the BSUID alone can only ever reach the person it belongs to.
+    """
+    stale = User.objects.filter(bsuid=bsuid).exclude(pk=user_id)
+    for holder in stale.only("pk", "username"):
+        logger.warning("BSUID %s moved from user %s to user %s: Meta paired it with the latter's number",
+                       bsuid, holder.pk, user_id)
+    stale.update(bsuid=None)
+    User.objects.filter(pk=user_id).update(bsuid=bsuid)
+
+
+def user_bsuid_release(*, bsuid: str, paired_with_phone: str) -> int:
+    """Meta paired this BSUID with a number no person of ours has: whoever holds it with another
+    number had it by mistake (typed on the wrong person) and loses it, so the stranger it belongs to
+    is never taken for them. Returns how many lost it (almost always 0)."""
+    wrong = User.objects.filter(bsuid=bsuid, phone_number__isnull=False).exclude(phone_number=paired_with_phone)
+    for holder in wrong.only("pk"):
+        logger.warning("BSUID %s taken from user %s: Meta paired it with %s, not their number", bsuid, holder.pk,
+                       paired_with_phone)
+    return wrong.update(bsuid=None)
+
+
+def user_identity_change(*, user: User, old_phone: str, new_phone: str, new_bsuid: str) -> bool:
+    """Meta says this person's number (and with it their BSUID), or their BSUID alone, changed.
+
+    The number we knew follows the change (a number that was not theirs stays as it was); the
+    BSUID becomes the new one, or none when Meta sent none (the old one is no longer valid).
+    Returns False, changing nothing, when another person already has the new number: staff decide.
+    """
+    update = {"bsuid": new_bsuid or None}
+    if new_phone and user.phone_number and user.phone_number == old_phone and new_phone != old_phone:
+        if User.objects.filter(phone_number=new_phone).exclude(pk=user.pk).exists():
+            logger.warning("User %s changed number to %s, which another person has: left unchanged",
+                           user.pk, new_phone)
+            return False
+        update["phone_number"] = new_phone
+    if new_bsuid:
+        User.objects.filter(bsuid=new_bsuid).exclude(pk=user.pk).update(bsuid=None)
+    User.objects.filter(pk=user.pk).update(**update)
+    for field, value in update.items():
+        setattr(user, field, value)
+    return True
 
 
 @dataclass(frozen=True)

@@ -166,12 +166,13 @@ class WebhookEventAdmin(ReadOnlyAdmin):
 
 @admin.register(StatusUpdate)
 class StatusUpdateAdmin(ReadOnlyAdmin):
-    list_display = ("wamid", "status", "timestamp", "recipient_id", "message_link", "error", "received_at")
+    list_display = ("wamid", "status", "timestamp", "recipient_id", "recipient_user_id", "message_link", "error",
+                    "received_at")
     list_filter = ("status",)
-    search_fields = ("wamid", "recipient_id")
+    search_fields = ("wamid", "recipient_id", "recipient_user_id")
     date_hierarchy = "timestamp"
-    fields = ("wamid", "status", "timestamp", "recipient_id", "message_link", "webhook_event", "received_at",
-              "errors_pretty", "raw_pretty")
+    fields = ("wamid", "status", "timestamp", "recipient_id", "recipient_user_id", "message_link", "webhook_event",
+              "received_at", "errors_pretty", "raw_pretty")
     readonly_fields = ("message_link", "errors_pretty", "raw_pretty")
 
     def get_queryset(self, request):

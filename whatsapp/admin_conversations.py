@@ -48,9 +48,12 @@ def changelist_url(model, **filters) -> str:
 
 
 def allow_list_add_url(conversation: Conversation) -> str:
-    """The add-person page, filled in with this sender's number and profile name."""
+    """The add-person page, filled in with this sender's number, business-scoped user id and profile name."""
     first, _, last = (conversation.profile_name or "").partition(" ")
-    initial = {"phone_number": f"+{conversation.wa_id}", "first_name": first, "last_name": last, "role": "customer"}
+    initial = {"phone_number": f"+{conversation.wa_id}" if conversation.wa_id else "", "first_name": first,
+               "last_name": last, "role": "customer"}
+    if conversation.bsuid:
+        initial["bsuid"] = conversation.bsuid
     return reverse("admin:accounts_user_add") + "?" + urlencode(initial)
 
 
@@ -193,7 +196,11 @@ class ConversationAdmin(admin.ModelAdmin):
             return format_html('Inactive: <a href="{}">{}</a>', admin_url(obj.user), obj.user.display_name)
         if obj.wa_id:
             return format_html('Not on it: <a href="{}">add +{}</a>', allow_list_add_url(obj), obj.wa_id)
-        return "Not on it (no phone number: username-only sender)"
+        if obj.bsuid:
+            # A WhatsApp username hides the number: the business-scoped user id is what names them.
+            return format_html('Not on it (username, no number): <a href="{}">add {}</a>, or give this id to '
+                               'someone on the allow-list', allow_list_add_url(obj), obj.bsuid)
+        return "Not on it"
 
     @admin.display(description="Last message")
     def last_message(self, obj):

@@ -7,3 +7,4 @@ class WhatsappConfig(AppConfig):
 
     def ready(self):
         from whatsapp import checks  # noqa: F401  (registers system checks)
+        from whatsapp import signals  # noqa: F401  (a person's ids given by staff reach their conversations)

@@ -83,7 +83,8 @@ class GraphClient:
         except (KeyError, IndexError, TypeError) as exc:
             raise GraphError("Graph accepted the message but returned no id", details=str(document)[:200]) from exc
 
-    def send_text(self, to: str, body: str, *, reply_to: str | None = None, preview_url: bool = False) -> list[str]:
+    def send_text(self, to: str | dict, body: str, *, reply_to: str | None = None,
+                  preview_url: bool = False) -> list[str]:
         """Send text; a body over 4096 characters goes out as several messages, in order."""
         ids = []
         for part in split_text(body):
@@ -91,7 +92,7 @@ class GraphClient:
             reply_to = None
         return ids
 
-    def send_template(self, to: str, name: str, language: str, components: list | None = None) -> str:
+    def send_template(self, to: str | dict, name: str, language: str, components: list | None = None) -> str:
         return self.send_message(template_payload(to, name, language, components))
 
     def mark_read(self, message_id: str, *, typing: bool = True, phone_number_id: str | None = None) -> None:
@@ -137,24 +138,31 @@ class GraphClient:
         return b"".join(chunks)
 
 
-def text_payload(to: str, body: str, *, reply_to: str | None = None, preview_url: bool = False) -> dict:
-    payload = {"to": to, "type": "text", "text": {"body": body, "preview_url": preview_url}}
+def addressed(to: str | dict) -> dict:
+    """Graph's recipient fields. `to` is a number ("+16505551234") or a Conversation.recipient:
+    {"to": "+<number>"}, or {"recipient": "<business-scoped user id>"} for someone whose number
+    WhatsApp withholds (Graph takes a BSUID only in `recipient`; with both, `to` wins)."""
+    return dict(to) if isinstance(to, dict) else {"to": to}
+
+
+def text_payload(to: str | dict, body: str, *, reply_to: str | None = None, preview_url: bool = False) -> dict:
+    payload = {**addressed(to), "type": "text", "text": {"body": body, "preview_url": preview_url}}
     if reply_to:
         payload["context"] = {"message_id": reply_to}
     return payload
 
 
-def template_payload(to: str, name: str, language: str, components: list | None = None) -> dict:
+def template_payload(to: str | dict, name: str, language: str, components: list | None = None) -> dict:
     template = {"name": name, "language": {"code": language}}
     if components:
         template["components"] = components
-    return {"to": to, "type": "template", "template": template}
+    return {**addressed(to), "type": "template", "template": template}
 
 
-def buttons_payload(to: str, body: str, buttons: list[tuple[str, str]]) -> dict:
+def buttons_payload(to: str | dict, body: str, buttons: list[tuple[str, str]]) -> dict:
     """Interactive reply buttons (at most 3; titles at most 20 characters)."""
     return {
-        "to": to,
+        **addressed(to),
         "type": "interactive",
         "interactive": {
             "type": "button",

@@ -9,7 +9,17 @@ WINDOW_CLOSED_CODE = 131047
 PAIR_RATE_LIMIT_CODE = 131056
 # Nothing will be delivered until an operator acts.
 OPERATOR_CODES = {190, 368, 131031}
-KNOWN_PERMANENT_CODES = {100, 131009, 131026, 131051, 131052, 132000, 132001} | OPERATOR_CODES
+# This message cannot go to a business-scoped user id (e.g. an authentication template).
+BSUID_NOT_SUPPORTED_CODE = 131062
+KNOWN_PERMANENT_CODES = ({100, 131009, 131026, 131051, 131052, 132000, 132001, BSUID_NOT_SUPPORTED_CODE}
+                         | OPERATOR_CODES)
+# What staff read beside a failure whose code alone says little to them.
+EXPLANATIONS = {
+    BSUID_NOT_SUPPORTED_CODE: (
+        "WhatsApp does not deliver this kind of message to someone known only by their username "
+        "(business-scoped user id). Add their phone number to their person in the admin to reach them."
+    ),
+}
 
 
 class GraphError(Exception):
@@ -82,3 +92,12 @@ def error_from_response(http_status: int, document: dict | None) -> GraphError:
     if http_status >= 500 and code not in KNOWN_PERMANENT_CODES:
         return GraphRetryableError(message, **kwargs)
     return GraphPermanentError(message, **kwargs)
+
+
+def failure_explained(code, details: str = "") -> str:
+    """Meta's details of a failure, after what it means for staff when we know better words."""
+    try:
+        explanation = EXPLANATIONS.get(int(code))
+    except (TypeError, ValueError):
+        explanation = None
+    return " ".join(part for part in (explanation, details) if part)

@@ -4,6 +4,8 @@ It does what `services.inbound_store` does with the ORM (look up the sender, ups
 conversation, extend its window, insert the message once), in a single round trip:
 `INSERT ... ON CONFLICT` on the conversation and on the message's wamid, so a redelivery or a
 race between two gunicorn workers stores the message once, with no savepoint and no retry.
+Who the sender is and which conversation is theirs are the selectors of whatsapp.identity,
+compiled into the statement, so the rule is the ORM path's own.
 
 A body that holds exactly one message and nothing else (what Meta sends for nearly every message)
 goes further: `event_and_message_insert` stores the raw body's event row in the same statement.
@@ -18,6 +20,9 @@ import psycopg
 from django.conf import settings
 from django.db import connection
 
+from accounts.phone import e164_from_wa_id
+from accounts.selectors import sender_match
+from whatsapp.identity import Seen, conversation_match
 from whatsapp.models import Conversation, Message, StatusUpdate, WebhookEvent
 from whatsapp.payloads import InboundMessage, StatusReport
 
@@ -27,12 +32,36 @@ _MESSAGE_VARIABLE = ("wamid", "type", "timestamp", "created_at", "text", "media_
                      "raw")
 _MESSAGE_COMPUTED = ("id", "conversation", "status", "sender_allowed", "webhook_event")
 _EVENT_VARIABLE = ("received_at", "body", "error", "message_count", "status_count")
+# Stand-ins for a message's values while the identity selectors are compiled into the statement.
+_SLOTS = {"phone": "\x00phone", "bsuid": "\x00bsuid", "wa_id": "\x00wa_id", "phone_number_id": "\x00pni"}
+# What the statement returns after the message's own columns: whatsapp.identity.Seen's values.
+_SEEN = "conv.id, conv.wa_id, conv.bsuid, conv.last_inbound_at, sender.id, sender.phone_number, sender.bsuid"
+
+
+def _embedded(queryset) -> tuple[str, tuple]:
+    """A selector's SQL, and for each of its parameters ("slot", name) or ("constant", value)."""
+    sql, params = queryset.query.get_compiler(connection=connection).as_sql()
+    slot_of = {value: name for name, value in _SLOTS.items()}
+    return sql, tuple(("slot", slot_of[p]) if isinstance(p, str) and p in slot_of else ("constant", p)
+                      for p in params)
+
+
+def _identity_parts() -> tuple[str, tuple]:
+    """The `sender` and `found` CTEs (whatsapp.identity's selectors) and their parameter plan."""
+    sender_sql, sender_plan = _embedded(
+        sender_match(phone=_SLOTS["phone"], bsuid=_SLOTS["bsuid"])
+        .values("id", "is_active", "phone_number", "bsuid")[:1])
+    found_sql, found_plan = _embedded(
+        conversation_match(phone_number_id=_SLOTS["phone_number_id"], wa_id=_SLOTS["wa_id"],
+                           bsuid=_SLOTS["bsuid"]).values("contact_key")[:1])
+    return f"sender AS ({sender_sql}),\nfound AS ({found_sql}),", sender_plan + found_plan
 
 
 @lru_cache(maxsize=2)
-def _statement(with_event: bool) -> tuple[str, tuple, tuple, tuple, tuple]:
-    """The SQL; the message's per-message fields and constant defaults (in column order); the same
-    for the event row when `with_event`, else the event id is a parameter."""
+def _statement(with_event: bool) -> tuple[str, tuple, tuple, tuple, tuple, tuple]:
+    """The SQL; the identity selectors' parameter plan; the message's per-message fields and constant
+    defaults (in column order); the same for the event row when `with_event`, else the event id is a
+    parameter."""
     quote = connection.ops.quote_name
     msg_table = quote(Message._meta.db_table)
     conv_table = quote(Conversation._meta.db_table)
@@ -45,27 +74,30 @@ def _statement(with_event: bool) -> tuple[str, tuple, tuple, tuple, tuple]:
         event_cte = (f"ev AS (INSERT INTO {quote(WebhookEvent._meta.db_table)} ({', '.join(event_columns)}) "
                      f"VALUES ({', '.join(['%s'] * len(event_columns))}) RETURNING id),")
         event_id = "(SELECT id FROM ev)"
-        result = "SELECT ev.id, msg.id, msg.conversation_id, msg.sender_allowed FROM ev LEFT JOIN msg ON true"
+        result = (f"SELECT ev.id, msg.id, msg.conversation_id, msg.sender_allowed, {_SEEN} "
+                  "FROM ev LEFT JOIN msg ON true")
     else:
         event_cte, event_id = "", "%s"
-        result = "SELECT id, conversation_id, sender_allowed FROM msg"
+        result = f"SELECT msg.id, msg.conversation_id, msg.sender_allowed, {_SEEN} FROM msg"
+    identity_ctes, identity_plan = _identity_parts()
+    # The conversation the identity selector found is upserted under its own key (a certain conflict,
+    # so an update); with none found, a new one is inserted under the number, else the BSUID, and
+    # two first messages racing meet on that key. Its ids are not changed here: identity_remember
+    # does that, in the rare case a message names an id the conversation does not have yet.
     sql = f"""
 WITH {event_cte}
-sender AS (
-    SELECT id, is_active FROM {quote("accounts_user")} WHERE phone_number = %s
-),
+{identity_ctes}
 conv AS (
     INSERT INTO {conv_table} AS c (phone_number_id, contact_key, wa_id, bsuid, profile_name, user_id, created_at,
                                    last_inbound_at, last_message_at, bot_paused)
-    VALUES (%s, %s, %s, %s, %s, (SELECT id FROM sender), %s, %s, %s, false)
+    VALUES (%s, COALESCE((SELECT contact_key FROM found), %s), %s, %s, %s, (SELECT id FROM sender), %s, %s, %s,
+            false)
     ON CONFLICT (phone_number_id, contact_key) DO UPDATE SET
-        wa_id = COALESCE(NULLIF(EXCLUDED.wa_id, ''), c.wa_id),
-        bsuid = COALESCE(NULLIF(EXCLUDED.bsuid, ''), c.bsuid),
         profile_name = COALESCE(NULLIF(EXCLUDED.profile_name, ''), c.profile_name),
         user_id = EXCLUDED.user_id,
         last_inbound_at = GREATEST(c.last_inbound_at, EXCLUDED.last_inbound_at),
         last_message_at = GREATEST(c.last_message_at, EXCLUDED.last_message_at)
-    RETURNING c.id
+    RETURNING c.id, c.wa_id, c.bsuid, c.last_inbound_at
 ),
 msg AS (
     INSERT INTO {msg_table} (conversation_id, status, sender_allowed, webhook_event_id, {", ".join(columns)})
@@ -79,8 +111,9 @@ msg AS (
     RETURNING id, conversation_id, sender_allowed
 )
 {result}
+LEFT JOIN conv ON true LEFT JOIN sender ON true
 """
-    return sql, variable, constants, event_variable, event_constants
+    return sql, identity_plan, variable, constants, event_variable, event_constants
 
 
 def _insert_parts(model, variable_names, computed_names, template):
@@ -93,7 +126,10 @@ def _insert_parts(model, variable_names, computed_names, template):
     return variable, constants, columns
 
 
-def _message_params(inbound: InboundMessage, phone: str, now, variable, constants) -> list:
+def _message_params(inbound: InboundMessage, now, plan, variable, constants, event_id=None, *,
+                    with_event_id: bool) -> list:
+    slots = {"phone": e164_from_wa_id(inbound.wa_id), "bsuid": inbound.bsuid, "wa_id": inbound.wa_id,
+             "phone_number_id": inbound.phone_number_id}
     values = {
         "wamid": inbound.wamid, "type": inbound.type, "timestamp": inbound.timestamp, "created_at": now,
         "text": inbound.text, "media_id": inbound.media_id, "media_mime_type": inbound.media_mime_type,
@@ -102,12 +138,21 @@ def _message_params(inbound: InboundMessage, phone: str, now, variable, constant
         "referral": inbound.referral, "raw": inbound.raw,
     }
     return [
-        phone,
+        *[slots[value] if kind == "slot" else value for kind, value in plan],
         inbound.phone_number_id, inbound.contact_key, inbound.wa_id, inbound.bsuid, inbound.profile_name,
-        now, inbound.timestamp, inbound.timestamp,
+        now, inbound.window_opened_at, inbound.timestamp,
         Message.Status.RECEIVED.value, Message.Status.IGNORED.value,
+        *([event_id] if with_event_id else []),
         *[field.get_db_prep_save(values[field.name], connection) for field in variable], *constants,
     ]
+
+
+def _stored(row: tuple | None) -> tuple[int, int, bool, Seen] | None:
+    """(message id, conversation id, sender allowed, what identity intake saw), None for a duplicate."""
+    if row is None or row[0] is None:
+        return None
+    message_id, conversation_id, allowed, *seen = row
+    return message_id, conversation_id, allowed, Seen(*seen)
 
 
 def fetch_one_prepared(sql: str, params: list) -> tuple | None:
@@ -132,26 +177,27 @@ def fetch_one_prepared(sql: str, params: list) -> tuple | None:
             return cursor.fetchone()
 
 
-def inbound_insert(*, inbound: InboundMessage, phone: str, event_id: int | None, now) -> tuple | None:
-    """(message id, conversation id, sender allowed), or None when the wamid is already stored."""
-    sql, variable, constants, _, _ = _statement(False)
-    params = _message_params(inbound, phone, now, variable, constants)
-    # The event id sits before the message's own columns, after the two status values.
-    params.insert(11, event_id)
-    return fetch_one_prepared(sql, params)
+def inbound_insert(*, inbound: InboundMessage, event_id: int | None,
+                   now) -> tuple[int, int, bool, Seen] | None:
+    """(message id, conversation id, sender allowed, Seen), or None when the wamid is already stored."""
+    sql, plan, variable, constants, _, _ = _statement(False)
+    params = _message_params(inbound, now, plan, variable, constants, event_id, with_event_id=True)
+    return _stored(fetch_one_prepared(sql, params))
 
 
-def event_and_message_insert(*, body: bytes, inbound: InboundMessage, phone: str, error: str,
-                             now) -> tuple[int, int | None, int | None, bool | None]:
+def event_and_message_insert(*, body: bytes, inbound: InboundMessage, error: str,
+                             now) -> tuple[int, tuple[int, int, bool, Seen] | None]:
     """Store a one-message body's event row and its message in one statement.
 
-    (event id, message id, conversation id, sender allowed); the last three are None when the
+    (event id, (message id, conversation id, sender allowed, Seen)); the second is None when the
     wamid is already stored (the event row is stored all the same, as every accepted body is).
     """
-    sql, variable, constants, event_variable, event_constants = _statement(True)
+    sql, plan, variable, constants, event_variable, event_constants = _statement(True)
     params = _event_params(event_variable, event_constants, body=body, error=error, message_count=1,
                            status_count=0, now=now)
-    return fetch_one_prepared(sql, params + _message_params(inbound, phone, now, variable, constants))
+    row = fetch_one_prepared(sql, params + _message_params(inbound, now, plan, variable, constants,
+                                                           with_event_id=False))
+    return row[0], _stored(row[1:])
 
 
 def _event_params(variable, constants, **values) -> list:
@@ -160,7 +206,8 @@ def _event_params(variable, constants, **values) -> list:
     return [*[f.get_db_prep_save(values[f.name], connection) for f in variable], *constants]
 
 
-_STATUS_VARIABLE = ("wamid", "status", "timestamp", "recipient_id", "errors", "raw", "received_at")
+_STATUS_VARIABLE = ("wamid", "status", "timestamp", "recipient_id", "recipient_user_id", "errors", "raw",
+                    "received_at")
 
 
 @lru_cache(maxsize=8)
@@ -216,7 +263,8 @@ def event_and_status_insert(*, body: bytes, report: StatusReport, earlier: tuple
     """
     sql, event_variable, event_constants, status_variable, status_constants = _status_statement(earlier, time_field)
     status_values = {"wamid": report.wamid, "status": report.status, "timestamp": report.timestamp,
-                     "recipient_id": report.recipient_id, "errors": report.errors, "raw": report.raw,
+                     "recipient_id": report.recipient_id, "recipient_user_id": report.recipient_user_id,
+                     "errors": report.errors, "raw": report.raw,
                      "received_at": now}
     earlier_list = list(earlier)
     params = [

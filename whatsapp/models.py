@@ -36,12 +36,17 @@ class WebhookEvent(models.Model):
 
 
 class Conversation(models.Model):
-    """One per (our business number, the person). The person is their wa_id, else their user id."""
+    """One per (our business number, the person), whichever of their ids Meta sends (whatsapp.identity).
+
+    `wa_id` and `bsuid` are the person's current ids, each on one conversation at most. `contact_key`
+    is the id it was created under (the number, else the business-scoped user id), where two first
+    messages racing meet; it stays one of the current ids (or "#<id>" once it has none left).
+    """
 
     phone_number_id = models.CharField(max_length=64)
-    contact_key = models.CharField(max_length=128)
+    contact_key = models.CharField(max_length=255)
     wa_id = models.CharField(max_length=32, blank=True)
-    bsuid = models.CharField("business-scoped user id", max_length=128, blank=True)
+    bsuid = models.CharField("business-scoped user id", max_length=255, blank=True)
     profile_name = models.CharField(max_length=256, blank=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations"
@@ -61,6 +66,11 @@ class Conversation(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["phone_number_id", "contact_key"], name="conversation_per_contact"),
+            # A person's number and BSUID each name one conversation: how a message with either finds it.
+            models.UniqueConstraint(fields=["phone_number_id", "wa_id"], condition=~models.Q(wa_id=""),
+                                    name="conversation_per_wa_id"),
+            models.UniqueConstraint(fields=["phone_number_id", "bsuid"], condition=~models.Q(bsuid=""),
+                                    name="conversation_per_bsuid"),
         ]
         ordering = ["-last_message_at", "-id"]
 
@@ -69,9 +79,10 @@ class Conversation(models.Model):
         return f"{who}"
 
     @property
-    def recipient(self) -> str:
-        """What Graph's `to` takes: "+<wa_id>", else the business-scoped user id."""
-        return f"+{self.wa_id}" if self.wa_id else self.bsuid
+    def recipient(self) -> dict:
+        """Who Graph sends to: `to` with the number when we know it (Meta's advice), else `recipient`
+        with the business-scoped user id (someone who hides their number behind a username)."""
+        return {"to": f"+{self.wa_id}"} if self.wa_id else {"recipient": self.bsuid}
 
     @property
     def window_expires_at(self):
@@ -182,6 +193,8 @@ class StatusUpdate(models.Model):
     status = models.CharField(max_length=16)
     timestamp = models.DateTimeField()
     recipient_id = models.CharField(max_length=128, blank=True)
+    # Since 2026 statuses also name the person by business-scoped user id (or only by it).
+    recipient_user_id = models.CharField(max_length=255, blank=True)
     errors = models.JSONField(null=True, blank=True)
     raw = models.JSONField()
     message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="statuses")
@@ -232,7 +245,7 @@ class SandboxDelivery(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices)
     wamid = models.CharField(max_length=255, db_index=True)
     phone_number_id = models.CharField(max_length=64)
-    to = models.CharField(max_length=128, blank=True)
+    to = models.CharField(max_length=255, blank=True)
     type = models.CharField(max_length=32, blank=True)
     payload = models.JSONField()
     created_at = models.DateTimeField(default=timezone.now)

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 
+from whatsapp.identity import conversation_open
 from whatsapp.models import Conversation, Message
 from whatsapp.outbound import outbound_queue
 from whatsapp.replies import Reply
@@ -12,24 +13,24 @@ def conversation_for_phone(*, phone: str, user=None, name: str = "") -> Conversa
     wa_id = (phone or "").lstrip("+")
     if not wa_id:
         return None
-    conversation, _ = Conversation.objects.get_or_create(
-        phone_number_id=settings.WHATSAPP_PHONE_NUMBER_ID, contact_key=wa_id,
-        defaults={"wa_id": wa_id, "user": user, "profile_name": name},
-    )
-    return conversation
+    return conversation_open(phone_number_id=settings.WHATSAPP_PHONE_NUMBER_ID, wa_id=wa_id, bsuid="", user=user,
+                             profile_name=name)
 
 
 def conversation_for_user(*, user) -> Conversation | None:
-    """The conversation with this person on our number, created if they never wrote yet."""
-    if not user.phone_number:
+    """The conversation with this person on our number (by their number, else their business-scoped
+    user id), created if they never wrote yet; None when we know neither."""
+    wa_id = (user.phone_number or "").lstrip("+")
+    if not (wa_id or user.bsuid):
         return None
-    return conversation_for_phone(phone=user.phone_number, user=user, name=user.get_full_name())
+    return conversation_open(phone_number_id=settings.WHATSAPP_PHONE_NUMBER_ID, wa_id=wa_id, bsuid=user.bsuid or "",
+                             user=user, profile_name=user.get_full_name())
 
 
 def notify_user(*, user, text: str, sent_by=None) -> list[Message]:
     """Tell a person something on WhatsApp. Inside their 24-hour window it goes out as text;
     outside it the re-engagement template goes first and the text waits until they answer.
-    Returns the queued messages ([] when the person has no number).
+    Returns the queued messages ([] when we know neither their number nor their BSUID).
     """
     conversation = conversation_for_user(user=user)
     if conversation is None:

@@ -23,6 +23,7 @@ from whatsapp.errors import (
     GraphRateLimited,
     OperatorActionRequired,
     WindowClosed,
+    failure_explained,
 )
 from whatsapp.leases import lease_acquire, lease_release, lease_renew
 from whatsapp.models import REPLY_WINDOW, Conversation, Message, StatusUpdate
@@ -272,7 +273,8 @@ def _fail(message: Message, exc: GraphError, note: str = "") -> None:
     logger.warning("Message %s failed permanently: %s", message.pk, exc)
     Message.objects.filter(pk=message.pk).update(
         status=Message.Status.FAILED, failed_at=timezone.now(), error_code=exc.code,
-        error_title=str(exc.title)[:255], error_details=note + (exc.details or ""), next_attempt_at=None,
+        error_title=str(exc.title)[:255], error_details=note + failure_explained(exc.code, exc.details or ""),
+        next_attempt_at=None,
     )
 
 

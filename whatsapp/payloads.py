@@ -39,6 +39,12 @@ class InboundMessage:
     def contact_key(self) -> str:
         return self.wa_id or self.bsuid
 
+    @property
+    def window_opened_at(self) -> datetime | None:
+        """When this opens the person's 24-hour window: a `system` notice (a changed number) is
+        WhatsApp's, not something the person wrote, and opens none."""
+        return None if self.type == "system" else self.timestamp
+
 
 @dataclass
 class StatusReport:
@@ -46,7 +52,8 @@ class StatusReport:
     wamid: str
     status: str
     timestamp: datetime
-    recipient_id: str
+    recipient_id: str  # the number, without "+"; may be "" for a message sent to a BSUID
+    recipient_user_id: str  # the business-scoped user id (2026), may be ""
     errors: list | None
     raw: dict
 
@@ -115,7 +122,8 @@ def _parse_value(value: dict, result: WebhookBody) -> None:
                     wamid=str(raw["id"]),
                     status=str(raw["status"]),
                     timestamp=parse_timestamp(raw["timestamp"]),
-                    recipient_id=str(raw.get("recipient_id") or raw.get("recipient_user_id") or ""),
+                    recipient_id=str(raw.get("recipient_id") or ""),
+                    recipient_user_id=str(raw.get("recipient_user_id") or ""),
                     errors=raw.get("errors"),
                     raw=raw,
                 )
@@ -146,6 +154,10 @@ def parse_message(raw: dict, *, phone_number_id: str, contacts: list[dict]) -> I
     wamid = str(raw["id"])
     wa_id = str(raw.get("from") or "")
     user_id = str(raw.get("from_user_id") or "")
+    system = raw.get("system")
+    if raw.get("type") == "system" and isinstance(system, dict) and system.get("previous_user_id"):
+        # A changed number or BSUID: the message belongs with the ids the person had until now.
+        user_id = str(system["previous_user_id"])
     contact = _contact_for(contacts, wa_id, user_id)
     wa_id = wa_id or str(contact.get("wa_id") or "")
     bsuid = user_id or str(contact.get("user_id") or "")

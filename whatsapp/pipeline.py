@@ -60,6 +60,10 @@ def inbound_handle(*, message_id: int, client: GraphClient | None = None) -> flo
 
 
 def _handle_one(conversation: Conversation, message: Message, client: GraphClient) -> None:
+    if message.type == "system":
+        # WhatsApp's notice (a changed number), not something the person wrote: nothing to answer.
+        _mark_handled(message, reply=None, conversation=conversation)
+        return
     if conversation.bot_paused:
         # A person took the conversation over: the message waits for them in the admin.
         _mark_handled(message, reply=None, conversation=conversation)

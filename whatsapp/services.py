@@ -9,9 +9,8 @@ from django.db.models import F, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from accounts.models import User
-from accounts.phone import e164_from_wa_id
-from whatsapp import alerts, intake_sql
+from whatsapp import alerts, identity, intake_sql
+from whatsapp.errors import failure_explained
 from whatsapp.models import Conversation, Message, StatusUpdate, WebhookEvent
 from whatsapp.payloads import InboundMessage, MalformedPayload, StatusReport, WebhookBody, parse_body
 
@@ -46,11 +45,21 @@ def webhook_receive(*, body: bytes) -> IntakeResult:
     except MalformedPayload as exc:
         WebhookEvent.objects.create(body=body, status=WebhookEvent.Status.REJECTED, error=str(exc))
         raise
-    if connection.vendor == "postgresql":
+    if one_statement_path():
         if _one_message_only(parsed):
-            return _single_message_receive(body=body, parsed=parsed)
+            return _lost_race_retried(lambda: _single_message_receive(body=body, parsed=parsed))
         if _one_status_only(parsed):
             return _single_status_receive(body=body, report=parsed.statuses[0])
+    return _lost_race_retried(lambda: _general_receive(body=body, parsed=parsed))
+
+
+def one_statement_path() -> bool:
+    """PostgreSQL stores a message with one statement (whatsapp.intake_sql); other databases with the
+    ORM (_inbound_insert_orm). Both follow whatsapp.identity; tests prove them equal on PostgreSQL."""
+    return connection.vendor == "postgresql"
+
+
+def _general_receive(*, body: bytes, parsed: WebhookBody) -> IntakeResult:
     with transaction.atomic():
         event = _event_insert(WebhookEvent(
             body=body,
@@ -59,6 +68,19 @@ def webhook_receive(*, body: bytes) -> IntakeResult:
             error="\n".join(parsed.skipped),
         ))
         return webhook_apply(event=event, parsed=parsed)
+
+
+def _lost_race_retried(receive):
+    """Two first messages of one person at once, one naming their number and one their BSUID alone,
+    can both try to create their conversation; the loser's statement (or transaction) fails whole,
+    and storing it again finds the winner's conversation."""
+    try:
+        return receive()
+    except IntegrityError as exc:
+        if not identity.identity_race(exc):
+            raise
+        logger.info("Webhook body lost a race for a conversation; storing it again")
+        return receive()
 
 
 # Nearly every body Meta sends holds one message, or one status, and nothing else. On PostgreSQL
@@ -91,13 +113,12 @@ def _single_message_receive(*, body: bytes, parsed: WebhookBody) -> IntakeResult
     inbound = parsed.messages[0]
     error = "\n".join(parsed.skipped)
     now = timezone.now()
-    event_id, message_id, conversation_id, allowed = intake_sql.event_and_message_insert(
-        body=body, inbound=inbound, phone=e164_from_wa_id(inbound.wa_id), error=error, now=now)
+    event_id, stored = intake_sql.event_and_message_insert(body=body, inbound=inbound, error=error, now=now)
     event = WebhookEvent(pk=event_id, body=body, received_at=now, message_count=1, error=error)
     event._state.adding = False
-    if message_id is None:
+    if stored is None:
         return IntakeResult(event=event, duplicates=1)
-    _inbound_stored(message_id=message_id, conversation_id=conversation_id, allowed=allowed, inbound=inbound)
+    _inbound_stored(*stored, inbound=inbound)
     return IntakeResult(event=event, new_messages=1)
 
 
@@ -145,60 +166,29 @@ def webhook_apply(*, event: WebhookEvent, parsed: WebhookBody) -> IntakeResult:
     return result
 
 
-def _sender(inbound: InboundMessage) -> User | None:
-    if not inbound.wa_id:
-        return None
-    return User.objects.filter(phone_number=e164_from_wa_id(inbound.wa_id)).first()
-
-
-def conversation_for_inbound(*, inbound: InboundMessage, user: User | None) -> Conversation:
-    """The conversation with this person on this number, created on first contact.
-
-    The profile name is kept up to date; a system message (no contacts block) keeps the old one.
-    """
-    defaults = {"wa_id": inbound.wa_id, "bsuid": inbound.bsuid, "user": user}
-    if inbound.profile_name:
-        defaults["profile_name"] = inbound.profile_name
-    conversation, created = Conversation.objects.get_or_create(
-        phone_number_id=inbound.phone_number_id, contact_key=inbound.contact_key, defaults=defaults
-    )
-    if not created:
-        wanted = {"wa_id": inbound.wa_id, "bsuid": inbound.bsuid, "profile_name": inbound.profile_name}
-        changed = [key for key, value in wanted.items() if value and getattr(conversation, key) != value]
-        for key in changed:
-            setattr(conversation, key, wanted[key])
-        user_id = user.pk if user else None
-        if conversation.user_id != user_id:  # joined or left the allow-list
-            conversation.user_id = user_id
-            changed.append("user")
-        if changed:
-            conversation.save(update_fields=changed)
-    return conversation
-
-
 def inbound_store(*, inbound: InboundMessage, event: WebhookEvent | None) -> int | None:
     """Store one inbound message exactly once (keyed by its wamid) and queue its handling.
 
     Returns the new message's id, or None for a duplicate (a redelivery, or the same body racing
     in another worker): the unique wamid decides, so it is stored once and answered once.
     """
-    if connection.vendor == "postgresql":
-        row = intake_sql.inbound_insert(inbound=inbound, phone=e164_from_wa_id(inbound.wa_id),
-                                        event_id=event.pk if event else None, now=timezone.now())
-        if row is None:
-            return None
-        message_id, conversation_id, allowed = row
+    if one_statement_path():
+        stored = intake_sql.inbound_insert(inbound=inbound, event_id=event.pk if event else None,
+                                           now=timezone.now())
     else:
         stored = _inbound_insert_orm(inbound=inbound, event=event)
-        if stored is None:
-            return None
-        message_id, conversation_id, allowed = stored
-    _inbound_stored(message_id=message_id, conversation_id=conversation_id, allowed=allowed, inbound=inbound)
-    return message_id
+    if stored is None:
+        return None
+    _inbound_stored(*stored, inbound=inbound)
+    return stored[0]
 
 
-def _inbound_stored(*, message_id: int, conversation_id: int, allowed: bool, inbound: InboundMessage) -> None:
-    """Queue a new message's handling once it is committed; a stranger's is only noted."""
+def _inbound_stored(message_id: int, conversation_id: int, allowed: bool, seen: identity.Seen, *,
+                    inbound: InboundMessage) -> None:
+    """Keep what the message says about who the person is, then queue its handling once it is
+    committed; a stranger's is only noted."""
+    identity.identity_remember(inbound=inbound, seen=seen)
+    identity.identity_change_apply(conversation_id=conversation_id, inbound=inbound)
     if allowed:
         from whatsapp.tasks import process_inbound_task
 
@@ -207,7 +197,7 @@ def _inbound_stored(*, message_id: int, conversation_id: int, allowed: bool, inb
         transaction.on_commit(lambda: process_inbound_task.delay(message_id), robust=True)
     else:
         logger.info("Message %s from a number not on the allow-list (conversation %s)", message_id, conversation_id)
-        if settings.WHATSAPP_NOT_REGISTERED_REPLY and inbound.type != "reaction":
+        if settings.WHATSAPP_NOT_REGISTERED_REPLY and inbound.type not in ("reaction", "system"):
             from whatsapp.outbound import not_registered_reply_queue
 
             message = Message.objects.select_related("conversation").get(pk=message_id)
@@ -216,9 +206,9 @@ def _inbound_stored(*, message_id: int, conversation_id: int, allowed: bool, inb
 
 def _inbound_insert_orm(*, inbound: InboundMessage, event: WebhookEvent | None) -> tuple | None:
     """The same as intake_sql.inbound_insert, with the ORM (SQLite and other databases)."""
-    user = _sender(inbound)
+    user = identity.sender_for(wa_id=inbound.wa_id, bsuid=inbound.bsuid)
     allowed = user is not None and user.is_active
-    conversation = conversation_for_inbound(inbound=inbound, user=user)
+    conversation = identity.conversation_for_inbound(inbound=inbound, user=user)
     message = Message(
         conversation=conversation,
         direction=Message.Direction.INBOUND,
@@ -248,11 +238,16 @@ def _inbound_insert_orm(*, inbound: InboundMessage, event: WebhookEvent | None) 
         raise
     # The window runs from the person's newest message (by Meta's clock, whatever the arrival order).
     ts = Value(inbound.timestamp)
-    Conversation.objects.filter(pk=conversation.pk).update(
-        last_inbound_at=Greatest(Coalesce(F("last_inbound_at"), ts), ts),
-        last_message_at=Greatest(Coalesce(F("last_message_at"), ts), ts),
-    )
-    return message.pk, conversation.pk, allowed
+    times = {"last_message_at": Greatest(Coalesce(F("last_message_at"), ts), ts)}
+    if inbound.window_opened_at is not None:
+        times["last_inbound_at"] = Greatest(Coalesce(F("last_inbound_at"), ts), ts)
+    Conversation.objects.filter(pk=conversation.pk).update(**times)
+    newest = max((t for t in (conversation.last_inbound_at, inbound.window_opened_at) if t), default=None)
+    seen = identity.Seen(conversation_id=conversation.pk, conversation_wa_id=conversation.wa_id,
+                         conversation_bsuid=conversation.bsuid, conversation_last_inbound_at=newest,
+                         user_id=user.pk if user else None, user_phone=user.phone_number if user else None,
+                         user_bsuid=user.bsuid if user else None)
+    return message.pk, conversation.pk, allowed, seen
 
 
 def status_apply(*, report: StatusReport, event: WebhookEvent | None) -> None:
@@ -265,7 +260,8 @@ def status_apply(*, report: StatusReport, event: WebhookEvent | None) -> None:
         with transaction.atomic():
             StatusUpdate.objects.create(
                 wamid=report.wamid, status=report.status, timestamp=report.timestamp,
-                recipient_id=report.recipient_id, errors=report.errors, raw=report.raw,
+                recipient_id=report.recipient_id, recipient_user_id=report.recipient_user_id,
+                errors=report.errors, raw=report.raw,
                 message=message, webhook_event=event,
             )
     except IntegrityError:
@@ -311,7 +307,7 @@ def _apply_failed(message: Message, timestamp, errors) -> None:
     error = (errors or [{}])[0] or {}
     code = error.get("code")
     title = str(error.get("title") or error.get("message") or "")
-    details = str((error.get("error_data") or {}).get("details") or "")
+    details = failure_explained(code, str((error.get("error_data") or {}).get("details") or ""))
     # A message already delivered or read did not fail: a stray late report does not undo that.
     updated = Message.objects.filter(pk=message.pk, status__in=[Message.Status.QUEUED, Message.Status.SENT]).update(
         status=Message.Status.FAILED, failed_at=timestamp, error_code=code,

@@ -82,7 +82,7 @@ def test_a_person_needs_a_username_or_a_number(admin_client):
     before = User.objects.count()
     response = admin_client.post(ADD_URL, add_form(first_name="Nobody"))
     assert response.status_code == 200
-    assert "Give a username or a phone number." in response.content.decode()
+    assert "Give a username, a phone number or a business-scoped user id." in response.content.decode()
     assert User.objects.count() == before
 
 

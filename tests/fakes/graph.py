@@ -72,11 +72,14 @@ class FakeGraph:
             status, document = answer
             return status, {}, json.dumps(document)
         wamid = f"wamid.fake{next(self._ids)}"
-        return 200, {}, json.dumps({
-            "messaging_product": "whatsapp",
-            "contacts": [{"input": body.get("to"), "wa_id": str(body.get("to", "")).lstrip("+")}],
-            "messages": [{"id": wamid}],
-        })
+        # Graph names the person as it was asked: by number (`to` wins over `recipient`), or by
+        # business-scoped user id, answered with `user_id` and no `wa_id`.
+        if body.get("to"):
+            contact = {"input": body["to"], "wa_id": str(body["to"]).lstrip("+")}
+        else:
+            contact = {"input": body.get("recipient"), "user_id": body.get("recipient")}
+        return 200, {}, json.dumps({"messaging_product": "whatsapp", "contacts": [contact],
+                                    "messages": [{"id": wamid}]})
 
     def _media_info(self, request):
         media_id = request.url.rsplit("/", 1)[-1]

@@ -120,7 +120,7 @@ def test_it_keys_the_conversation_by_user_id_when_meta_sends_no_phone_number(sig
     assert conversation.bsuid == "US.13491208655302741918"
     assert conversation.wa_id == ""
     assert conversation.profile_name == "Test Name"
-    assert conversation.recipient == "US.13491208655302741918"
+    assert conversation.recipient == {"recipient": "US.13491208655302741918"}  # Graph takes a BSUID there
     assert [m.text for m in conversation.messages.all()] == ["hello from a username", "again"]
     assert conversation.messages.first().sender_allowed is False
 

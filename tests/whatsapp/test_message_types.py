@@ -209,7 +209,7 @@ def test_it_stores_a_system_message_about_a_changed_number(signed_post):
     assert message.data["type"] == "user_changed_number"
     assert message.data["wa_id"] == "12195555358"
     assert message.text == "User Sheena Nelson changed from 16505551234 to 12195555358"
-    assert message.conversation.wa_id == "16505551234"
+    assert message.conversation.wa_id == "12195555358"  # the conversation follows the person (whatsapp.identity)
 
 
 def test_it_stores_an_unsupported_message_with_meta_s_error(signed_post):

@@ -102,6 +102,15 @@ def test_a_reply_goes_to_the_stand_in_and_comes_back_sent_delivered_and_read(ser
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_message_to_a_business_scoped_user_id_is_accepted_and_reported_by_that_id(served):
+    bsuid = "US.13491208655302741918"
+    (wamid,) = GraphClient().send_text({"recipient": bsuid}, "hi")
+    assert SandboxDelivery.objects.get(wamid=wamid).to == bsuid
+    assert {(s.recipient_id, s.recipient_user_id) for s in StatusUpdate.objects.filter(wamid=wamid)} == {
+        ("", bsuid)}
+
+
+@pytest.mark.django_db(transaction=True)
 def test_the_stand_in_refuses_a_wrong_token_as_meta_does(served):
     with pytest.raises(GraphPermanentError) as caught:
         GraphClient(token="not-the-token").send_text("+15550102030", "hi")

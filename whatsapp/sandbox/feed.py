@@ -44,12 +44,12 @@ def media_visible_to(viewer, media_id: str) -> bool:
     """Whether the media was sent in the chat of someone `viewer` may chat as."""
     wa_ids = [wa_id_of(phone) for phone in speakable_by(viewer).values_list("phone_number", flat=True)]
     return Message.objects.filter(media_id=media_id, conversation__phone_number_id=settings.WHATSAPP_PHONE_NUMBER_ID,
-                                  conversation__contact_key__in=wa_ids).exists()
+                                  conversation__wa_id__in=wa_ids).exists()
 
 
 def conversation_of(user: User) -> Conversation | None:
     return Conversation.objects.filter(phone_number_id=settings.WHATSAPP_PHONE_NUMBER_ID,
-                                       contact_key=wa_id_of(user.phone_number)).first()
+                                       wa_id=wa_id_of(user.phone_number)).first()
 
 
 def feed(user: User) -> dict:

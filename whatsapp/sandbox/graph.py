@@ -78,9 +78,13 @@ def messages(request, version, phone_number_id):
     wamid = new_wamid()
     services.delivery_record(kind=SandboxDelivery.Kind.MESSAGE, wamid=wamid, phone_number_id=phone_number_id,
                              payload=payload)
-    answer = {"messaging_product": "whatsapp",
-              "contacts": [{"input": payload["to"], "wa_id": wa_id_of(payload["to"])}],
-              "messages": [{"id": wamid}]}
+    # Graph's answer names the person as it was asked: a number (`to` wins when both are given), or a
+    # business-scoped user id (`recipient`), answered with `user_id` and no `wa_id`.
+    if payload.get("to"):
+        contact = {"input": payload["to"], "wa_id": wa_id_of(payload["to"])}
+    else:
+        contact = {"input": payload["recipient"], "user_id": payload["recipient"]}
+    answer = {"messaging_product": "whatsapp", "contacts": [contact], "messages": [{"id": wamid}]}
     if payload["type"] == "template":
         answer["messages"][0]["message_status"] = "accepted"
     return JsonResponse(answer)
@@ -88,8 +92,8 @@ def messages(request, version, phone_number_id):
 
 def _message_problem(payload: dict) -> str:
     kind = payload.get("type") or "text"
-    if not payload.get("to"):
-        return "to is required."
+    if not (payload.get("to") or payload.get("recipient")):
+        return "to or recipient is required."
     if kind not in SENDABLE_TYPES:
         return f"Unsupported message type {kind}."
     content = payload.get(kind)

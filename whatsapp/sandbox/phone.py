@@ -91,10 +91,15 @@ def button_reply(*, button_id: str, title: str, replying_to: str) -> dict:
 
 
 def status_webhook(*, wamid: str, status: str, recipient_id: str, template: bool = False,
-                   at: int | None = None) -> SignedWebhook:
-    """Meta's report that our message `wamid` was sent, delivered or read (templates are billed)."""
+                   at: int | None = None, recipient_user_id: str = "") -> SignedWebhook:
+    """Meta's report that our message `wamid` was sent, delivered or read (templates are billed).
+    A message sent to a business-scoped user id is reported with `recipient_user_id` alone."""
     timestamp = at if at is not None else int(time.time())
-    report = {"id": wamid, "status": status, "timestamp": str(timestamp), "recipient_id": recipient_id}
+    report = {"id": wamid, "status": status, "timestamp": str(timestamp)}
+    if recipient_id:
+        report["recipient_id"] = recipient_id
+    if recipient_user_id:
+        report["recipient_user_id"] = recipient_user_id
     if status == "sent":
         report["conversation"] = {"id": wamid[-32:], "expiration_timestamp": str(timestamp + 24 * 3600),
                                   "origin": {"type": "service"}}

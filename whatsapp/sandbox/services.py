@@ -39,7 +39,8 @@ class UploadRefused(ValueError):
 def delivery_record(*, kind: str, wamid: str, phone_number_id: str, payload: dict) -> SandboxDelivery:
     """Record what the stand-in accepted; for a message, report its statuses once this commits."""
     delivery = SandboxDelivery.objects.create(
-        kind=kind, wamid=wamid, phone_number_id=phone_number_id, to=str(payload.get("to") or ""),
+        kind=kind, wamid=wamid, phone_number_id=phone_number_id,
+        to=str(payload.get("to") or payload.get("recipient") or ""),
         type=str(payload.get("type") or ""), payload=payload)
     if kind == SandboxDelivery.Kind.MESSAGE:
         # robust: if the broker is down the message was still accepted (as Meta would have); an
@@ -64,7 +65,10 @@ def status_post(*, delivery_id: int, status: str) -> None:
         logger.warning("Sandbox status for delivery %s dropped: the sandbox is off", delivery_id)
         return
     delivery = SandboxDelivery.objects.get(pk=delivery_id)
-    webhook = phone.status_webhook(wamid=delivery.wamid, status=status, recipient_id=phone.wa_id_of(delivery.to),
+    by_number = not delivery.payload.get("recipient") or bool(delivery.payload.get("to"))
+    webhook = phone.status_webhook(wamid=delivery.wamid, status=status,
+                                   recipient_id=phone.wa_id_of(delivery.to) if by_number else "",
+                                   recipient_user_id="" if by_number else delivery.to,
                                    template=delivery.type == "template")
     response = requests.post(f"{settings.WHATSAPP_SANDBOX_URL}{WEBHOOK_PATH}", data=webhook.body, timeout=(5, 20),
                              headers={"Content-Type": "application/json",
