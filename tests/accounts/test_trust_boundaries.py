@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from accounts.permissions import person_change_allowed
-from accounts.selectors import allowed_sender
+from accounts.selectors import sender_match
 
 pytestmark = pytest.mark.django_db
 
@@ -109,8 +109,23 @@ def test_hole3_staff_cannot_move_a_colleagues_phone_number(client, people):
     people["bo"].refresh_from_db()
     assert people["bo"].phone_number == "+16505550101"
     # A message from the second SIM is not Bo's: it comes from someone who is not on the allow-list.
-    assert allowed_sender(wa_id=second_sim.lstrip("+")) is None
-    assert allowed_sender(wa_id="16505550101") == people["bo"]
+    assert sender_match(phone=second_sim, bsuid="").first() is None
+    assert sender_match(phone="+16505550101", bsuid="").first() == people["bo"]
+
+
+def test_hole3_staff_cannot_give_a_colleagues_whatsapp_identity_to_another_bsuid(client, people):
+    """The business-scoped user id is a WhatsApp identity too: a username-only sender must not become Bo."""
+    response = as_user(client, people["ann"]).post(change_url(people["bo"]),
+                                                   form(people["bo"], bsuid="US.13491208655302741918"))
+    assert response.status_code == 403
+    people["bo"].refresh_from_db()
+    assert people["bo"].bsuid is None
+
+
+def test_managers_may_set_a_staff_members_bsuid(client, people):
+    as_user(client, people["maya"]).post(change_url(people["bo"]), form(people["bo"], bsuid="US.13491208655302741918"))
+    people["bo"].refresh_from_db()
+    assert people["bo"].bsuid == "US.13491208655302741918"
 
 
 def test_staff_cannot_change_a_managers_number(client, people):
