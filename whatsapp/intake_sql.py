@@ -70,8 +70,8 @@ conv AS (
 msg AS (
     INSERT INTO {msg_table} (conversation_id, status, sender_allowed, webhook_event_id, {", ".join(columns)})
     SELECT conv.id,
-           CASE WHEN COALESCE(sender.is_active, false) THEN %s ELSE %s END,
-           COALESCE(sender.is_active, false),
+           CASE WHEN %s AND COALESCE(sender.is_active, false) THEN %s ELSE %s END,
+           %s AND COALESCE(sender.is_active, false),
            {event_id},
            {", ".join(["%s"] * len(columns))}
     FROM conv LEFT JOIN sender ON true
@@ -93,7 +93,11 @@ def _insert_parts(model, variable_names, computed_names, template):
     return variable, constants, columns
 
 
-def _message_params(inbound: InboundMessage, phone: str, now, variable, constants) -> list:
+def _message_params(inbound: InboundMessage, phone: str, now, variable, constants, *, ours: bool,
+                    event_id=None, event_in_statement: bool = False) -> list:
+    """The statement's parameters in order. `ours`: the message is for our number (else it is
+    stored as another number's, never answered); the event id is a parameter unless the statement
+    inserts the event row itself."""
     values = {
         "wamid": inbound.wamid, "type": inbound.type, "timestamp": inbound.timestamp, "created_at": now,
         "text": inbound.text, "media_id": inbound.media_id, "media_mime_type": inbound.media_mime_type,
@@ -101,11 +105,13 @@ def _message_params(inbound: InboundMessage, phone: str, now, variable, constant
         "media_voice": inbound.media_voice, "data": inbound.data, "context_wamid": inbound.context_wamid,
         "referral": inbound.referral, "raw": inbound.raw,
     }
+    not_answered = Message.Status.IGNORED if ours else Message.Status.OTHER_NUMBER
     return [
         phone,
         inbound.phone_number_id, inbound.contact_key, inbound.wa_id, inbound.bsuid, inbound.profile_name,
         now, inbound.timestamp, inbound.timestamp,
-        Message.Status.RECEIVED.value, Message.Status.IGNORED.value,
+        ours, Message.Status.RECEIVED.value, not_answered.value, ours,
+        *([] if event_in_statement else [event_id]),
         *[field.get_db_prep_save(values[field.name], connection) for field in variable], *constants,
     ]
 
@@ -132,17 +138,16 @@ def fetch_one_prepared(sql: str, params: list) -> tuple | None:
             return cursor.fetchone()
 
 
-def inbound_insert(*, inbound: InboundMessage, phone: str, event_id: int | None, now) -> tuple | None:
+def inbound_insert(*, inbound: InboundMessage, phone: str, event_id: int | None, now,
+                   ours: bool) -> tuple | None:
     """(message id, conversation id, sender allowed), or None when the wamid is already stored."""
     sql, variable, constants, _, _ = _statement(False)
-    params = _message_params(inbound, phone, now, variable, constants)
-    # The event id sits before the message's own columns, after the two status values.
-    params.insert(11, event_id)
-    return fetch_one_prepared(sql, params)
+    return fetch_one_prepared(sql, _message_params(inbound, phone, now, variable, constants, ours=ours,
+                                                   event_id=event_id))
 
 
 def event_and_message_insert(*, body: bytes, inbound: InboundMessage, phone: str, error: str,
-                             now) -> tuple[int, int | None, int | None, bool | None]:
+                             now, ours: bool) -> tuple[int, int | None, int | None, bool | None]:
     """Store a one-message body's event row and its message in one statement.
 
     (event id, message id, conversation id, sender allowed); the last three are None when the
@@ -151,7 +156,8 @@ def event_and_message_insert(*, body: bytes, inbound: InboundMessage, phone: str
     sql, variable, constants, event_variable, event_constants = _statement(True)
     params = _event_params(event_variable, event_constants, body=body, error=error, message_count=1,
                            status_count=0, now=now)
-    return fetch_one_prepared(sql, params + _message_params(inbound, phone, now, variable, constants))
+    return fetch_one_prepared(sql, params + _message_params(inbound, phone, now, variable, constants, ours=ours,
+                                                            event_in_statement=True))
 
 
 def _event_params(variable, constants, **values) -> list:
@@ -160,7 +166,8 @@ def _event_params(variable, constants, **values) -> list:
     return [*[f.get_db_prep_save(values[f.name], connection) for f in variable], *constants]
 
 
-_STATUS_VARIABLE = ("wamid", "status", "timestamp", "recipient_id", "errors", "raw", "received_at")
+_STATUS_VARIABLE = ("wamid", "status", "timestamp", "recipient_id", "errors", "raw", "received_at",
+                    "phone_number_id")
 
 
 @lru_cache(maxsize=8)
@@ -217,7 +224,7 @@ def event_and_status_insert(*, body: bytes, report: StatusReport, earlier: tuple
     sql, event_variable, event_constants, status_variable, status_constants = _status_statement(earlier, time_field)
     status_values = {"wamid": report.wamid, "status": report.status, "timestamp": report.timestamp,
                      "recipient_id": report.recipient_id, "errors": report.errors, "raw": report.raw,
-                     "received_at": now}
+                     "received_at": now, "phone_number_id": report.phone_number_id}
     earlier_list = list(earlier)
     params = [
         *_event_params(event_variable, event_constants, body=body, error="", message_count=0, status_count=1,
