@@ -314,7 +314,9 @@ def status_apply(*, report: StatusReport, event: WebhookEvent | None) -> None:
                 message=message, webhook_event=event, phone_number_id=report.phone_number_id,
             )
     except IntegrityError:
-        return  # a redelivery: already applied
+        if StatusUpdate.objects.filter(wamid=report.wamid, status=report.status).exists():
+            return  # a redelivery: already applied
+        raise
     if not ours:
         logger.warning("Status %s for another business number %r recorded, not applied",
                        report.status, report.phone_number_id)

@@ -8,10 +8,9 @@ they run on SQLite (the ORM path) and on PostgreSQL (the one-statement path) ali
 import json
 
 import pytest
-from django.utils import timezone
 
 from tests.conftest import as_body, fresh, messages_of, webhook_json
-from tests.fakes.graph import PHONE_NUMBER_ID
+from tests.whatsapp.test_statuses import conversation, outbound  # noqa: F401 (fixtures)
 from whatsapp import payloads
 from whatsapp.models import ChannelAlert, Conversation, Message, StatusUpdate, WebhookEvent
 
@@ -254,12 +253,3 @@ def test_items_beyond_the_batch_limit_are_noted_not_read(signed_post, monkeypatc
 def test_a_body_that_is_not_a_whatsapp_webhook_is_kept_and_answered_400(signed_post, body):
     event = posted(signed_post, body, 400)
     assert event.status == "rejected" and event.error
-
-
-@pytest.fixture
-def outbound(db) -> Message:
-    """A reply we sent to Sheena, waiting for its statuses."""
-    conversation = Conversation.objects.create(phone_number_id=PHONE_NUMBER_ID, contact_key="16505551234",
-                                               wa_id="16505551234")
-    return Message.objects.create(conversation=conversation, direction="out", type="text", text="Hi",
-                                  status="sent", wamid="wamid.ours", timestamp=timezone.now())
