@@ -164,8 +164,8 @@ class ConversationAdmin(admin.ModelAdmin):
                      "user__username", "user__phone_number")
     fieldsets = (
         ("Person", {"fields": ("profile_name", "number", "bsuid", "allow_list")}),
-        ("Channel", {"fields": ("business_number", "phone_number_id", "window", "last_inbound_at", "last_message_at", "created_at",
-                                "send_backoff_until")}),
+        ("Channel", {"fields": ("business_number", "phone_number_id", "window", "last_inbound_at",
+                                "last_message_at", "created_at", "send_backoff_until")}),
         ("Assistant", {"fields": ("bot_paused",),
                        "description": "While paused, the assistant does not answer this person."}),
     )

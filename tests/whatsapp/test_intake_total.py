@@ -253,3 +253,27 @@ def test_items_beyond_the_batch_limit_are_noted_not_read(signed_post, monkeypatc
 def test_a_body_that_is_not_a_whatsapp_webhook_is_kept_and_answered_400(signed_post, body):
     event = posted(signed_post, body, 400)
     assert event.status == "rejected" and event.error
+
+
+def test_the_parser_fits_values_to_the_columns_they_go_to():
+    from whatsapp.payloads import Size
+
+    columns = {
+        "PHONE_NUMBER_ID": [Conversation._meta.get_field("phone_number_id"),
+                            StatusUpdate._meta.get_field("phone_number_id")],
+        "WA_ID": [Conversation._meta.get_field("wa_id")],
+        "BSUID": [Conversation._meta.get_field("bsuid"), Conversation._meta.get_field("contact_key")],
+        "PROFILE_NAME": [Conversation._meta.get_field("profile_name")],
+        "WAMID": [Message._meta.get_field("wamid"), Message._meta.get_field("context_wamid"),
+                  StatusUpdate._meta.get_field("wamid")],
+        "TYPE": [Message._meta.get_field("type")],
+        "MEDIA_ID": [Message._meta.get_field("media_id")],
+        "MEDIA_MIME_TYPE": [Message._meta.get_field("media_mime_type")],
+        "MEDIA_SHA256": [Message._meta.get_field("media_sha256")],
+        "MEDIA_FILENAME": [Message._meta.get_field("media_filename")],
+        "STATUS": [StatusUpdate._meta.get_field("status")],
+        "RECIPIENT_ID": [StatusUpdate._meta.get_field("recipient_id")],
+        "ERROR_TITLE": [Message._meta.get_field("error_title"), ChannelAlert._meta.get_field("title")],
+    }
+    assert {name: [field.max_length for field in fields] for name, fields in columns.items()} == {
+        name: [getattr(Size, name)] * len(fields) for name, fields in columns.items()}

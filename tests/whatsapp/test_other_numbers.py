@@ -33,8 +33,8 @@ def test_hole7_a_message_for_another_number_is_stored_flagged_and_not_answered(d
     response, callbacks = deliver(to_number(fresh("messages__text"), OTHER_NUMBER, messages=messages))
     assert response.status_code == 200
     event = WebhookEvent.objects.get()
-    conversation = Conversation.objects.get()
-    assert (conversation.phone_number_id, conversation.on_our_number) == (OTHER_NUMBER, False)
+    theirs = Conversation.objects.get()
+    assert (theirs.phone_number_id, theirs.on_our_number) == (OTHER_NUMBER, False)
     stored = list(Message.objects.all())
     assert len(stored) == messages
     for message in stored:
