@@ -47,4 +47,9 @@ class Migration(migrations.Migration):
             name='status',
             field=models.CharField(choices=[('processed', 'Processed'), ('rejected', 'Rejected (not a WhatsApp webhook)'), ('not_stored', 'Kept raw, not stored (replay after a fix)')], default='processed', max_length=16),
         ),
+        migrations.AddIndex(
+            model_name='webhookevent',
+            index=models.Index(condition=models.Q(('status', 'not_stored')), fields=['received_at'],
+                               name='webhook_not_stored'),
+        ),
     ]
