@@ -787,6 +787,11 @@ def fmt_cpu(cpu: dict) -> str:
     return f"CPU (% of one core): {', '.join(parts)}; machine busy {cpu['machine_busy_pct']:.0f}% of all cores"
 
 
+def fixture_phone_number_id() -> str:
+    document = json.loads(FIXTURE.read_bytes())
+    return document["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"]
+
+
 def bench_config(*, a, workers: int, tmp: Path, lua: Path | None, deadline: Deadline) -> dict:
     pg = parse_pg_url(a.database_url)
     secret = secrets.token_hex(32)
@@ -800,6 +805,8 @@ def bench_config(*, a, workers: int, tmp: Path, lua: Path | None, deadline: Dead
         "WHATSAPP_APP_SECRET": secret,
         "WHATSAPP_SANDBOX": "0",  # a production-shaped server: the real webhook path, nothing else
         "WHATSAPP_VERIFY_TOKEN": secrets.token_hex(16),
+        # The fixture's number is ours: messages for another number are stored and never queued.
+        "WHATSAPP_PHONE_NUMBER_ID": fixture_phone_number_id(),
         "DJANGO_DEBUG": "0",
         "DJANGO_SECURE_SSL_REDIRECT": "0",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",

@@ -226,6 +226,7 @@ CELERY_TIMEZONE = TIME_ZONE
 WHATSAPP_VERIFY_TOKEN = env("WHATSAPP_VERIFY_TOKEN", default="")
 WHATSAPP_APP_SECRET = env("WHATSAPP_APP_SECRET", default="")
 WHATSAPP_ACCESS_TOKEN = env("WHATSAPP_ACCESS_TOKEN", default="")
+# The number we answer from; messages Meta posts for another number are stored, never answered.
 WHATSAPP_PHONE_NUMBER_ID = env("WHATSAPP_PHONE_NUMBER_ID", default="")
 WHATSAPP_API_BASE_URL = env("WHATSAPP_API_BASE_URL", default="https://graph.facebook.com").rstrip("/")
 WHATSAPP_API_VERSION = env("WHATSAPP_API_VERSION", default="v25.0")

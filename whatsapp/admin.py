@@ -18,10 +18,24 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
 
-from whatsapp.admin_conversations import UNKNOWN, ConversationAdmin, admin_url, changelist_url  # noqa: F401
+from whatsapp.admin_conversations import (  # noqa: F401
+    UNKNOWN,
+    BusinessNumberFilter,
+    ConversationAdmin,
+    admin_url,
+    changelist_url,
+)
 from whatsapp.alerts import alerts_open
 from whatsapp.errors import OPERATOR_CODES
-from whatsapp.models import ChannelAlert, Conversation, Message, SandboxDelivery, StatusUpdate, WebhookEvent
+from whatsapp.models import (
+    ChannelAlert,
+    Conversation,
+    Message,
+    SandboxDelivery,
+    StatusUpdate,
+    WebhookEvent,
+    on_our_number,
+)
 from whatsapp.visibility import (
     conversations_visible_to,
     messages_visible_to,
@@ -129,15 +143,39 @@ class MessageAdmin(ReadOnlyAdmin):
         return _pretty_json(obj.raw)
 
 
+class UnreadItemsFilter(admin.SimpleListFilter):
+    title = "items not read"
+    parameter_name = "unread"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Some items not read"), ("no", "Every item read")]
+
+    def queryset(self, request, queryset):
+        processed = queryset.filter(status=WebhookEvent.Status.PROCESSED)
+        if self.value() == "yes":
+            return processed.exclude(error="")
+        if self.value() == "no":
+            return processed.filter(error="")
+        return queryset
+
+
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(ReadOnlyAdmin):
     list_display = ("__str__", "received_at", "status", "message_count", "status_count", "short_error",
                     "replayed_at")
-    list_filter = ("status",)
+    list_filter = ("status", UnreadItemsFilter)
     date_hierarchy = "received_at"
-    fields = ("received_at", "status", "message_count", "status_count", "stored", "error", "replayed_at",
+    fields = ("received_at", "status", "replay", "message_count", "status_count", "stored", "error", "replayed_at",
               "body_pretty")
-    readonly_fields = ("stored", "body_pretty")
+    readonly_fields = ("replay", "stored", "body_pretty")
+
+    @admin.display(description="Replay")
+    def replay(self, obj):
+        if obj.status == WebhookEvent.Status.NOT_STORED:
+            return format_html("Nothing of it is stored yet. Once the cause (in Error) is fixed: "
+                               "<code>manage.py replay_webhook {}</code> (or <code>--not-stored</code> for all).",
+                               obj.pk)
+        return "—"
 
     def get_queryset(self, request):
         # The list shows counts; bodies (up to 3 MB each) are read on the event's own page.
@@ -167,11 +205,12 @@ class WebhookEventAdmin(ReadOnlyAdmin):
 @admin.register(StatusUpdate)
 class StatusUpdateAdmin(ReadOnlyAdmin):
     list_display = ("wamid", "status", "timestamp", "recipient_id", "recipient_user_id", "message_link", "error",
-                    "received_at")
-    list_filter = ("status",)
+                    "received_at", "phone_number_id")
+    list_filter = ("status", BusinessNumberFilter)
     search_fields = ("wamid", "recipient_id", "recipient_user_id")
     date_hierarchy = "timestamp"
-    fields = ("wamid", "status", "timestamp", "recipient_id", "recipient_user_id", "message_link", "webhook_event",
+    fields = ("wamid", "status", "timestamp", "recipient_id", "recipient_user_id", "phone_number_id", "message_link",
+              "webhook_event",
               "received_at", "errors_pretty", "raw_pretty")
     readonly_fields = ("message_link", "errors_pretty", "raw_pretty")
 
@@ -180,6 +219,8 @@ class StatusUpdateAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Message")
     def message_link(self, obj):
+        if obj.message_id is None and not on_our_number(obj.phone_number_id):
+            return "— (reported for another business number: moves nothing)"
         if obj.message_id is None:
             return "— (not one of ours, or not stored yet)"
         return format_html('<a href="{}">#{}</a>', _admin_url(obj.message), obj.message_id)
@@ -255,6 +296,10 @@ def _index_with_channel_state(index):
         if request.user.has_perm("whatsapp.view_conversation"):
             context["unknown_sender_count"] = conversations_visible_to(request.user).filter(UNKNOWN).count()
             context["unknown_senders_url"] = _changelist_url(Conversation, sender="unknown")
+        if request.user.has_perm("whatsapp.view_webhookevent"):
+            # Bodies Meta sent that are kept raw only: nothing in them is answered until replayed.
+            context["not_stored_count"] = WebhookEvent.objects.filter(status=WebhookEvent.Status.NOT_STORED).count()
+            context["not_stored_url"] = _changelist_url(WebhookEvent, status__exact=WebhookEvent.Status.NOT_STORED)
         return index(request, extra_context={**context, **(extra_context or {})})
 
     return view

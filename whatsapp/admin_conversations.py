@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from whatsapp import alerts
-from whatsapp.models import REPLY_WINDOW, Conversation, Message
+from whatsapp.models import REPLY_WINDOW, Conversation, Message, on_our_number_q
 from whatsapp.takeover import (
     TakeoverError,
     conversation_pause,
@@ -128,6 +128,21 @@ class WaitingFilter(admin.SimpleListFilter):
         return queryset
 
 
+class BusinessNumberFilter(admin.SimpleListFilter):
+    title = "business number"
+    parameter_name = "number"
+
+    def lookups(self, request, model_admin):
+        return [("ours", "Ours (answered)"), ("other", "Another number (not answered)")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "ours":
+            return queryset.filter(on_our_number_q())
+        if self.value() == "other":
+            return queryset.exclude(on_our_number_q())
+        return queryset
+
+
 class FailedDeliveryFilter(admin.SimpleListFilter):
     title = "failed deliveries"
     parameter_name = "failed"
@@ -149,20 +164,20 @@ class FailedDeliveryFilter(admin.SimpleListFilter):
 class ConversationAdmin(admin.ModelAdmin):
     change_form_template = "admin/whatsapp/conversation/change_form.html"
     list_display = ("person", "number", "allow_list", "last_message", "last_message_at", "window", "waiting",
-                    "bot_paused", "failed")
+                    "bot_paused", "failed", "business_number")
     list_filter = (AllowListFilter, "last_message_at", WindowFilter,
-                   WaitingFilter, "bot_paused", FailedDeliveryFilter, "phone_number_id")
+                   WaitingFilter, "bot_paused", FailedDeliveryFilter, BusinessNumberFilter)
     list_select_related = ("user",)
     search_fields = ("profile_name", "wa_id", "bsuid", "user__first_name", "user__last_name",
                      "user__username", "user__phone_number")
     fieldsets = (
         ("Person", {"fields": ("profile_name", "number", "bsuid", "allow_list")}),
-        ("Channel", {"fields": ("phone_number_id", "window", "last_inbound_at", "last_message_at", "created_at",
-                                "send_backoff_until")}),
+        ("Channel", {"fields": ("business_number", "phone_number_id", "window", "last_inbound_at",
+                                "last_message_at", "created_at", "send_backoff_until")}),
         ("Assistant", {"fields": ("bot_paused",),
                        "description": "While paused, the assistant does not answer this person."}),
     )
-    readonly_fields = ("profile_name", "number", "bsuid", "allow_list", "phone_number_id", "window",
+    readonly_fields = ("profile_name", "number", "bsuid", "allow_list", "business_number", "phone_number_id", "window",
                        "last_inbound_at", "last_message_at", "created_at", "send_backoff_until")
 
     def get_queryset(self, request):
@@ -228,6 +243,13 @@ class ConversationAdmin(admin.ModelAdmin):
         return format_html('<a href="{}" style="color: var(--error-fg); font-weight: bold">{}</a>',
                            url, obj.failed_count)
 
+    @admin.display(description="Business number", ordering="phone_number_id")
+    def business_number(self, obj):
+        if obj.on_our_number:
+            return "Ours"
+        return format_html('<strong class="other-number" style="color: var(--error-fg)">Another number: {}</strong>'
+                           " (stored, not answered)", obj.phone_number_id or "none given")
+
     # --- the change page: transcript and take-over ------------------------------------------------
     def change_view(self, request, object_id, form_url="", extra_context=None):
         context = dict(extra_context or {})
@@ -241,7 +263,8 @@ class ConversationAdmin(admin.ModelAdmin):
     def takeover_context(self, request, conversation: Conversation) -> dict:
         url = lambda action: reverse(f"admin:whatsapp_conversation_{action}", args=[conversation.pk])  # noqa: E731
         return {
-            "can_take_over": self.has_change_permission(request, conversation),
+            # Another business number's conversation is not ours to answer, by hand either.
+            "can_take_over": conversation.on_our_number and self.has_change_permission(request, conversation),
             "window_open": conversation.window_open(),
             "window_state": window_state(conversation),
             "approved_templates": templates_approved(),
@@ -267,6 +290,10 @@ class ConversationAdmin(admin.ModelAdmin):
             raise Http404("No such conversation.")
         if not self.has_change_permission(request, conversation):
             raise PermissionDenied
+        if not conversation.on_our_number:
+            self.message_user(request, "This conversation is with another business number: it is not answered "
+                                       "from here.", messages.ERROR)
+            return redirect(admin_url(conversation))
         try:
             done = act(conversation)
         except TakeoverError as exc:

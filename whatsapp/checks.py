@@ -7,7 +7,7 @@ REQUIRED = {
     "WHATSAPP_VERIFY_TOKEN": "Meta cannot verify the webhook URL.",
     "WHATSAPP_APP_SECRET": "every webhook POST will be refused (its signature cannot be checked).",
     "WHATSAPP_ACCESS_TOKEN": "no reply can be sent.",
-    "WHATSAPP_PHONE_NUMBER_ID": "no reply can be sent.",
+    "WHATSAPP_PHONE_NUMBER_ID": "no reply can be sent, and every message is stored as another number's.",
 }
 SANDBOX = ("Sandbox mode: replies go to the built-in Graph API stand-in and nothing reaches WhatsApp. "
            "Chat with the assistant at /sandbox/; the worker reaches the web server at WHATSAPP_SANDBOX_URL "

@@ -102,8 +102,8 @@ conv AS (
 msg AS (
     INSERT INTO {msg_table} (conversation_id, status, sender_allowed, webhook_event_id, {", ".join(columns)})
     SELECT conv.id,
-           CASE WHEN COALESCE(sender.is_active, false) THEN %s ELSE %s END,
-           COALESCE(sender.is_active, false),
+           CASE WHEN %s AND COALESCE(sender.is_active, false) THEN %s ELSE %s END,
+           %s AND COALESCE(sender.is_active, false),
            {event_id},
            {", ".join(["%s"] * len(columns))}
     FROM conv LEFT JOIN sender ON true
@@ -127,7 +127,10 @@ def _insert_parts(model, variable_names, computed_names, template):
 
 
 def _message_params(inbound: InboundMessage, now, plan, variable, constants, event_id=None, *,
-                    with_event_id: bool) -> list:
+                    ours: bool, with_event_id: bool) -> list:
+    """The statement's parameters in order. `ours`: the message is for our number (else it is
+    stored as another number's, never answered); the event id is a parameter unless the statement
+    inserts the event row itself."""
     slots = {"phone": e164_from_wa_id(inbound.wa_id), "bsuid": inbound.bsuid, "wa_id": inbound.wa_id,
              "phone_number_id": inbound.phone_number_id}
     values = {
@@ -137,11 +140,12 @@ def _message_params(inbound: InboundMessage, now, plan, variable, constants, eve
         "media_voice": inbound.media_voice, "data": inbound.data, "context_wamid": inbound.context_wamid,
         "referral": inbound.referral, "raw": inbound.raw,
     }
+    not_answered = Message.Status.IGNORED if ours else Message.Status.OTHER_NUMBER
     return [
         *[slots[value] if kind == "slot" else value for kind, value in plan],
         inbound.phone_number_id, inbound.contact_key, inbound.wa_id, inbound.bsuid, inbound.profile_name,
         now, inbound.window_opened_at, inbound.timestamp,
-        Message.Status.RECEIVED.value, Message.Status.IGNORED.value,
+        ours, Message.Status.RECEIVED.value, not_answered.value, ours,
         *([event_id] if with_event_id else []),
         *[field.get_db_prep_save(values[field.name], connection) for field in variable], *constants,
     ]
@@ -177,16 +181,16 @@ def fetch_one_prepared(sql: str, params: list) -> tuple | None:
             return cursor.fetchone()
 
 
-def inbound_insert(*, inbound: InboundMessage, event_id: int | None,
-                   now) -> tuple[int, int, bool, Seen] | None:
+def inbound_insert(*, inbound: InboundMessage, event_id: int | None, now,
+                   ours: bool) -> tuple[int, int, bool, Seen] | None:
     """(message id, conversation id, sender allowed, Seen), or None when the wamid is already stored."""
     sql, plan, variable, constants, _, _ = _statement(False)
-    params = _message_params(inbound, now, plan, variable, constants, event_id, with_event_id=True)
+    params = _message_params(inbound, now, plan, variable, constants, event_id, ours=ours, with_event_id=True)
     return _stored(fetch_one_prepared(sql, params))
 
 
 def event_and_message_insert(*, body: bytes, inbound: InboundMessage, error: str,
-                             now) -> tuple[int, tuple[int, int, bool, Seen] | None]:
+                             now, ours: bool) -> tuple[int, tuple[int, int, bool, Seen] | None]:
     """Store a one-message body's event row and its message in one statement.
 
     (event id, (message id, conversation id, sender allowed, Seen)); the second is None when the
@@ -195,7 +199,7 @@ def event_and_message_insert(*, body: bytes, inbound: InboundMessage, error: str
     sql, plan, variable, constants, event_variable, event_constants = _statement(True)
     params = _event_params(event_variable, event_constants, body=body, error=error, message_count=1,
                            status_count=0, now=now)
-    row = fetch_one_prepared(sql, params + _message_params(inbound, now, plan, variable, constants,
+    row = fetch_one_prepared(sql, params + _message_params(inbound, now, plan, variable, constants, ours=ours,
                                                            with_event_id=False))
     return row[0], _stored(row[1:])
 
@@ -207,7 +211,7 @@ def _event_params(variable, constants, **values) -> list:
 
 
 _STATUS_VARIABLE = ("wamid", "status", "timestamp", "recipient_id", "recipient_user_id", "errors", "raw",
-                    "received_at")
+                    "received_at", "phone_number_id")
 
 
 @lru_cache(maxsize=8)
@@ -265,7 +269,7 @@ def event_and_status_insert(*, body: bytes, report: StatusReport, earlier: tuple
     status_values = {"wamid": report.wamid, "status": report.status, "timestamp": report.timestamp,
                      "recipient_id": report.recipient_id, "recipient_user_id": report.recipient_user_id,
                      "errors": report.errors, "raw": report.raw,
-                     "received_at": now}
+                     "received_at": now, "phone_number_id": report.phone_number_id}
     earlier_list = list(earlier)
     params = [
         *_event_params(event_variable, event_constants, body=body, error="", message_count=0, status_count=1,

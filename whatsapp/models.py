@@ -4,9 +4,27 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 REPLY_WINDOW = timedelta(hours=24)
+
+
+def on_our_number(phone_number_id: str) -> bool:
+    """Whether a webhook's `metadata.phone_number_id` is the number we answer from.
+
+    Meta posts the webhooks of every number of the business account the app is subscribed to;
+    another number's messages are stored and shown, never answered (none is ours while
+    WHATSAPP_PHONE_NUMBER_ID is unset).
+    """
+    ours = settings.WHATSAPP_PHONE_NUMBER_ID
+    return bool(ours) and phone_number_id == ours
+
+
+def on_our_number_q(field: str = "phone_number_id") -> Q:
+    """The same rule as a query filter."""
+    ours = settings.WHATSAPP_PHONE_NUMBER_ID
+    return Q(**{field: ours}) if ours else Q(pk__in=[])
 
 
 class WebhookEvent(models.Model):
@@ -14,7 +32,10 @@ class WebhookEvent(models.Model):
 
     class Status(models.TextChoices):
         PROCESSED = "processed", "Processed"
-        REJECTED = "rejected", "Rejected (malformed)"
+        REJECTED = "rejected", "Rejected (not a WhatsApp webhook)"
+        # Signed and answered 200, but its items could not be stored (a value the database refused,
+        # a bug): the body is kept as it came, to replay with `manage.py replay_webhook` after a fix.
+        NOT_STORED = "not_stored", "Kept raw, not stored (replay after a fix)"
 
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
     body = models.BinaryField()
@@ -26,6 +47,9 @@ class WebhookEvent(models.Model):
 
     class Meta:
         ordering = ["-received_at", "-id"]
+        # The admin home page counts the bodies kept raw on every visit: few, so a small partial index.
+        indexes = [models.Index(fields=["received_at"], condition=models.Q(status="not_stored"),
+                                name="webhook_not_stored")]
 
     def __str__(self):
         return f"Webhook #{self.pk} at {self.received_at:%Y-%m-%d %H:%M:%S}"
@@ -46,6 +70,7 @@ class Conversation(models.Model):
     phone_number_id = models.CharField(max_length=64)
     contact_key = models.CharField(max_length=255)
     wa_id = models.CharField(max_length=32, blank=True)
+    # Up to 135 characters ("US.ENT." and 128 letters and digits).
     bsuid = models.CharField("business-scoped user id", max_length=255, blank=True)
     profile_name = models.CharField(max_length=256, blank=True)
     user = models.ForeignKey(
@@ -92,6 +117,10 @@ class Conversation(models.Model):
         expires = self.window_expires_at
         return expires is not None and (at or timezone.now()) < expires
 
+    @property
+    def on_our_number(self) -> bool:
+        return on_our_number(self.phone_number_id)
+
 
 class Message(models.Model):
     class Direction(models.TextChoices):
@@ -103,6 +132,7 @@ class Message(models.Model):
         RECEIVED = "received", "Received, not answered yet"
         HANDLED = "handled", "Handled"
         IGNORED = "ignored", "Ignored (sender not allowed)"
+        OTHER_NUMBER = "other_number", "Not answered (sent to another business number)"
         # outbound, in the order they happen
         QUEUED = "queued", "Queued"
         HELD = "held", "Held until the person writes"
@@ -192,11 +222,13 @@ class StatusUpdate(models.Model):
     wamid = models.CharField(max_length=255)
     status = models.CharField(max_length=16)
     timestamp = models.DateTimeField()
-    recipient_id = models.CharField(max_length=128, blank=True)
+    recipient_id = models.CharField(max_length=255, blank=True)
     # Since 2026 statuses also name the person by business-scoped user id (or only by it).
     recipient_user_id = models.CharField(max_length=255, blank=True)
     errors = models.JSONField(null=True, blank=True)
     raw = models.JSONField()
+    # The business number it was reported for: another number's statuses never move our messages.
+    phone_number_id = models.CharField(max_length=64, blank=True)
     message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="statuses")
     webhook_event = models.ForeignKey(WebhookEvent, null=True, blank=True, on_delete=models.SET_NULL)
     received_at = models.DateTimeField(default=timezone.now)

@@ -1,6 +1,7 @@
 """Intake: a webhook body in, rows stored, work queued. One short transaction, no network."""
 
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -11,8 +12,10 @@ from django.utils import timezone
 
 from whatsapp import alerts, identity, intake_sql
 from whatsapp.errors import failure_explained
-from whatsapp.models import Conversation, Message, StatusUpdate, WebhookEvent
-from whatsapp.payloads import InboundMessage, MalformedPayload, StatusReport, WebhookBody, parse_body
+from whatsapp.models import Conversation, Message, StatusUpdate, WebhookEvent, on_our_number
+from whatsapp.outage import database_unavailable
+from whatsapp.payload_values import clean_text
+from whatsapp.payloads import InboundMessage, MalformedPayload, StatusReport, WebhookBody, first_error, parse_body
 
 logger = logging.getLogger(__name__)
 
@@ -33,18 +36,46 @@ class IntakeResult:
     new_messages: int = 0
     duplicates: int = 0
     statuses: int = 0
+    kept_raw: bool = False  # not stored: the raw body only, to replay after a fix
 
 
 def webhook_receive(*, body: bytes) -> IntakeResult:
-    """Store a signed body and everything in it, in one transaction.
+    """Store a signed body and everything in it.
 
-    Raises MalformedPayload (after recording the body) when it is not a WhatsApp webhook.
+    Raises MalformedPayload (after keeping the body) when it is not a WhatsApp webhook, and lets a
+    database outage through (whatsapp.outage): the view answers 503 and Meta delivers it again.
+    Anything else that keeps its items from being stored (a value the database refuses, a bug)
+    keeps the raw body as a NOT_STORED event, shown in the admin, to replay after a fix.
     """
     try:
         parsed = parse_body(body)
     except MalformedPayload as exc:
-        WebhookEvent.objects.create(body=body, status=WebhookEvent.Status.REJECTED, error=str(exc))
+        webhook_event_keep_raw(body=body, status=WebhookEvent.Status.REJECTED, reason=str(exc))
         raise
+    except Exception as exc:  # a bug in reading: the body is kept all the same
+        return _kept_raw(body=body, exc=exc)
+    try:
+        with _savepoint():
+            return _store(body=body, parsed=parsed)
+    except Exception as exc:
+        if database_unavailable(exc):
+            raise
+        return _kept_raw(body=body, exc=exc)
+
+
+def webhook_event_keep_raw(*, body: bytes, status: str, reason: str) -> WebhookEvent:
+    """The minimal row: the bytes as they came and why. Nothing in it can fail for its data."""
+    return WebhookEvent.objects.create(body=body, status=status, error=clean_text(reason)[:5000])
+
+
+def _kept_raw(*, body: bytes, exc: Exception) -> IntakeResult:
+    logger.exception("Webhook body kept raw, not stored: %s", type(exc).__name__)
+    event = webhook_event_keep_raw(body=body, status=WebhookEvent.Status.NOT_STORED,
+                                   reason=f"Not stored: {type(exc).__name__}: {exc}")
+    return IntakeResult(event=event, kept_raw=True)
+
+
+def _store(*, body: bytes, parsed: WebhookBody) -> IntakeResult:
     if one_statement_path():
         if _one_message_only(parsed):
             return _lost_race_retried(lambda: _single_message_receive(body=body, parsed=parsed))
@@ -65,7 +96,7 @@ def _general_receive(*, body: bytes, parsed: WebhookBody) -> IntakeResult:
             body=body,
             message_count=len(parsed.messages),
             status_count=len(parsed.statuses),
-            error="\n".join(parsed.skipped),
+            error=parsed.reasons,
         ))
         return webhook_apply(event=event, parsed=parsed)
 
@@ -75,12 +106,19 @@ def _lost_race_retried(receive):
     can both try to create their conversation; the loser's statement (or transaction) fails whole,
     and storing it again finds the winner's conversation."""
     try:
-        return receive()
+        with _savepoint():
+            return receive()
     except IntegrityError as exc:
         if not identity.identity_race(exc):
             raise
         logger.info("Webhook body lost a race for a conversation; storing it again")
         return receive()
+
+
+def _savepoint():
+    """Inside a caller's transaction (a test, a command) a failed statement must not spoil it; in
+    autocommit (the web) the one-statement paths stay one statement, their own transaction."""
+    return transaction.atomic() if connection.in_atomic_block else nullcontext()
 
 
 # Nearly every body Meta sends holds one message, or one status, and nothing else. On PostgreSQL
@@ -93,8 +131,8 @@ def _one_message_only(parsed: WebhookBody) -> bool:
 
 
 def _one_status_only(parsed: WebhookBody) -> bool:
-    return (len(parsed.statuses) == 1 and not parsed.messages and not parsed.errors and not parsed.skipped
-            and parsed.statuses[0].status in STATUS_RANK)
+    return (len(parsed.statuses) == 1 and not parsed.messages and not parsed.errors and not parsed.reasons
+            and parsed.statuses[0].status in STATUS_RANK and on_our_number(parsed.statuses[0].phone_number_id))
 
 
 def _single_status_receive(*, body: bytes, report: StatusReport) -> IntakeResult:
@@ -111,9 +149,10 @@ def _single_status_receive(*, body: bytes, report: StatusReport) -> IntakeResult
 
 def _single_message_receive(*, body: bytes, parsed: WebhookBody) -> IntakeResult:
     inbound = parsed.messages[0]
-    error = "\n".join(parsed.skipped)
+    error = parsed.reasons
     now = timezone.now()
-    event_id, stored = intake_sql.event_and_message_insert(body=body, inbound=inbound, error=error, now=now)
+    event_id, stored = intake_sql.event_and_message_insert(body=body, inbound=inbound, error=error, now=now,
+                                                           ours=on_our_number(inbound.phone_number_id))
     event = WebhookEvent(pk=event_id, body=body, received_at=now, message_count=1, error=error)
     event._state.adding = False
     if stored is None:
@@ -145,7 +184,7 @@ def webhook_replay(*, event: WebhookEvent) -> IntakeResult:
         result = webhook_apply(event=event, parsed=parsed)
         WebhookEvent.objects.filter(pk=event.pk).update(
             replayed_at=timezone.now(), status=WebhookEvent.Status.PROCESSED,
-            message_count=len(parsed.messages), status_count=len(parsed.statuses),
+            message_count=len(parsed.messages), status_count=len(parsed.statuses), error=parsed.reasons,
         )
     return result
 
@@ -174,7 +213,7 @@ def inbound_store(*, inbound: InboundMessage, event: WebhookEvent | None) -> int
     """
     if one_statement_path():
         stored = intake_sql.inbound_insert(inbound=inbound, event_id=event.pk if event else None,
-                                           now=timezone.now())
+                                           now=timezone.now(), ours=on_our_number(inbound.phone_number_id))
     else:
         stored = _inbound_insert_orm(inbound=inbound, event=event)
     if stored is None:
@@ -186,7 +225,12 @@ def inbound_store(*, inbound: InboundMessage, event: WebhookEvent | None) -> int
 def _inbound_stored(message_id: int, conversation_id: int, allowed: bool, seen: identity.Seen, *,
                     inbound: InboundMessage) -> None:
     """Keep what the message says about who the person is, then queue its handling once it is
-    committed; a stranger's is only noted."""
+    committed; a stranger's, or another number's, is only noted."""
+    if not on_our_number(inbound.phone_number_id):
+        # Not ours to answer: no task, no read receipt, no reply; the admin flags the conversation.
+        logger.warning("Message %s for another business number %r stored, not answered (conversation %s)",
+                       message_id, inbound.phone_number_id, conversation_id)
+        return
     identity.identity_remember(inbound=inbound, seen=seen)
     identity.identity_change_apply(conversation_id=conversation_id, inbound=inbound)
     if allowed:
@@ -207,7 +251,9 @@ def _inbound_stored(message_id: int, conversation_id: int, allowed: bool, seen: 
 def _inbound_insert_orm(*, inbound: InboundMessage, event: WebhookEvent | None) -> tuple | None:
     """The same as intake_sql.inbound_insert, with the ORM (SQLite and other databases)."""
     user = identity.sender_for(wa_id=inbound.wa_id, bsuid=inbound.bsuid)
-    allowed = user is not None and user.is_active
+    ours = on_our_number(inbound.phone_number_id)
+    allowed = ours and user is not None and user.is_active
+    not_answered = Message.Status.IGNORED if ours else Message.Status.OTHER_NUMBER
     conversation = identity.conversation_for_inbound(inbound=inbound, user=user)
     message = Message(
         conversation=conversation,
@@ -215,7 +261,7 @@ def _inbound_insert_orm(*, inbound: InboundMessage, event: WebhookEvent | None) 
         wamid=inbound.wamid,
         type=inbound.type,
         timestamp=inbound.timestamp,
-        status=Message.Status.RECEIVED if allowed else Message.Status.IGNORED,
+        status=Message.Status.RECEIVED if allowed else not_answered,
         text=inbound.text,
         media_id=inbound.media_id,
         media_mime_type=inbound.media_mime_type,
@@ -253,19 +299,28 @@ def _inbound_insert_orm(*, inbound: InboundMessage, event: WebhookEvent | None) 
 def status_apply(*, report: StatusReport, event: WebhookEvent | None) -> None:
     """Record a delivery status once per (wamid, status) and move the message forward, never back.
 
-    A status for a message we do not know (yet) is recorded all the same.
+    A status for a message we do not know (yet) is recorded all the same; one reported for another
+    business number is recorded and moves nothing.
     """
-    message = Message.objects.filter(wamid=report.wamid, direction=Message.Direction.OUTBOUND).first()
+    ours = on_our_number(report.phone_number_id)
+    message = (Message.objects.filter(wamid=report.wamid, direction=Message.Direction.OUTBOUND).first()
+               if ours else None)
     try:
         with transaction.atomic():
             StatusUpdate.objects.create(
                 wamid=report.wamid, status=report.status, timestamp=report.timestamp,
                 recipient_id=report.recipient_id, recipient_user_id=report.recipient_user_id,
                 errors=report.errors, raw=report.raw,
-                message=message, webhook_event=event,
+                message=message, webhook_event=event, phone_number_id=report.phone_number_id,
             )
     except IntegrityError:
-        return  # a redelivery: already applied
+        if StatusUpdate.objects.filter(wamid=report.wamid, status=report.status).exists():
+            return  # a redelivery: already applied
+        raise
+    if not ours:
+        logger.warning("Status %s for another business number %r recorded, not applied",
+                       report.status, report.phone_number_id)
+        return
     if message is None:
         logger.info("Status %s for unknown message %s recorded", report.status, report.wamid)
         return
@@ -304,14 +359,12 @@ def _earlier_than(status: str) -> tuple[str, ...]:
 
 
 def _apply_failed(message: Message, timestamp, errors) -> None:
-    error = (errors or [{}])[0] or {}
-    code = error.get("code")
-    title = str(error.get("title") or error.get("message") or "")
-    details = failure_explained(code, str((error.get("error_data") or {}).get("details") or ""))
+    error = first_error(errors)
+    details = failure_explained(error.code, error.details)
     # A message already delivered or read did not fail: a stray late report does not undo that.
     updated = Message.objects.filter(pk=message.pk, status__in=[Message.Status.QUEUED, Message.Status.SENT]).update(
-        status=Message.Status.FAILED, failed_at=timestamp, error_code=code,
-        error_title=title[:255], error_details=details,
+        status=Message.Status.FAILED, failed_at=timestamp, error_code=error.code,
+        error_title=error.title, error_details=details,
     )
     if updated:
         from whatsapp.outbound import outbound_failed_later

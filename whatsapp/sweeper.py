@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from whatsapp.models import Message, StatusUpdate
+from whatsapp.models import Message, StatusUpdate, on_our_number_q
 from whatsapp.services import status_reapply
 
 logger = logging.getLogger(__name__)
@@ -65,7 +65,8 @@ def statuses_relink() -> int:
     statuses, so neither side saw the other; this pass closes that gap.
     """
     since = timezone.now() - timedelta(days=RELINK_DAYS)
-    orphans = StatusUpdate.objects.filter(message__isnull=True, received_at__gte=since)
+    # Another business number's statuses are kept apart: they never move our messages.
+    orphans = StatusUpdate.objects.filter(on_our_number_q(), message__isnull=True, received_at__gte=since)
     targets = dict(Message.objects.filter(direction=Message.Direction.OUTBOUND,
                                           wamid__in=orphans.values("wamid")).values_list("wamid", "pk"))
     relinked = 0

@@ -52,13 +52,16 @@ def receive(request):
         return _error(403, "invalid signature")
     try:
         result = webhook_receive(body=body)
-    except MalformedPayload as exc:
+    except MalformedPayload as exc:  # not a WhatsApp webhook; the body is kept
         logger.warning("Webhook body rejected: %s", exc)
         return _error(400, str(exc))
     except DatabaseError:
-        # Not stored: a 503 makes Meta deliver it again later, so nothing is lost.
+        # Only an outage gets here (a refused value keeps the raw body and answers 200): nothing
+        # was stored, and a 503 makes Meta deliver it again later, so nothing is lost.
         logger.exception("Webhook not stored: database unavailable")
         return _error(503, "temporarily unavailable")
+    if result.kept_raw:
+        return JsonResponse({"status": "ok", "event": result.event.pk, "stored": "raw body only"})
     return JsonResponse({"status": "ok", "event": result.event.pk})
 
 

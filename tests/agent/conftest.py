@@ -2,6 +2,7 @@ import pytest
 
 from accounts.models import User
 from tests.conftest import as_body, messages_of, webhook_json
+from tests.fakes.graph import PHONE_NUMBER_ID
 from tests.fakes.openai_server import FakeOpenAI
 
 import time
@@ -46,10 +47,11 @@ _counter = iter(range(1, 10**9))
 
 
 def message_body(kind: str = "text", *, text: str | None = None, sender: str = "16505551234", **content) -> bytes:
-    """A real Meta payload (tests/fixtures/webhook/messages__<kind>.json) from `sender`, sent now,
-    with a unique id and, for text, the given body."""
+    """A real Meta payload (tests/fixtures/webhook/messages__<kind>.json) from `sender` to our number,
+    sent now, with a unique id and, for text, the given body."""
     document = webhook_json(f"messages__{kind}")
     value = document["entry"][0]["changes"][0]["value"]
+    value["metadata"]["phone_number_id"] = PHONE_NUMBER_ID  # Meta's media samples name another number
     for contact in value.get("contacts", []):
         contact["wa_id"] = sender
     for message in messages_of(document):

@@ -46,7 +46,7 @@ def test_an_unreadable_item_beside_the_one_message_is_noted_on_the_event(signed_
     assert signed_post(as_body(document)).status_code == 200
     event = WebhookEvent.objects.get()
     assert event.message_count == 1
-    assert "KeyError('id')" in event.error
+    assert event.error == "message #2: no id"
     assert Message.objects.get().text == "Does it come in another color?"
 
 

@@ -121,7 +121,8 @@ def test_celery_beat_runs_the_sweeper_every_minute():
 def test_a_status_that_raced_ahead_of_its_message_is_attached_by_the_sweep(stuck_outbound, sweep):
     """The status webhook committed after the sender stored the wamid and looked for early statuses."""
     Message.objects.filter(pk=stuck_outbound.pk).update(status="sent", wamid="wamid.raced")
-    StatusUpdate.objects.create(wamid="wamid.raced", status="delivered", timestamp=timezone.now(), raw={})
+    StatusUpdate.objects.create(wamid="wamid.raced", status="delivered", timestamp=timezone.now(), raw={},
+                                phone_number_id=PHONE_NUMBER_ID)
     StatusUpdate.objects.create(wamid="wamid.somebody-elses", status="read", timestamp=timezone.now(), raw={})
     output = sweep()
     stuck_outbound.refresh_from_db()
