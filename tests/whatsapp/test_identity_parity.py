@@ -95,7 +95,7 @@ def test_the_prepared_statement_finds_the_person_and_the_conversation_by_index(d
     (inbound,) = parse_body(fresh("messages__text_with_user_id")).messages
     sql, plan, variable, constants, _, _ = intake_sql._statement(False)
     params = intake_sql._message_params(inbound, inbound.timestamp, plan, variable, constants, None,
-                                        with_event_id=True)
+                                        ours=True, with_event_id=True)
     numbered = sql.split("%s")
     prepared = "".join(part + (f"${n}" if n < len(numbered) else "") for n, part in enumerate(numbered, 1))
     connection.ensure_connection()
