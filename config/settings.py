@@ -2,10 +2,13 @@
 
 import hashlib
 import os
+import ssl
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+
+from config.broker import transport_for
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -174,6 +177,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     # Every countdown and time limit stays well under this (see whatsapp.retry).
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Redis (redis:// and rediss://): kombu's transport with a defect worked around that made the worker
+# exit when Redis went away under it (config/broker.py). Other brokers: kombu's own, by the scheme.
+CELERY_BROKER_TRANSPORT = transport_for(CELERY_BROKER_URL)
+if CELERY_BROKER_URL.startswith("rediss://") and "ssl_cert_reqs" not in CELERY_BROKER_URL:
+    # TLS to Redis verifies the server's certificate unless the URL says otherwise
+    # (rediss://...?ssl_cert_reqs=none); kombu's own default would not check it.
+    CELERY_BROKER_USE_SSL = {"ssl_cert_reqs": ssl.CERT_REQUIRED}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
