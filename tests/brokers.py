@@ -144,14 +144,16 @@ class TcpProxy:
 
 
 class WorkerProcess:
-    """`celery -A config worker` (prefork, as the Procfile runs it) on `broker_url`, consuming `queue`."""
+    """`celery -A config worker` (prefork, as the Procfile runs it) on `broker_url`, with `queue` as its
+    queue (CELERY_TASK_DEFAULT_QUEUE: what it consumes, and where the tasks it queues go)."""
 
     def __init__(self, *, broker_url: str, queue: str, env: dict, log: Path, concurrency: int = 2):
         self.log = log
-        command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue,
+        command = [sys.executable, "-m", "celery", "-A", "config", "worker",
                    "-n", f"test-{uuid.uuid4().hex[:8]}@%h", "--loglevel=INFO", f"--concurrency={concurrency}"]
-        self.process = subprocess.Popen(command, cwd=ROOT, env={**env, "CELERY_BROKER_URL": broker_url},
-                                        start_new_session=True, stdout=log.open("w"), stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env={**env, "CELERY_BROKER_URL": broker_url, "CELERY_TASK_DEFAULT_QUEUE": queue},
+            start_new_session=True, stdout=log.open("w"), stderr=subprocess.STDOUT)
         self.pid = self.process.pid
 
     def output(self) -> str:

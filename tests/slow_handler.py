@@ -15,7 +15,7 @@ def reply(conversation, message) -> Reply:
     log = os.environ.get("TEST_TURN_LOG")
     if log:
         with open(log, "a") as handle:
-            handle.write(f"{message.wamid}\n")
+            handle.write(f"{message.wamid} pid={os.getpid()} at={time.time():.3f}\n")
     time.sleep(float(os.environ.get("TEST_TURN_SECONDS", "0")))
     return Reply(text=f"Answer to: {message.text}")
 
@@ -24,6 +24,6 @@ def turns(log) -> list[str]:
     """The wamids whose turns started, in order, from a TEST_TURN_LOG file."""
     try:
         with open(log) as handle:
-            return handle.read().split()
+            return [line.split()[0] for line in handle if line.strip()]
     except FileNotFoundError:
         return []

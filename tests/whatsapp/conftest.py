@@ -128,8 +128,7 @@ def worker_idle(*, quiet_for: float = 0.5, timeout: float = 20.0) -> None:
 def app_on_broker(url: str, queue: str):
     """Point this process's Celery app (what the webhook view sends with) at `url` and `queue`.
 
-    Celery reads CELERY_BROKER_URL from the environment before its own setting, so both change;
-    the connection and producer pools made for the previous broker are dropped before and after.
+    Celery reads CELERY_BROKER_URL from the environment before its own setting, so both change.
     """
     from config.broker import transport_for
 
@@ -137,13 +136,15 @@ def app_on_broker(url: str, queue: str):
     saved = (conf.broker_url, conf.broker_transport, conf.broker_transport_options, conf.task_default_queue,
              os.environ.get("CELERY_BROKER_URL"))
 
-    def drop_pools():
-        if celery_app._pool is not None:
+    def drop_pools(*, close: bool):
+        # kombu keeps one pool per broker URL for the whole process: the usual broker's are only
+        # let go of (they are used again afterwards), the test broker's are closed.
+        if close and celery_app._pool is not None:
             celery_app._pool.force_close_all()
         celery_app._pool = None
         celery_app.amqp._producer_pool = None
 
-    drop_pools()
+    drop_pools(close=False)
     os.environ["CELERY_BROKER_URL"] = url
     conf.broker_url, conf.broker_transport = url, transport_for(url)
     conf.broker_transport_options = {"visibility_timeout": 3600}
@@ -151,7 +152,7 @@ def app_on_broker(url: str, queue: str):
     try:
         yield
     finally:
-        drop_pools()
+        drop_pools(close=True)
         conf.broker_url, conf.broker_transport, conf.broker_transport_options, conf.task_default_queue, env = saved
         if env is None:
             os.environ.pop("CELERY_BROKER_URL", None)
