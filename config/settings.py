@@ -209,6 +209,9 @@ CELERY_BEAT_SCHEDULE = {
                              "schedule": crontab(hour=8, minute=0, day_of_week="mon")},
 }
 CELERY_TIMEZONE = TIME_ZONE
+# /readiness/ answers 503 when no worker has written its heartbeat for this long (each beats every
+# quarter of it, at most every 30 s, while connected to the broker). 0: not checked (a web-only box).
+WORKER_HEARTBEAT_STALE_SECONDS = env.int("WORKER_HEARTBEAT_STALE_SECONDS", default=120)
 
 # --- WhatsApp Cloud API -------------------------------------------------------------------------
 WHATSAPP_VERIFY_TOKEN = env("WHATSAPP_VERIFY_TOKEN", default="")

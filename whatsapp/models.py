@@ -262,3 +262,18 @@ class SandboxMedia(models.Model):
 
     def __str__(self):
         return f"{self.filename or self.media_id} ({self.mime_type})"
+
+
+class WorkerHeartbeat(models.Model):
+    """The last sign of life of one Celery worker, which it writes itself every few seconds while it
+    is connected to the broker (whatsapp.heartbeat). /readiness/ reports when the newest is old."""
+
+    hostname = models.CharField(max_length=255, unique=True, help_text="The worker's name (celery@host)")
+    pid = models.PositiveIntegerField()
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-seen_at"]
+
+    def __str__(self):
+        return f"{self.hostname} at {self.seen_at:%Y-%m-%d %H:%M:%S}"

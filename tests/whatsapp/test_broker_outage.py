@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 from celery.utils.threads import bound_open_broker_sockets
 from kombu import Connection, Exchange, Queue
+from django.utils import timezone
 from kombu.common import ignore_errors
 
 from config.broker import REDIS_TRANSPORT
@@ -22,7 +23,7 @@ from tests.brokers import RedisServer, TcpProxy, wait_until
 from tests.conftest import fresh
 from tests.slow_handler import turns
 from tests.whatsapp.conftest import _queue_cleared, app_on_broker
-from whatsapp.models import Message
+from whatsapp.models import Message, WorkerHeartbeat
 from whatsapp.sweeper import sweep
 
 needs_redis_server = pytest.mark.skipif(not RedisServer.available, reason="needs the redis-server binary")
@@ -155,7 +156,8 @@ def test_the_worker_outlives_a_broker_outage_and_answers_every_message_once(
     queue = f"test.outage.{os.getpid()}.{uuid.uuid4().hex[:8]}"
     texts = [f"Message {n}" for n in range(4)]
     with app_on_broker(outage.url, queue):
-        worker = worker_process(broker_url=outage.url, queue=queue, TEST_TURN_SECONDS="3")
+        worker = worker_process(broker_url=outage.url, queue=queue, TEST_TURN_SECONDS="3",
+                                WORKER_HEARTBEAT_STALE_SECONDS="8")  # a heartbeat every 2 s
         for n, text in enumerate(texts[:3]):
             assert signed_post(fresh("messages__text", id=f"wamid.outage.{n}", text={"body": text})).status_code == 200
         wait_until(lambda: turns(tmp_path / "turns.log"), timeout=20, message="the first turn to start")
@@ -165,6 +167,7 @@ def test_the_worker_outlives_a_broker_outage_and_answers_every_message_once(
         # A message that comes in meanwhile is stored and answered 200; its task cannot be sent.
         assert signed_post(fresh("messages__text", id="wamid.outage.3", text={"body": texts[3]})).status_code == 200
         outage.restore()
+        restored_at = timezone.now()
 
         # Beat runs the sweeper every half minute; here it runs until everything is answered.
         def all_answered():
@@ -186,3 +189,5 @@ def test_the_worker_outlives_a_broker_outage_and_answers_every_message_once(
     assert sorted(turns(tmp_path / "turns.log")) == sorted(f"wamid.outage.{n}" for n in range(4))
     assert Message.objects.filter(direction="in", status="handled").count() == 4
     assert Message.objects.filter(direction="out").count() == 4
+    # Connected again, the worker says it is alive again.
+    assert WorkerHeartbeat.objects.get(pid=worker.pid).seen_at > restored_at
