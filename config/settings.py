@@ -207,6 +207,7 @@ CELERY_BEAT_SCHEDULE = {
     "overdue-reminders": {"task": "agent.tasks.overdue_reminders_task", "schedule": crontab(hour=9, minute=0)},
     "weekly-spend-summary": {"task": "agent.tasks.weekly_summary_task",
                              "schedule": crontab(hour=8, minute=0, day_of_week="mon")},
+    "retention-purge": {"task": "whatsapp.tasks.retention_purge_task", "schedule": crontab(hour=3, minute=30)},
 }
 CELERY_TIMEZONE = TIME_ZONE
 # /readiness/ answers 503 when no worker has written its heartbeat for this long (each beats every
@@ -298,6 +299,20 @@ DEFAULT_TAX_RATE = Decimal(env("DEFAULT_TAX_RATE", default="0.19"))
 BUSINESS_NAME = env("BUSINESS_NAME", default="Our business")
 # Days from an invoice's issue date to its due date when none is given.
 INVOICE_DUE_DAYS = env.int("INVOICE_DUE_DAYS", default=14)
+
+# --- Retention of personal data (whatsapp.retention, agent.retention) ---------------------------
+# A daily job (beat, 03:30 business time; `manage.py purge_retention` on demand) removes:
+# raw webhook bodies, and the raw copies of messages and statuses, after this many days (the
+# event rows, messages and their texts stay);
+RETENTION_WEBHOOK_BODY_DAYS = env.int("RETENTION_WEBHOOK_BODY_DAYS", default=30)
+# photos, voice notes and documents people sent in chats after this many days (an expense keeps
+# its own copy of its receipt);
+RETENTION_CHAT_MEDIA_DAYS = env.int("RETENTION_CHAT_MEDIA_DAYS", default=90)
+# receipts of expenses after this many full calendar years following the expense's year (the
+# bookkeeping retention period: 10 years in Germany, for example; check your country's).
+RETENTION_RECEIPT_YEARS = env.int("RETENTION_RECEIPT_YEARS", default=10)
+# What the job runs: each app registers its own purge here (the channel never imports the agent).
+RETENTION_PURGES = ["whatsapp.retention.channel_purge", "agent.retention.receipts_purge"]
 
 # --- Scheduled messages (approved templates, with body parameters) ------------------------------
 # Daily to customers with overdue invoices: {{1}} name, {{2}} number of invoices, {{3}} amount owed.

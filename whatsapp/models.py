@@ -23,6 +23,8 @@ class WebhookEvent(models.Model):
     message_count = models.PositiveIntegerField(default=0)
     status_count = models.PositiveIntegerField(default=0)
     replayed_at = models.DateTimeField(null=True, blank=True)
+    # The body's bytes are dropped after RETENTION_WEBHOOK_BODY_DAYS (whatsapp.retention); the row stays.
+    body_purged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -32,6 +34,8 @@ class WebhookEvent(models.Model):
 
     @property
     def body_text(self) -> str:
+        if self.body_purged_at:
+            return f"(removed by the retention policy on {self.body_purged_at:%Y-%m-%d})"
         return bytes(self.body).decode("utf-8", errors="replace")
 
 
@@ -123,6 +127,8 @@ class Message(models.Model):
     raw = models.JSONField(null=True, blank=True)
     # The downloaded media (photos, voice notes, documents), once someone needed it.
     media_file = models.FileField(upload_to="whatsapp/%Y/%m/", blank=True)
+    # When the media was deleted after RETENTION_CHAT_MEDIA_DAYS (whatsapp.retention).
+    media_removed_at = models.DateTimeField(null=True, blank=True)
     transcript = models.TextField(blank=True)
 
     # Inbound
