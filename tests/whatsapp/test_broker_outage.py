@@ -27,7 +27,7 @@ from whatsapp.models import Message, WorkerHeartbeat
 from whatsapp.sweeper import sweep
 
 needs_redis_server = pytest.mark.skipif(not RedisServer.available, reason="needs the redis-server binary")
-RABBITMQ_URL = os.environ.get("TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
+RABBITMQ_URL = os.environ.get("TEST_RABBITMQ_URL") or "amqp://guest:guest@127.0.0.1:5672//"
 
 
 # --- the kombu defect, replayed step by step -------------------------------------------------------
