@@ -26,8 +26,8 @@ return after the visibility timeout, as kombu intends; the sweeper re-queues the
 
 Found by reproducing it (tests/whatsapp/test_broker_outage.py replays the sequence; the end-to-end
 test there stops a real broker under a real worker). kombu's tracker has the same AttributeError
-from other close paths (celery/kombu#582, #970, fixed there by passing the cached client); this
-path is not fixed in 5.7.0. Remove this module when a kombu release is: the test
+from other close paths (celery/kombu#582, #970); this one is not fixed in 5.7.0. Remove this
+module when a kombu release fixes it: the test
 `test_kombus_own_redis_transport_still_needs_the_workaround` starts failing then.
 """
 
