@@ -150,6 +150,8 @@ class ExpenseAdmin(CsvExportMixin, admin.ModelAdmin):
 
     @admin.display(description="Preview")
     def receipt_preview(self, obj):
+        if obj and obj.receipt_removed_at:
+            return f"Receipt removed at the end of the retention period ({obj.receipt_removed_at:%Y-%m-%d})"
         if not obj or not obj.receipt:
             return "No receipt"
         url = reverse("admin:agent_expense_receipt", args=[obj.pk])

@@ -33,6 +33,8 @@ def media_bytes(message: Message, *, client: GraphClient | None = None) -> bytes
     if message.media_file:
         with message.media_file.open("rb") as handle:
             return handle.read()
+    if message.media_removed_at:
+        raise MediaUnavailable("the file was removed (retention)")
     if not message.media_id:
         raise MediaUnavailable("message has no media")
     try:

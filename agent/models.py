@@ -76,6 +76,8 @@ class Expense(AmountsModel):
     merchant = models.CharField(max_length=200, blank=True)
     spent_on = models.DateField(default=timezone.localdate, db_index=True)
     receipt = models.FileField(upload_to="receipts/%Y/%m/", blank=True)
+    # When the receipt file was deleted at the end of the bookkeeping retention period (agent.retention).
+    receipt_removed_at = models.DateTimeField(null=True, blank=True)
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="expenses")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,

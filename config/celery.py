@@ -45,3 +45,5 @@ class DjangoCelerySettings(Mapping):
 app = Celery("config")
 app.config_from_object(DjangoCelerySettings())
 app.autodiscover_tasks()
+# Each worker writes a heartbeat while it consumes; /readiness/ reports when none is recent.
+app.steps["consumer"].add("whatsapp.heartbeat:HeartbeatStep")

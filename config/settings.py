@@ -2,11 +2,14 @@
 
 import hashlib
 import os
+import ssl
 from datetime import timedelta
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+
+from config.broker import transport_for
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -202,6 +205,16 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     # Every countdown and time limit stays well under this (see whatsapp.retry).
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Redis (redis:// and rediss://): kombu's transport with a defect worked around that made the worker
+# exit when Redis went away under it (config/broker.py). Other brokers: kombu's own, by the scheme.
+CELERY_BROKER_TRANSPORT = transport_for(CELERY_BROKER_URL)
+if CELERY_BROKER_URL.startswith("rediss://") and "ssl_cert_reqs" not in CELERY_BROKER_URL:
+    # TLS to Redis verifies the server's certificate unless the URL says otherwise
+    # (rediss://...?ssl_cert_reqs=none); kombu's own default would not check it.
+    CELERY_BROKER_USE_SSL = {"ssl_cert_reqs": ssl.CERT_REQUIRED}
+# The queue every task goes to and every worker takes from. Give each deployment its own when
+# several share one broker (RabbitMQ vhost or Redis database); tests give each worker its own.
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -213,14 +226,21 @@ CELERY_TASK_TIME_LIMIT = 600
 CELERY_TASK_SOFT_TIME_LIMIT = 540
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Beat runs the sweeper (whatsapp.sweeper) this often. A dead worker's message is answered within
+# WHATSAPP_INBOUND_LEASE_SECONDS + this (+ the turn itself) of its death: 75 s with the defaults.
+WHATSAPP_SWEEP_EVERY_SECONDS = env.int("WHATSAPP_SWEEP_EVERY_SECONDS", default=30)
 CELERY_BEAT_SCHEDULE = {
-    "whatsapp-sweep": {"task": "whatsapp.tasks.sweep_task", "schedule": 60.0},
+    "whatsapp-sweep": {"task": "whatsapp.tasks.sweep_task", "schedule": float(WHATSAPP_SWEEP_EVERY_SECONDS)},
     # In the business time zone (CELERY_TIMEZONE below).
     "overdue-reminders": {"task": "agent.tasks.overdue_reminders_task", "schedule": crontab(hour=9, minute=0)},
     "weekly-spend-summary": {"task": "agent.tasks.weekly_summary_task",
                              "schedule": crontab(hour=8, minute=0, day_of_week="mon")},
+    "retention-purge": {"task": "whatsapp.tasks.retention_purge_task", "schedule": crontab(hour=3, minute=30)},
 }
 CELERY_TIMEZONE = TIME_ZONE
+# /readiness/ answers 503 when no worker has written its heartbeat for this long (each beats every
+# quarter of it, at most every 30 s, while connected to the broker). 0: not checked (a web-only box).
+WORKER_HEARTBEAT_STALE_SECONDS = env.int("WORKER_HEARTBEAT_STALE_SECONDS", default=120)
 
 # --- WhatsApp Cloud API -------------------------------------------------------------------------
 WHATSAPP_VERIFY_TOKEN = env("WHATSAPP_VERIFY_TOKEN", default="")
@@ -243,8 +263,9 @@ WHATSAPP_RETRY_FOR_SECONDS = env.int("WHATSAPP_RETRY_FOR_SECONDS", default=15 * 
 WHATSAPP_NOT_REGISTERED_REPLY = env("WHATSAPP_NOT_REGISTERED_REPLY", default="")
 # The function that turns an inbound message into a reply (the agent plugs in here).
 WHATSAPP_REPLY_HANDLER = env("WHATSAPP_REPLY_HANDLER", default="agent.runner.reply")
-# The sweeper picks up work left behind for longer than this.
-WHATSAPP_SWEEP_AFTER_SECONDS = env.int("WHATSAPP_SWEEP_AFTER_SECONDS", default=120)
+# The sweeper picks up work left behind for longer than this (and not held by a live worker); beat
+# runs it every WHATSAPP_SWEEP_EVERY_SECONDS (above, with the Celery settings).
+WHATSAPP_SWEEP_AFTER_SECONDS = env.int("WHATSAPP_SWEEP_AFTER_SECONDS", default=60)
 
 # --- Sandbox: the whole service on a laptop, with no Meta account ------------------------------
 # On when no access token is set (or WHATSAPP_SANDBOX=1): replies go to the project's own Graph API
@@ -275,9 +296,10 @@ if WHATSAPP_SANDBOX:
 OPENAI_API_KEY = env("OPENAI_API_KEY", default="")
 OPENAI_BASE_URL = env("OPENAI_BASE_URL", default="") or None
 OPENAI_MODEL = env("OPENAI_MODEL", default="gpt-4o-mini")
-# How long one worker may hold a conversation while answering (renewed after each message).
-# Longer than the task time limit (600 s), so a slow turn is never handled twice at once.
-WHATSAPP_INBOUND_LEASE_SECONDS = env.int("WHATSAPP_INBOUND_LEASE_SECONDS", default=660)
+# How long a worker's hold on a conversation lasts without renewal. It is renewed every third of
+# this while the turn runs (however slow), so only a dead worker's message is taken over, by the
+# sweeper once this has passed: with the sweep below, within 2 minutes of the worker's death.
+WHATSAPP_INBOUND_LEASE_SECONDS = env.int("WHATSAPP_INBOUND_LEASE_SECONDS", default=45)
 # Times handling of one inbound message may start without finishing (its worker died) before the
 # person is told it could not be processed, instead of retrying it for ever.
 WHATSAPP_INBOUND_MAX_ATTEMPTS = env.int("WHATSAPP_INBOUND_MAX_ATTEMPTS", default=5)
@@ -309,6 +331,20 @@ DEFAULT_TAX_RATE = Decimal(env("DEFAULT_TAX_RATE", default="0.19"))
 BUSINESS_NAME = env("BUSINESS_NAME", default="Our business")
 # Days from an invoice's issue date to its due date when none is given.
 INVOICE_DUE_DAYS = env.int("INVOICE_DUE_DAYS", default=14)
+
+# --- Retention of personal data (whatsapp.retention, agent.retention) ---------------------------
+# A daily job (beat, 03:30 business time; `manage.py purge_retention` on demand) removes:
+# raw webhook bodies, and the raw copies of messages and statuses, after this many days (the
+# event rows, messages and their texts stay);
+RETENTION_WEBHOOK_BODY_DAYS = env.int("RETENTION_WEBHOOK_BODY_DAYS", default=30)
+# photos, voice notes and documents people sent in chats after this many days (an expense keeps
+# its own copy of its receipt);
+RETENTION_CHAT_MEDIA_DAYS = env.int("RETENTION_CHAT_MEDIA_DAYS", default=90)
+# receipts of expenses after this many full calendar years following the expense's year (the
+# bookkeeping retention period: 10 years in Germany, for example; check your country's).
+RETENTION_RECEIPT_YEARS = env.int("RETENTION_RECEIPT_YEARS", default=10)
+# What the job runs: each app registers its own purge here (the channel never imports the agent).
+RETENTION_PURGES = ["whatsapp.retention.channel_purge", "agent.retention.receipts_purge"]
 
 # --- Scheduled messages (approved templates, with body parameters) ------------------------------
 # Daily to customers with overdue invoices: {{1}} name, {{2}} number of invoices, {{3}} amount owed.

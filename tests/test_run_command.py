@@ -138,3 +138,37 @@ def test_the_run_command_serves_the_sandbox_and_keeps_the_demo_business_across_r
     session = log_in(base, password)
     reply = chat(session, base, "Tom Becker", "/expenses")
     assert "12.50" in reply["text"] and "lunch" in reply["text"]  # the expense from the first run
+
+
+def worker_main_process(run: Run) -> int | None:
+    """The pid of the Celery worker's main process among the run's processes (not its pool's)."""
+    listing = subprocess.run(["ps", "-o", "pid=,ppid=,args=", "-g", str(run.process.pid)], capture_output=True,
+                             text=True).stdout
+    processes = {int(pid): (int(ppid), args) for pid, ppid, args in
+                 (line.split(None, 2) for line in listing.splitlines() if line.strip())}
+    for pid, (ppid, args) in processes.items():
+        parent_args = processes.get(ppid, (0, ""))[1]
+        if "celery -A config worker" in args and "celery -A config worker" not in parent_args:
+            return pid
+    return None
+
+
+def test_the_run_command_restarts_a_worker_that_dies_and_says_so(run_command, graph):
+    graph.mock.add_passthru("http://127.0.0.1")
+    run = run_command()
+    base = run.wait_ready()
+    password = re.search(r"password\s+(\S+)", run.output()).group(1)
+    first = worker_main_process(run)
+    assert first is not None
+
+    os.kill(first, signal.SIGKILL)  # killed, as the kernel's out-of-memory killer would
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and worker_main_process(run) in (None, first):
+        time.sleep(0.2)
+    assert worker_main_process(run) not in (None, first)
+    said = [line for line in run.output().splitlines() if line.startswith("bin/run: the worker exited")]
+    assert said == ["bin/run: the worker exited (status 137); starting it again in 2 s."]
+
+    session = log_in(base, password)
+    reply = chat(session, base, "Tom Becker", "/expense 7.20 parking travel")  # the new worker answers
+    assert reply["text"].startswith("Saved expense #")

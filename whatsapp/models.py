@@ -44,6 +44,8 @@ class WebhookEvent(models.Model):
     message_count = models.PositiveIntegerField(default=0)
     status_count = models.PositiveIntegerField(default=0)
     replayed_at = models.DateTimeField(null=True, blank=True)
+    # The body's bytes are dropped after RETENTION_WEBHOOK_BODY_DAYS (whatsapp.retention); the row stays.
+    body_purged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -56,6 +58,8 @@ class WebhookEvent(models.Model):
 
     @property
     def body_text(self) -> str:
+        if self.body_purged_at:
+            return f"(removed by the retention policy on {self.body_purged_at:%Y-%m-%d})"
         return bytes(self.body).decode("utf-8", errors="replace")
 
 
@@ -164,6 +168,8 @@ class Message(models.Model):
     raw = models.JSONField(null=True, blank=True)
     # The downloaded media (photos, voice notes, documents), once someone needed it.
     media_file = models.FileField(upload_to="whatsapp/%Y/%m/", blank=True)
+    # When the media was deleted after RETENTION_CHAT_MEDIA_DAYS (whatsapp.retention).
+    media_removed_at = models.DateTimeField(null=True, blank=True)
     transcript = models.TextField(blank=True)
 
     # Inbound
@@ -307,3 +313,18 @@ class SandboxMedia(models.Model):
 
     def __str__(self):
         return f"{self.filename or self.media_id} ({self.mime_type})"
+
+
+class WorkerHeartbeat(models.Model):
+    """The last sign of life of one Celery worker, which it writes itself every few seconds while it
+    is connected to the broker (whatsapp.heartbeat). /readiness/ reports when the newest is old."""
+
+    hostname = models.CharField(max_length=255, unique=True, help_text="The worker's name (celery@host)")
+    pid = models.PositiveIntegerField()
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-seen_at"]
+
+    def __str__(self):
+        return f"{self.hostname} at {self.seen_at:%Y-%m-%d %H:%M:%S}"

@@ -25,7 +25,7 @@ from whatsapp.errors import (
     WindowClosed,
     failure_explained,
 )
-from whatsapp.leases import lease_acquire, lease_release, lease_renew
+from whatsapp.leases import LeaseKept, lease_acquire, lease_release
 from whatsapp.models import REPLY_WINDOW, Conversation, Message, StatusUpdate
 from whatsapp.replies import Reply
 from whatsapp.retry import backoff_seconds, pair_limit_seconds
@@ -33,7 +33,8 @@ from whatsapp.text import split_text
 
 logger = logging.getLogger(__name__)
 
-OUTBOX_LEASE_SECONDS = 120
+# Short, and renewed while a send runs (whatsapp.leases.LeaseKept): a dead sender lets go soon.
+OUTBOX_LEASE_SECONDS = 45
 # While the token or the account needs an operator, each waiting outbox asks Graph again this often.
 OPERATOR_RETRY_SECONDS = 300
 BUSY_RETRY_SECONDS = 2.0
@@ -153,43 +154,48 @@ def outbox_flush(*, conversation_id: int, client: GraphClient | None = None) -> 
     token = lease_acquire(conversation_id, "outbox_lease_until", OUTBOX_LEASE_SECONDS)
     if token is None:
         return BUSY_RETRY_SECONDS
+    kept = LeaseKept(conversation_id, "outbox_lease_until", token, OUTBOX_LEASE_SECONDS,
+                     longest=settings.CELERY_TASK_TIME_LIMIT)
     try:
-        client = client or GraphClient()
-        while True:
-            conversation = Conversation.objects.get(pk=conversation_id)
-            message = (Message.objects.filter(conversation=conversation, direction=Message.Direction.OUTBOUND,
-                                              status=Message.Status.QUEUED)
-                       .order_by("timestamp", "id").first())
-            if message is None:
-                return None
-            now = timezone.now()
-            # (A wake-up a moment early, hosts' clocks differing, counts as due.)
-            waits = [t for t in (message.next_attempt_at, conversation.send_backoff_until)
-                     if t and t > now + timedelta(seconds=1)]
-            if waits:
-                # Whoever set that time scheduled its own wake-up (and the sweeper backs it up): a
-                # second task chain per conversation would only pile up while it waits.
-                return None
-            if _expired(message, now):
-                continue
-            paused = alerts.operator_pause_until()
-            if paused is not None and paused > now:
-                # Graph refused the token or the account moments ago: no point asking again for
-                # every conversation; the first one due after the pause tries (the probe).
-                # Waiting for the operator is not a try: the retry budget starts after the pause.
-                wake = paused + timedelta(seconds=random.uniform(0, 30))  # spread: one probe, not a crowd
-                Message.objects.filter(pk=message.pk).update(next_attempt_at=wake, attempts=0,
-                                                             first_attempt_at=None)
-                return (wake - now).total_seconds()
-            delay = _send_one(message, conversation, client)
-            if delay is not None:
-                return delay
-            # Each send may take up to the read timeout: keep the outbox ours, or stop.
-            token = lease_renew(conversation_id, "outbox_lease_until", token, OUTBOX_LEASE_SECONDS)
-            if token is None:
-                return BUSY_RETRY_SECONDS
+        with kept:
+            return _flush(conversation_id, kept, client or GraphClient())
     finally:
-        lease_release(conversation_id, "outbox_lease_until", token)
+        lease_release(conversation_id, "outbox_lease_until", kept.token)
+
+
+def _flush(conversation_id: int, kept: LeaseKept, client: GraphClient) -> float | None:
+    while True:
+        conversation = Conversation.objects.get(pk=conversation_id)
+        message = (Message.objects.filter(conversation=conversation, direction=Message.Direction.OUTBOUND,
+                                          status=Message.Status.QUEUED)
+                   .order_by("timestamp", "id").first())
+        if message is None:
+            return None
+        now = timezone.now()
+        # (A wake-up a moment early, hosts' clocks differing, counts as due.)
+        waits = [t for t in (message.next_attempt_at, conversation.send_backoff_until)
+                 if t and t > now + timedelta(seconds=1)]
+        if waits:
+            # Whoever set that time scheduled its own wake-up (and the sweeper backs it up): a
+            # second task chain per conversation would only pile up while it waits.
+            return None
+        if _expired(message, now):
+            continue
+        paused = alerts.operator_pause_until()
+        if paused is not None and paused > now:
+            # Graph refused the token or the account moments ago: no point asking again for
+            # every conversation; the first one due after the pause tries (the probe).
+            # Waiting for the operator is not a try: the retry budget starts after the pause.
+            wake = paused + timedelta(seconds=random.uniform(0, 30))  # spread: one probe, not a crowd
+            Message.objects.filter(pk=message.pk).update(next_attempt_at=wake, attempts=0,
+                                                         first_attempt_at=None)
+            return (wake - now).total_seconds()
+        delay = _send_one(message, conversation, client)
+        if delay is not None:
+            return delay
+        # Each send may take up to the read timeout: keep the outbox ours, or stop.
+        if not kept.renew():
+            return BUSY_RETRY_SECONDS
 
 
 def _expired(message: Message, now) -> bool:

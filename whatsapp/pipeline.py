@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from whatsapp.client import GraphClient
 from whatsapp.errors import GraphError
-from whatsapp.leases import lease_acquire, lease_release, lease_renew
+from whatsapp.leases import LeaseKept, lease_acquire, lease_release
 from whatsapp.models import Conversation, Message
 from whatsapp.outbound import BUSY_RETRY_SECONDS, held_release, outbound_queue
 from whatsapp.replies import Reply, as_reply, reply_handler
@@ -41,22 +41,29 @@ def inbound_handle(*, message_id: int, client: GraphClient | None = None) -> flo
     token = lease_acquire(conversation_id, "inbound_lease_until", lease_seconds)
     if token is None:
         return BUSY_RETRY_SECONDS
+    # The lease is short (a dead worker's messages are taken over soon) and kept renewed while the
+    # turns run (a live one, however slow, never is).
+    kept = LeaseKept(conversation_id, "inbound_lease_until", token, lease_seconds,
+                     longest=settings.CELERY_TASK_TIME_LIMIT)
     try:
-        client = client or GraphClient()
-        conversation = Conversation.objects.select_related("user").get(pk=conversation_id)
-        with transaction.atomic():
-            held_release(conversation=conversation)
-        while True:
-            pending = (Message.objects.filter(conversation_id=conversation_id, direction=Message.Direction.INBOUND,
-                                              status=Message.Status.RECEIVED)
-                       .order_by("timestamp", "id").first())
-            if pending is None:
-                return None
-            _handle_one(conversation, pending, client)
-            token = lease_renew(conversation_id, "inbound_lease_until", token, lease_seconds) or token
-            conversation.refresh_from_db()
+        with kept:
+            client = client or GraphClient()
+            conversation = Conversation.objects.select_related("user").get(pk=conversation_id)
+            with transaction.atomic():
+                held_release(conversation=conversation)
+            while True:
+                pending = (Message.objects.filter(conversation_id=conversation_id,
+                                                  direction=Message.Direction.INBOUND,
+                                                  status=Message.Status.RECEIVED)
+                           .order_by("timestamp", "id").first())
+                if pending is None:
+                    return None
+                _handle_one(conversation, pending, client)
+                if not kept.renew():
+                    return BUSY_RETRY_SECONDS  # another worker holds the conversation now: it answers the rest
+                conversation.refresh_from_db()
     finally:
-        lease_release(conversation_id, "inbound_lease_until", token)
+        lease_release(conversation_id, "inbound_lease_until", kept.token)
 
 
 def _handle_one(conversation: Conversation, message: Message, client: GraphClient) -> None:

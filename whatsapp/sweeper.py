@@ -1,7 +1,7 @@
 """The sweeper: re-queues work a broker outage or a dead worker left behind, and attaches status
 webhooks that raced ahead of the message they report on.
 
-Run by Celery beat every minute and by `manage.py sweep` from cron. Everything it queues is
+Run by Celery beat every WHATSAPP_SWEEP_EVERY_SECONDS (30 s) and by `manage.py sweep` from cron. Everything it queues is
 idempotent, so sweeping too often is harmless.
 """
 
@@ -33,15 +33,20 @@ def sweep(*, older_than_seconds: int | None = None) -> SweepResult:
     from whatsapp.tasks import flush_outbox_task, process_inbound_task
 
     age = older_than_seconds if older_than_seconds is not None else settings.WHATSAPP_SWEEP_AFTER_SECONDS
-    cutoff = timezone.now() - timedelta(seconds=age)
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=age)
+    # A conversation a live worker holds is left to it (its lease is renewed while it works); a
+    # dead worker's lease runs out within WHATSAPP_INBOUND_LEASE_SECONDS, and its messages are
+    # picked up by the next sweep after that.
     inbound = list(
         Message.objects.filter(direction=Message.Direction.INBOUND, status=Message.Status.RECEIVED,
-                               created_at__lt=cutoff).order_by("timestamp", "id").values_list("pk", flat=True)[:BATCH]
+                               created_at__lt=cutoff)
+        .exclude(conversation__inbound_lease_until__gt=now)
+        .order_by("timestamp", "id").values_list("pk", flat=True)[:BATCH]
     )
     for pk in inbound:
         process_inbound_task.delay(pk)
     stuck = Q(next_attempt_at__isnull=True, created_at__lt=cutoff) | Q(next_attempt_at__lt=cutoff)
-    now = timezone.now()
     # An outbox whose first message waits for a retry (or the person's back-off) is not stuck: the
     # task that set the wait wakes it. Waking it every minute would only pile up tasks.
     waiting = Message.objects.filter(direction=Message.Direction.OUTBOUND, status=Message.Status.QUEUED,
@@ -49,6 +54,7 @@ def sweep(*, older_than_seconds: int | None = None) -> SweepResult:
     conversations = list(
         Message.objects.filter(stuck, direction=Message.Direction.OUTBOUND, status=Message.Status.QUEUED)
         .exclude(conversation_id__in=waiting).exclude(conversation__send_backoff_until__gt=now)
+        .exclude(conversation__outbox_lease_until__gt=now)
         .values_list("conversation_id", flat=True).distinct()[:BATCH]
     )
     for conversation_id in conversations:

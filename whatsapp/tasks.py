@@ -7,7 +7,7 @@ dies; each task is idempotent, so a redelivery never answers or sends twice.
 from celery import shared_task
 from django.db import DatabaseError
 
-from whatsapp import outbound, pipeline, sweeper
+from whatsapp import outbound, pipeline, retention, sweeper
 from whatsapp.sandbox import services as sandbox_services
 
 DB_RETRY = dict(autoretry_for=(DatabaseError,), retry_backoff=5, retry_backoff_max=300, retry_jitter=True,
@@ -38,3 +38,9 @@ def sweep_task() -> None:
 def sandbox_status_task(delivery_id: int, status: str) -> None:
     """Sandbox mode: the Graph stand-in reports a status of a message it accepted, as Meta does."""
     sandbox_services.status_post(delivery_id=delivery_id, status=status)
+
+
+@shared_task
+def retention_purge_task() -> None:
+    """Daily: remove personal data older than its retention period (settings.RETENTION_PURGES)."""
+    retention.retention_purge()

@@ -121,3 +121,86 @@ def worker_idle(*, quiet_for: float = 0.5, timeout: float = 20.0) -> None:
             return
         time.sleep(0.02)
     raise AssertionError(f"The worker was still busy after {timeout} s")
+
+
+# --- a worker process on a broker of the test's own ------------------------------------------------
+@contextmanager
+def app_on_broker(url: str, queue: str):
+    """Point this process's Celery app (what the webhook view sends with) at `url` and `queue`.
+
+    Celery reads CELERY_BROKER_URL from the environment before its own setting, so both change.
+    """
+    from config.broker import transport_for
+
+    conf = celery_app.conf
+    saved = (conf.broker_url, conf.broker_transport, conf.broker_transport_options, conf.task_default_queue,
+             os.environ.get("CELERY_BROKER_URL"))
+
+    def drop_pools(*, close: bool):
+        # kombu keeps one pool per broker URL for the whole process: the usual broker's are only
+        # let go of (they are used again afterwards), the test broker's are closed.
+        if close and celery_app._pool is not None:
+            celery_app._pool.force_close_all()
+        celery_app._pool = None
+        celery_app.amqp._producer_pool = None
+
+    drop_pools(close=False)
+    os.environ["CELERY_BROKER_URL"] = url
+    conf.broker_url, conf.broker_transport = url, transport_for(url)
+    conf.broker_transport_options = {"visibility_timeout": 3600}
+    conf.task_default_queue = queue
+    try:
+        yield
+    finally:
+        drop_pools(close=True)
+        conf.broker_url, conf.broker_transport, conf.broker_transport_options, conf.task_default_queue, env = saved
+        if env is None:
+            os.environ.pop("CELERY_BROKER_URL", None)
+        else:
+            os.environ["CELERY_BROKER_URL"] = env
+        celery_app.amqp.queues.pop(queue, None)
+
+
+def _database_url() -> str:
+    """The test database, as a DATABASE_URL another process can open."""
+    from urllib.parse import quote
+
+    from django.db import connection
+
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    credentials = quote(db["USER"] or "") + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
+    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def worker_process(transactional_db, graph_server, settings, tmp_path):
+    """Start `celery -A config worker` processes on the test database, answering with
+    tests.slow_handler (each turn written down in `tmp_path / "turns.log"`) and sending to
+    graph_server. They are stopped when the test ends."""
+    from tests.brokers import WorkerProcess
+
+    started = []
+    base = {key: value for key, value in os.environ.items()
+            if not key.startswith(("DJANGO_", "WHATSAPP_", "CELERY_", "OPENAI_", "DATABASE_", "TEST_"))}
+    base.update(
+        DATABASE_URL=_database_url(), DJANGO_DEBUG="0", PYTHONUNBUFFERED="1",
+        NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost",
+        WHATSAPP_SANDBOX="0", WHATSAPP_APP_SECRET=settings.WHATSAPP_APP_SECRET,
+        WHATSAPP_VERIFY_TOKEN=settings.WHATSAPP_VERIFY_TOKEN, WHATSAPP_ACCESS_TOKEN=settings.WHATSAPP_ACCESS_TOKEN,
+        WHATSAPP_PHONE_NUMBER_ID=settings.WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_API_BASE_URL=graph_server.url,
+        WHATSAPP_API_VERSION=settings.WHATSAPP_API_VERSION, WHATSAPP_REPLY_HANDLER="tests.slow_handler.reply",
+        TEST_TURN_LOG=str(tmp_path / "turns.log"),
+    )
+
+    def start(*, broker_url: str, queue: str, **env) -> WorkerProcess:
+        worker = WorkerProcess(broker_url=broker_url, queue=queue, env={**base, **env},
+                               log=tmp_path / f"worker-{len(started) + 1}.log")
+        started.append(worker)
+        worker.wait_ready()
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()

@@ -1,15 +1,18 @@
 """Replaying stored webhook bodies, the health and readiness probes, and a database outage at intake."""
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import OperationalError
+from django.utils import timezone
 
 from config import health
 from config.celery import app as celery_app
 from tests.conftest import fresh
-from whatsapp.models import Message, StatusUpdate, WebhookEvent
+from whatsapp.heartbeat import worker_heartbeat_record
+from whatsapp.models import Message, StatusUpdate, WebhookEvent, WorkerHeartbeat
 
 pytestmark = pytest.mark.django_db
 
@@ -69,10 +72,41 @@ def test_health_answers_200_json(client):
     assert response.json() == {"status": "ok"}
 
 
-def test_readiness_answers_200_when_the_database_and_broker_answer(client):
+@pytest.fixture
+def worker_alive(db):
+    """A worker wrote its heartbeat a moment ago (whatsapp.heartbeat)."""
+    worker_heartbeat_record(hostname="celery@worker-1", pid=4242)
+
+
+def test_readiness_answers_200_when_the_database_broker_and_a_worker_answer(client, worker_alive):
     response = client.get("/readiness/")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "checks": {"database": True, "broker": True}}
+    assert response.json() == {"status": "ok", "checks": {"database": True, "broker": True, "worker": True}}
+
+
+def test_readiness_answers_503_with_the_reason_when_no_worker_sent_a_heartbeat_recently(client, worker_alive,
+                                                                                        settings):
+    settings.WORKER_HEARTBEAT_STALE_SECONDS = 120
+    WorkerHeartbeat.objects.update(seen_at=timezone.now() - timedelta(seconds=300))
+    response = client.get("/readiness/")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["checks"] == {"database": True, "broker": True, "worker": False}
+    assert body["reasons"]["worker"].startswith("no worker heartbeat for 300 s (the newest from celery@worker-1;")
+
+
+def test_readiness_on_a_box_where_no_worker_ever_ran_says_to_start_one(client):
+    response = client.get("/readiness/")
+    assert response.status_code == 503
+    assert response.json()["reasons"] == {
+        "worker": "no worker has sent a heartbeat yet: start one (see the Procfile's worker)"}
+
+
+def test_readiness_leaves_workers_unchecked_when_the_staleness_is_zero(client, settings):
+    settings.WORKER_HEARTBEAT_STALE_SECONDS = 0  # a box that runs the web process only
+    response = client.get("/readiness/")
+    assert response.status_code == 200
+    assert response.json()["checks"]["worker"] is True
 
 
 @pytest.fixture
@@ -86,10 +120,11 @@ def unreachable_broker(monkeypatch):
     celery_app.conf.broker_url = previous
 
 
-def test_readiness_answers_503_when_the_broker_is_unreachable(client, unreachable_broker):
+def test_readiness_answers_503_when_the_broker_is_unreachable(client, unreachable_broker, worker_alive):
     response = client.get("/readiness/")
     assert response.status_code == 503
-    assert response.json() == {"status": "unavailable", "checks": {"database": True, "broker": False}}
+    assert response.json() == {"status": "unavailable", "checks": {"database": True, "broker": False, "worker": True},
+                               "reasons": {"broker": "the broker does not answer"}}
 
 
 class BrokenConnection:
@@ -97,11 +132,12 @@ class BrokenConnection:
         raise OperationalError("could not connect to server: Connection refused")
 
 
-def test_readiness_answers_503_when_the_database_check_fails(client, monkeypatch):
+def test_readiness_answers_503_when_the_database_check_fails(client, monkeypatch, worker_alive):
     monkeypatch.setattr(health, "connection", BrokenConnection())
     response = client.get("/readiness/")
     assert response.status_code == 503
-    assert response.json()["checks"] == {"database": False, "broker": True}
+    assert response.json()["checks"] == {"database": False, "broker": True, "worker": True}
+    assert response.json()["reasons"] == {"database": "the database does not answer"}
     assert response.json()["status"] == "unavailable"
 
 

@@ -112,10 +112,10 @@ def test_sweeping_twice_answers_once(lost_inbound, graph, sweep):
     assert len(graph.texts()) == 1
 
 
-def test_celery_beat_runs_the_sweeper_every_minute():
+def test_celery_beat_runs_the_sweeper_every_half_minute():
     entry = celery_app.conf.beat_schedule["whatsapp-sweep"]
     assert entry["task"] == "whatsapp.tasks.sweep_task"
-    assert entry["schedule"] <= 60
+    assert entry["schedule"] <= 30
 
 
 def test_a_status_that_raced_ahead_of_its_message_is_attached_by_the_sweep(stuck_outbound, sweep):
@@ -181,3 +181,18 @@ def test_a_reply_queued_while_the_broker_is_down_is_sent_after_a_sweep(db, graph
     message.refresh_from_db()
     assert message.status == "sent"
     assert graph.texts() == ["Sent once the broker is back"]
+
+
+def test_a_message_whose_conversation_a_live_worker_holds_is_left_to_it(lost_inbound, graph, sweep):
+    Conversation.objects.update(inbound_lease_until=timezone.now() + timedelta(seconds=30))
+    assert sweep(older_than=0).strip() == "Re-queued 0 inbound message(s) and 0 outbox(es)."
+    Conversation.objects.update(inbound_lease_until=timezone.now() - timedelta(seconds=1))  # its worker died
+    sweep(older_than=0)
+    lost_inbound.refresh_from_db()
+    assert lost_inbound.status == "handled"
+
+
+def test_an_outbox_a_live_worker_is_sending_is_left_to_it(stuck_outbound, graph, sweep):
+    Conversation.objects.update(outbox_lease_until=timezone.now() + timedelta(seconds=30))
+    assert "0 outbox(es)" in sweep(older_than=0)
+    assert graph.requests == []

@@ -4,13 +4,15 @@ Runs when CELERY_BROKER_URL names a broker (e.g. redis://127.0.0.1:6379/0), on S
 PostgreSQL; skipped otherwise. Graph is a local HTTP server (tests/fakes/graph_server.py).
 """
 
+import os
 from unittest import mock
 
 import pytest
 
+from tests.brokers import wait_until
 from tests.conftest import fresh
 from tests.whatsapp.conftest import worker_idle
-from whatsapp.models import Message, WebhookEvent
+from whatsapp.models import Message, WebhookEvent, WorkerHeartbeat
 
 pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 
@@ -75,3 +77,14 @@ def test_a_graph_failure_is_retried_by_the_worker_and_answered_once(celery_worke
     assert [out.wamid] == graph_server.wamids()
     assert out.error_code is None
 
+
+
+def test_a_running_worker_writes_its_heartbeat_and_readiness_counts_it(celery_worker, client):
+    def beat():
+        return WorkerHeartbeat.objects.filter(hostname=celery_worker.hostname).first()
+
+    heartbeat = wait_until(beat, timeout=10, message="the worker's first heartbeat")
+    assert heartbeat.pid == os.getpid()  # the embedded worker runs in this process
+    response = client.get("/readiness/")
+    assert response.status_code == 200
+    assert response.json()["checks"]["worker"] is True

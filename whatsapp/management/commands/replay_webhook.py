@@ -25,6 +25,9 @@ class Command(BaseCommand):
             event = WebhookEvent.objects.filter(pk=event_id).first()
             if event is None:
                 raise CommandError(f"No webhook event with id {event_id}.")
+            if event.body_purged_at:
+                raise CommandError(f"Webhook event {event_id} cannot be replayed: its body was removed by the "
+                                   f"retention policy on {event.body_purged_at:%Y-%m-%d}.")
             try:
                 result = webhook_replay(event=event)
             except MalformedPayload as exc:
