@@ -17,8 +17,8 @@ from accounts.models import User
 from agent import selectors
 from agent.amounts import money
 from agent.models import Customer, Expense, Invoice, JobRun
-from whatsapp.notify import conversation_for_phone, conversation_for_user
-from whatsapp.outbound import template_queue
+from whatsapp.outbound.notify import conversation_for_phone, conversation_for_user
+from whatsapp.outbound.queue import template_queue
 
 logger = logging.getLogger(__name__)
 

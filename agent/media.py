@@ -7,11 +7,13 @@ import mimetypes
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
 
 from agent.llm import openai_client
-from whatsapp.client import GraphClient
-from whatsapp.errors import GraphError
 from whatsapp.models import Message
+from whatsapp.outbound.client import GraphClient
+from whatsapp.outbound.errors import GraphError
 
 logger = logging.getLogger(__name__)
 
@@ -75,9 +77,6 @@ def image_data_url(data: bytes, mime_type: str) -> str:
 
 def pdf_text(data: bytes, *, max_chars: int | None = None) -> str:
     """The text of a PDF (pypdf), cut to a size the prompt can take."""
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
     max_chars = max_chars or settings.AGENT_PDF_CHARS
     try:
         reader = PdfReader(io.BytesIO(data))

@@ -22,6 +22,7 @@ from agent.errors import ApplicationError, NotFound, PermissionDenied
 from agent.models import AgentTurn, Customer, Expense, Invoice, Revenue
 from agent.periods import PERIODS, date_range, period_range  # noqa: F401  (re-exported: part of this API)
 from agent.roles import is_customer, is_manager, is_team_member
+from whatsapp.models import Message
 
 INVOICE_STATES = ("open", "overdue", "paid", "all")
 SUMMARY_GROUPS = ("category", "month", "person")
@@ -373,8 +374,6 @@ def receipt_message_unattached(*, user, conversation, before):
 
     "The assistant answered them" (an AgentTurn for `user`) ties the file to this person even if the
     number once belonged to someone else."""
-    from whatsapp.models import Message
-
     used = [model.objects.filter(source_message__isnull=False).values("source_message_id")
             for model in (Expense, Revenue, Invoice)]
     earlier = Q(timestamp__lt=before.timestamp) | Q(timestamp=before.timestamp, id__lt=before.pk)

@@ -25,6 +25,7 @@ from agent.models import Customer, Expense, Invoice, InvoiceSequence, Revenue
 from agent.periods import parse_date
 from agent.roles import is_manager, is_team_member
 from agent.selectors import expenses_visible_to, invoices_visible_to, parse_id
+from whatsapp.outbound import notify
 
 logger = logging.getLogger(__name__)
 
@@ -221,8 +222,6 @@ def expense_review(*, reviewer, expense_id: int, approve: bool, note: str = "") 
 
 
 def _notify_submitter(expense: Expense) -> None:
-    from whatsapp.notify import notify_user  # agent -> whatsapp; imported late to keep startup light
-
     what = f"{money(expense.gross, expense.currency)}, {expense.category}"
     if expense.merchant:
         what += f", {expense.merchant}"
@@ -232,7 +231,7 @@ def _notify_submitter(expense: Expense) -> None:
         text += f"\nNote: {expense.review_note}"
     try:
         with transaction.atomic():
-            notify_user(user=expense.submitted_by, text=text, sent_by=expense.reviewed_by)
+            notify.notify_user(user=expense.submitted_by, text=text, sent_by=expense.reviewed_by)
     except Exception:
         logger.exception("Could not notify the submitter of expense %s", expense.pk)
 

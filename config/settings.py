@@ -203,7 +203,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "polling_interval": 0.2,
     }
 else:
-    # Every countdown and time limit stays well under this (see whatsapp.retry).
+    # Every countdown and time limit stays well under this (see whatsapp.outbound.retry).
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 # Redis (redis:// and rediss://): kombu's transport with a defect worked around that made the worker
 # exit when Redis went away under it (config/broker.py). Other brokers: kombu's own, by the scheme.
@@ -232,8 +232,8 @@ WHATSAPP_SWEEP_EVERY_SECONDS = env.int("WHATSAPP_SWEEP_EVERY_SECONDS", default=3
 CELERY_BEAT_SCHEDULE = {
     "whatsapp-sweep": {"task": "whatsapp.tasks.sweep_task", "schedule": float(WHATSAPP_SWEEP_EVERY_SECONDS)},
     # In the business time zone (CELERY_TIMEZONE below).
-    "overdue-reminders": {"task": "agent.tasks.overdue_reminders_task", "schedule": crontab(hour=9, minute=0)},
-    "weekly-spend-summary": {"task": "agent.tasks.weekly_summary_task",
+    "overdue-reminders": {"task": "agent.tasks.overdue_reminders_send_task", "schedule": crontab(hour=9, minute=0)},
+    "weekly-spend-summary": {"task": "agent.tasks.weekly_summary_send_task",
                              "schedule": crontab(hour=8, minute=0, day_of_week="mon")},
     "retention-purge": {"task": "whatsapp.tasks.retention_purge_task", "schedule": crontab(hour=3, minute=30)},
 }

@@ -117,7 +117,7 @@ def sandbox_served(sandbox_mode, plain_http, live_server, graph):
     # The client keeps its connections alive: close them (a socket stays open while a response
     # object still refers to it, hence the collection), so the live server's threads end and give
     # their database connections back before the test database is dropped.
-    from whatsapp.client import _shared_session
+    from whatsapp.outbound.client import _shared_session
 
     _shared_session().close()
     gc.collect()

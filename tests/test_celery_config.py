@@ -9,9 +9,9 @@ from unittest import mock
 
 from config.celery import app as celery_app
 from tests.conftest import fresh
-from whatsapp import retry
+from whatsapp.outbound import retry
 from whatsapp.models import Conversation, Message
-from whatsapp.outbound import outbound_queue
+from whatsapp.outbound.queue import outbound_queue
 from whatsapp.replies import Reply
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,7 +92,7 @@ def test_on_redis_every_countdown_and_time_limit_stays_under_the_visibility_time
 
 
 def test_the_inbound_task_is_queued_only_after_commit(signed_post, member, django_capture_on_commit_callbacks):
-    with mock.patch("whatsapp.tasks.process_inbound_task.delay") as delay:
+    with mock.patch("whatsapp.tasks.inbound_handle_task.delay") as delay:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             response = signed_post(fresh("messages__text"))
         assert response.status_code == 200
@@ -105,11 +105,11 @@ def test_the_inbound_task_is_queued_only_after_commit(signed_post, member, djang
 
 
 def test_a_reply_is_sent_only_after_commit(signed_post, member, django_capture_on_commit_callbacks):
-    with mock.patch("whatsapp.tasks.process_inbound_task.delay"):
+    with mock.patch("whatsapp.tasks.inbound_handle_task.delay"):
         signed_post(fresh("messages__text"))
     conversation = Conversation.objects.get()
 
-    with mock.patch("whatsapp.tasks.flush_outbox_task.delay") as delay:
+    with mock.patch("whatsapp.tasks.outbound_send_task.delay") as delay:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             outbound_queue(conversation=conversation, reply=Reply(text="Hello"))
         assert delay.call_count == 0

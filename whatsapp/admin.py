@@ -26,7 +26,7 @@ from whatsapp.admin_conversations import (  # noqa: F401
     changelist_url,
 )
 from whatsapp.alerts import alerts_open
-from whatsapp.errors import OPERATOR_CODES
+from whatsapp.outbound.errors import OPERATOR_CODES
 from whatsapp.models import (
     ChannelAlert,
     Conversation,

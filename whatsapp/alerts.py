@@ -1,16 +1,17 @@
 """Operator alerts: problems nothing but a person can fix, listed in the admin."""
 
 import logging
-
 from datetime import timedelta
 
 from django.db.models import F
 from django.utils import timezone
 
-from whatsapp.errors import OPERATOR_CODES
 from whatsapp.models import ChannelAlert
+from whatsapp.outbound.errors import OPERATOR_CODES
 
 logger = logging.getLogger(__name__)
+# While the token or the account needs an operator, each waiting outbox asks Graph again this often.
+OPERATOR_RETRY_SECONDS = 300
 
 
 def alert_raise(*, code: int, title: str, details: str = "", source: str) -> ChannelAlert:
@@ -35,8 +36,6 @@ def operator_pause_until():
     last said so; then the first conversation due sends again, which is the probe. A pause from a
     failed status ends on its own when no new failure comes; its alert stays for staff to resolve.
     """
-    from whatsapp.outbound import OPERATOR_RETRY_SECONDS
-
     # From a refused send, or from a failed status webhook: Meta took the message, then failed it.
     last = (ChannelAlert.objects.filter(code__in=OPERATOR_CODES, resolved_at__isnull=True)
             .order_by("-last_seen_at").values_list("last_seen_at", flat=True).first())

@@ -17,6 +17,8 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
+from whatsapp.models import WorkerHeartbeat
+
 logger = logging.getLogger(__name__)
 # Rows of workers gone for longer than this are deleted (container names change on every deploy).
 FORGET_AFTER = timedelta(days=1)
@@ -29,8 +31,6 @@ def heartbeat_interval() -> float:
 
 
 def worker_heartbeat_record(*, hostname: str, pid: int) -> None:
-    from whatsapp.models import WorkerHeartbeat
-
     now = timezone.now()
     WorkerHeartbeat.objects.update_or_create(hostname=hostname[:255], defaults={"pid": pid, "seen_at": now})
     WorkerHeartbeat.objects.filter(seen_at__lt=now - FORGET_AFTER).delete()
@@ -38,8 +38,6 @@ def worker_heartbeat_record(*, hostname: str, pid: int) -> None:
 
 def worker_heartbeat_latest():
     """The newest heartbeat of any worker, or None when no worker ever sent one."""
-    from whatsapp.models import WorkerHeartbeat
-
     return WorkerHeartbeat.objects.order_by("-seen_at").first()
 
 

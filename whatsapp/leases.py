@@ -17,6 +17,8 @@ from django.utils import timezone
 from whatsapp.models import Conversation
 
 logger = logging.getLogger(__name__)
+# Another worker holds the lease: the task asks again this many seconds later.
+BUSY_RETRY_SECONDS = 2.0
 
 
 def lease_acquire(conversation_id: int, field: str, seconds: int) -> datetime | None:

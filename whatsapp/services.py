@@ -11,24 +11,14 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from whatsapp import alerts, identity, intake_sql
-from whatsapp.errors import failure_explained
-from whatsapp.models import Conversation, Message, StatusUpdate, WebhookEvent, on_our_number
+from whatsapp.models import Conversation, Message, WebhookEvent, on_our_number
 from whatsapp.outage import database_unavailable
+from whatsapp.outbound.queue import not_registered_reply_queue
 from whatsapp.payload_values import clean_text
-from whatsapp.payloads import InboundMessage, MalformedPayload, StatusReport, WebhookBody, first_error, parse_body
+from whatsapp.payloads import InboundMessage, MalformedPayload, StatusReport, WebhookBody, parse_body
+from whatsapp.statuses import STATUS_RANK, STATUS_TIME_FIELD, earlier_than, status_apply
 
 logger = logging.getLogger(__name__)
-
-# Outbound statuses in the order they happen; a report never moves a message backwards.
-STATUS_RANK = {
-    Message.Status.QUEUED: 0,
-    Message.Status.SENT: 1,
-    Message.Status.DELIVERED: 2,
-    Message.Status.READ: 3,
-    Message.Status.PLAYED: 4,
-}
-STATUS_TIME_FIELD = {"sent": "sent_at", "delivered": "delivered_at", "read": "read_at", "failed": "failed_at"}
-
 
 @dataclass
 class IntakeResult:
@@ -138,7 +128,7 @@ def _one_status_only(parsed: WebhookBody) -> bool:
 def _single_status_receive(*, body: bytes, report: StatusReport) -> IntakeResult:
     now = timezone.now()
     event_id, new, message_id = intake_sql.event_and_status_insert(
-        body=body, report=report, earlier=_earlier_than(report.status),
+        body=body, report=report, earlier=earlier_than(report.status),
         time_field=STATUS_TIME_FIELD.get(report.status), now=now)
     event = WebhookEvent(pk=event_id, body=body, received_at=now, status_count=1)
     event._state.adding = False
@@ -234,16 +224,14 @@ def _inbound_stored(message_id: int, conversation_id: int, allowed: bool, seen: 
     identity.identity_remember(inbound=inbound, seen=seen)
     identity.identity_change_apply(conversation_id=conversation_id, inbound=inbound)
     if allowed:
-        from whatsapp.tasks import process_inbound_task
+        from whatsapp.tasks import inbound_handle_task
 
         # Robust: the message is stored, so Meta gets its 200 even if the broker is down this
         # moment (the error is logged); the sweeper queues the message once the broker is back.
-        transaction.on_commit(lambda: process_inbound_task.delay(message_id), robust=True)
+        transaction.on_commit(lambda: inbound_handle_task.delay(message_id), robust=True)
     else:
         logger.info("Message %s from a number not on the allow-list (conversation %s)", message_id, conversation_id)
         if settings.WHATSAPP_NOT_REGISTERED_REPLY and inbound.type not in ("reaction", "system"):
-            from whatsapp.outbound import not_registered_reply_queue
-
             message = Message.objects.select_related("conversation").get(pk=message_id)
             not_registered_reply_queue(conversation=message.conversation, inbound=message)
 
@@ -294,80 +282,3 @@ def _inbound_insert_orm(*, inbound: InboundMessage, event: WebhookEvent | None) 
                          user_id=user.pk if user else None, user_phone=user.phone_number if user else None,
                          user_bsuid=user.bsuid if user else None)
     return message.pk, conversation.pk, allowed, seen
-
-
-def status_apply(*, report: StatusReport, event: WebhookEvent | None) -> None:
-    """Record a delivery status once per (wamid, status) and move the message forward, never back.
-
-    A status for a message we do not know (yet) is recorded all the same; one reported for another
-    business number is recorded and moves nothing.
-    """
-    ours = on_our_number(report.phone_number_id)
-    message = (Message.objects.filter(wamid=report.wamid, direction=Message.Direction.OUTBOUND).first()
-               if ours else None)
-    try:
-        with transaction.atomic():
-            StatusUpdate.objects.create(
-                wamid=report.wamid, status=report.status, timestamp=report.timestamp,
-                recipient_id=report.recipient_id, recipient_user_id=report.recipient_user_id,
-                errors=report.errors, raw=report.raw,
-                message=message, webhook_event=event, phone_number_id=report.phone_number_id,
-            )
-    except IntegrityError:
-        if StatusUpdate.objects.filter(wamid=report.wamid, status=report.status).exists():
-            return  # a redelivery: already applied
-        raise
-    if not ours:
-        logger.warning("Status %s for another business number %r recorded, not applied",
-                       report.status, report.phone_number_id)
-        return
-    if message is None:
-        logger.info("Status %s for unknown message %s recorded", report.status, report.wamid)
-        return
-    _status_to_message(message, report.status, report.timestamp, report.errors)
-
-
-def status_reapply(*, update: StatusUpdate, message_id: int) -> None:
-    """Apply a status that arrived before we had stored the message's wamid."""
-    if StatusUpdate.objects.filter(pk=update.pk, message__isnull=True).update(message_id=message_id):
-        message = Message.objects.get(pk=message_id)
-        _status_to_message(message, update.status, update.timestamp, update.errors)
-
-
-def _status_to_message(message: Message, status: str, timestamp, errors) -> None:
-    if status == "failed":
-        _apply_failed(message, timestamp, errors)
-        return
-    if status not in STATUS_RANK:
-        logger.warning("Unknown status %r for message %s recorded", status, message.pk)
-        return
-    earlier = _earlier_than(status)
-    update = {"status": status}
-    if status in STATUS_TIME_FIELD:
-        update[STATUS_TIME_FIELD[status]] = timestamp
-    Message.objects.filter(pk=message.pk, status__in=earlier).update(**update)
-    # A later status that arrived first still leaves the earlier event's time on record.
-    if status in STATUS_TIME_FIELD:
-        field = STATUS_TIME_FIELD[status]
-        Message.objects.filter(pk=message.pk, **{f"{field}__isnull": True}).update(**{field: timestamp})
-
-
-def _earlier_than(status: str) -> tuple[str, ...]:
-    """The statuses a message may move forward from to `status` (one of STATUS_RANK)."""
-    rank = STATUS_RANK[status]
-    return tuple(s.value for s, r in STATUS_RANK.items() if r < rank)
-
-
-def _apply_failed(message: Message, timestamp, errors) -> None:
-    error = first_error(errors)
-    details = failure_explained(error.code, error.details)
-    # A message already delivered or read did not fail: a stray late report does not undo that.
-    updated = Message.objects.filter(pk=message.pk, status__in=[Message.Status.QUEUED, Message.Status.SENT]).update(
-        status=Message.Status.FAILED, failed_at=timestamp, error_code=error.code,
-        error_title=error.title, error_details=details,
-    )
-    if updated:
-        from whatsapp.outbound import outbound_failed_later
-
-        message.refresh_from_db()
-        outbound_failed_later(message=message)

@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from whatsapp.models import Message, StatusUpdate, on_our_number_q
-from whatsapp.services import status_reapply
+from whatsapp.statuses import status_reapply
 
 logger = logging.getLogger(__name__)
 BATCH = 500
@@ -30,7 +30,7 @@ class SweepResult:
 
 
 def sweep(*, older_than_seconds: int | None = None) -> SweepResult:
-    from whatsapp.tasks import flush_outbox_task, process_inbound_task
+    from whatsapp.tasks import inbound_handle_task, outbound_send_task
 
     age = older_than_seconds if older_than_seconds is not None else settings.WHATSAPP_SWEEP_AFTER_SECONDS
     now = timezone.now()
@@ -45,7 +45,7 @@ def sweep(*, older_than_seconds: int | None = None) -> SweepResult:
         .order_by("timestamp", "id").values_list("pk", flat=True)[:BATCH]
     )
     for pk in inbound:
-        process_inbound_task.delay(pk)
+        inbound_handle_task.delay(pk)
     stuck = Q(next_attempt_at__isnull=True, created_at__lt=cutoff) | Q(next_attempt_at__lt=cutoff)
     # An outbox whose first message waits for a retry (or the person's back-off) is not stuck: the
     # task that set the wait wakes it. Waking it every minute would only pile up tasks.
@@ -58,7 +58,7 @@ def sweep(*, older_than_seconds: int | None = None) -> SweepResult:
         .values_list("conversation_id", flat=True).distinct()[:BATCH]
     )
     for conversation_id in conversations:
-        flush_outbox_task.delay(conversation_id)
+        outbound_send_task.delay(conversation_id)
     if inbound or conversations:
         logger.warning("Sweeper re-queued %s inbound messages and %s outboxes", len(inbound), len(conversations))
     return SweepResult(inbound=len(inbound), conversations=len(conversations), statuses=statuses_relink())

@@ -1,6 +1,6 @@
 """A person takes a conversation over from the assistant, replies by hand, and hands it back.
 
-Manual replies go through the same outbound queue as the assistant's (whatsapp.outbound), with
+Manual replies go through the same outbound queue as the assistant's (whatsapp.outbound.queue), with
 `sent_by` set, so they are sent, retried and shown in the transcript the same way.
 """
 
@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import transaction
 
 from whatsapp.models import Conversation, Message
-from whatsapp.outbound import outbound_queue, template_queue
+from whatsapp.outbound.queue import outbound_queue, template_queue
 from whatsapp.replies import Reply
 
 logger = logging.getLogger(__name__)

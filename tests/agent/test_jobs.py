@@ -108,4 +108,4 @@ def test_the_commands_print_what_they_did(capsys):
 
 def test_beat_runs_both_jobs():
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert {"agent.tasks.overdue_reminders_task", "agent.tasks.weekly_summary_task"} <= tasks
+    assert {"agent.tasks.overdue_reminders_send_task", "agent.tasks.weekly_summary_send_task"} <= tasks

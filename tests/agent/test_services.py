@@ -38,9 +38,9 @@ def client_user():
 
 @pytest.fixture
 def notified(monkeypatch):
-    """What was sent through whatsapp.notify.notify_user, as (user, text)."""
+    """What was sent through whatsapp.outbound.notify.notify_user, as (user, text)."""
     sent = []
-    monkeypatch.setattr("whatsapp.notify.notify_user",
+    monkeypatch.setattr("whatsapp.outbound.notify.notify_user",
                         lambda *, user, text, sent_by=None: sent.append((user, text)) or [])
     return sent
 
@@ -221,7 +221,7 @@ def test_a_failed_notification_does_not_undo_the_review(ana, boss, monkeypatch):
     def broken(**kwargs):
         raise RuntimeError("graph down")
 
-    monkeypatch.setattr("whatsapp.notify.notify_user", broken)
+    monkeypatch.setattr("whatsapp.outbound.notify.notify_user", broken)
     pending = expense(by=ana)
     services.expense_review(reviewer=boss, expense_id=pending.pk, approve=True)
     pending.refresh_from_db()

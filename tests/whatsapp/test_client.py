@@ -7,15 +7,15 @@ import requests
 import responses
 
 from tests.fakes.graph import BASE_URL, PHONE_NUMBER_ID, VERSION, graph_error, send_fixture
-from whatsapp.client import GraphClient, MediaTooLarge
-from whatsapp.errors import (
+from whatsapp.outbound.client import GraphClient, MediaTooLarge
+from whatsapp.outbound.errors import (
     GraphPermanentError,
     GraphRateLimited,
     GraphRetryableError,
     OperatorActionRequired,
     WindowClosed,
 )
-from whatsapp.text import TEXT_LIMIT, split_text
+from whatsapp.outbound.text import TEXT_LIMIT, split_text
 
 TOKEN = "test-access-token"  # set by the autouse channel_settings fixture
 MESSAGES_URL = f"{BASE_URL}/{VERSION}/{PHONE_NUMBER_ID}/messages"

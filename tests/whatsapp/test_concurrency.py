@@ -50,8 +50,8 @@ def post_at_once(bodies: list[bytes]) -> list[int]:
 
 @pytest.fixture
 def queued():
-    """Counts process_inbound_task being queued (after commit) instead of running it."""
-    with mock.patch("whatsapp.tasks.process_inbound_task.delay") as delay:
+    """Counts inbound_handle_task being queued (after commit) instead of running it."""
+    with mock.patch("whatsapp.tasks.inbound_handle_task.delay") as delay:
         yield delay
 
 

@@ -10,10 +10,11 @@ from accounts.models import User
 from tests.conftest import fresh
 from tests.fakes.graph import PHONE_NUMBER_ID, send_fixture
 from tests.whatsapp.test_statuses import status_body
-from whatsapp.client import GraphClient
+from whatsapp.outbound.client import GraphClient
 from whatsapp.models import Conversation, Message
-from whatsapp.notify import notify_user
-from whatsapp.outbound import outbound_queue, outbox_flush, template_queue
+from whatsapp.outbound.notify import notify_user
+from whatsapp.outbound.queue import outbound_queue, template_queue
+from whatsapp.outbound.sender import outbound_send
 from whatsapp.replies import Reply
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +45,7 @@ def test_a_person_with_a_known_number_is_sent_to_the_number(graph):
     conversation = Conversation.objects.create(phone_number_id=PHONE_NUMBER_ID, contact_key="16505551234",
                                                wa_id="16505551234", bsuid=BSUID, last_inbound_at=timezone.now())
     outbound_queue(conversation=conversation, reply=Reply(text="Hi"))
-    outbox_flush(conversation_id=conversation.pk)
+    outbound_send(conversation_id=conversation.pk)
     (body,) = graph.sent()
     assert body["to"] == "+16505551234" and "recipient" not in body
 
@@ -52,7 +53,7 @@ def test_a_person_with_a_known_number_is_sent_to_the_number(graph):
 def test_reply_buttons_to_a_bsuid_go_to_recipient(graph):
     conversation = bsuid_conversation()
     outbound_queue(conversation=conversation, reply=Reply(text="Approve?", buttons=[("yes", "Yes"), ("no", "No")]))
-    outbox_flush(conversation_id=conversation.pk)
+    outbound_send(conversation_id=conversation.pk)
     (body,) = graph.sent("interactive")
     assert body["recipient"] == BSUID and "to" not in body
 
@@ -63,7 +64,7 @@ def test_outside_the_window_a_bsuid_only_person_gets_the_reengagement_template_t
     person = User.objects.create_user(username=BSUID, bsuid=BSUID, first_name="Sheena")
     conversation = bsuid_conversation(last_inbound_ago=timedelta(hours=25), user=person)
     notify_user(user=person, text="Your expense #12 was approved.")
-    outbox_flush(conversation_id=conversation.pk)
+    outbound_send(conversation_id=conversation.pk)
     (template,) = graph.sent("template")
     assert (template["recipient"], template["template"]["name"]) == (BSUID, "welcome_back")
     assert "to" not in template
@@ -83,7 +84,7 @@ def test_131062_fails_the_message_at_once_with_a_reason_staff_can_read(graph):
     graph.fail_next("resp_error_131062")
     conversation = bsuid_conversation()
     message = template_queue(conversation=conversation, name="login_code", language="en_US")
-    assert outbox_flush(conversation_id=conversation.pk) is None
+    assert outbound_send(conversation_id=conversation.pk) is None
     message.refresh_from_db()
     assert (message.status, message.error_code, message.attempts) == ("failed", 131062, 1)
     assert message.error_details.startswith(EXPLAINED)

@@ -18,7 +18,7 @@ BSUID = "US.13491208655302741918"
 
 def test_first_messages_naming_the_number_or_the_bsuid_alone_racing_create_one_conversation(member):
     User.objects.filter(pk=member.pk).update(bsuid=BSUID)  # staff linked it: every message is hers
-    with mock.patch("whatsapp.tasks.process_inbound_task.delay"):  # stored and queued, not answered here
+    with mock.patch("whatsapp.tasks.inbound_handle_task.delay"):  # stored and queued, not answered here
         for round_ in range(ROUNDS):
             bodies = [fresh("messages__text_with_user_id" if i % 2 else "messages__text_user_id_only",
                             id=f"wamid.race{round_}-{i}") for i in range(THREADS)]

@@ -20,8 +20,8 @@ from tests.slow_handler import turns
 from tests.whatsapp.conftest import app_on_broker
 from whatsapp.leases import LeaseKept, lease_acquire
 from whatsapp.models import Conversation, Message
-from whatsapp.outbound import BUSY_RETRY_SECONDS
-from whatsapp.pipeline import inbound_handle
+from whatsapp.leases import BUSY_RETRY_SECONDS
+from whatsapp.inbound import inbound_handle
 from whatsapp.replies import Reply
 from whatsapp.sweeper import sweep
 
@@ -85,7 +85,7 @@ def test_a_slow_live_turn_longer_than_the_lease_is_not_handled_twice(signed_post
     settings.WHATSAPP_INBOUND_LEASE_SECONDS = 1
     settings.WHATSAPP_REPLY_HANDLER = "tests.whatsapp.test_leases.slow_turn"
     TURNS.clear()
-    with mock.patch("whatsapp.tasks.process_inbound_task.delay"):  # the worker's task, started below
+    with mock.patch("whatsapp.tasks.inbound_handle_task.delay"):  # the worker's task, started below
         signed_post(fresh("messages__text"))
     message = Message.objects.get(direction="in")
 

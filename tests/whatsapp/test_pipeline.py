@@ -7,12 +7,12 @@ import pytest
 from django.utils import timezone
 
 from tests.conftest import fresh
-from whatsapp import pipeline
+from whatsapp import inbound
 from whatsapp.models import Conversation, Message
-from whatsapp.outbound import BUSY_RETRY_SECONDS
-from whatsapp.pipeline import FALLBACK_TEXT, inbound_handle
+from whatsapp.leases import BUSY_RETRY_SECONDS
+from whatsapp.inbound import FALLBACK_TEXT, inbound_handle
 from whatsapp.replies import Reply
-from whatsapp.tasks import process_inbound_task
+from whatsapp.tasks import inbound_handle_task
 
 CALLS: list = []
 
@@ -124,8 +124,8 @@ def test_a_paused_conversation_gets_no_automatic_reply(signed_post, member, grap
 def test_running_the_task_again_for_the_same_message_sends_no_second_reply(deliver, member, graph):
     deliver(fresh("messages__text"))
     message = Message.objects.get(direction="in")
-    process_inbound_task(message.pk)  # a Celery retry / redelivery after a worker died
-    process_inbound_task.delay(message.pk)
+    inbound_handle_task(message.pk)  # a Celery retry / redelivery after a worker died
+    inbound_handle_task.delay(message.pk)
     assert inbound_handle(message_id=message.pk) is None
     assert len(graph.texts()) == 1
     assert len(graph.read_receipts()) == 1
@@ -204,14 +204,14 @@ def test_a_message_whose_handling_never_finishes_is_given_up_with_an_apology(
     assert message.status == "handled" and message.attempts == 4
     assert "started 3 times and never finished" in message.error_details
     assert CALLS == []  # the handler that kept dying is not called again
-    assert graph.texts() == [pipeline.GAVE_UP_TEXT]
+    assert graph.texts() == [inbound.GAVE_UP_TEXT]
 
 
 def test_a_busy_conversation_does_not_recurse_when_tasks_run_eagerly(signed_post, member, graph):
     signed_post(fresh("messages__text"))
     Conversation.objects.update(inbound_lease_until=timezone.now() + timedelta(minutes=5))
     message = Message.objects.get(direction="in")
-    process_inbound_task.delay(message.pk)  # eager: a countdown cannot be honoured, so it stops here
+    inbound_handle_task.delay(message.pk)  # eager: a countdown cannot be honoured, so it stops here
     message.refresh_from_db()
     assert message.status == "received"  # left for the sweeper
 
@@ -254,7 +254,7 @@ def test_the_reply_handler_is_called_one_message_at_a_time(signed_post, member, 
         seen.append(Conversation.objects.get(pk=conversation.pk).inbound_lease_until)
         return None
 
-    monkeypatch.setattr(pipeline, "reply_handler", lambda: watching)
+    monkeypatch.setattr(inbound, "reply_handler", lambda: watching)
     signed_post(fresh("messages__text"))
     inbound_handle(message_id=Message.objects.get(direction="in").pk)
     assert len(seen) == 1 and seen[0] is not None and seen[0] > timezone.now()
@@ -279,7 +279,7 @@ def test_a_database_error_at_the_end_is_retried_without_counting_as_a_dead_worke
     def database_gone(*args, **kwargs):
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(pipeline, "_mark_handled", database_gone)
+    monkeypatch.setattr(inbound, "_mark_handled", database_gone)
     with pytest.raises(OperationalError):
         inbound_handle(message_id=message.pk)
     message.refresh_from_db()

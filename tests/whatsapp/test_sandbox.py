@@ -15,8 +15,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import User
 from tests.whatsapp.conftest import worker_idle
-from whatsapp.client import GraphClient
-from whatsapp.errors import GraphPermanentError
+from whatsapp.outbound.client import GraphClient
+from whatsapp.outbound.errors import GraphPermanentError
 from whatsapp.models import Message, SandboxDelivery, SandboxMedia, StatusUpdate
 from whatsapp.payloads import parse_body
 from whatsapp.sandbox import graph as stand_in

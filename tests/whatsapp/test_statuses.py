@@ -199,7 +199,7 @@ def test_a_failed_status_naming_a_locked_account_queues_a_copy_for_after_the_fix
 
 
 def test_a_message_meta_keeps_failing_for_the_account_is_resent_at_most_three_times(deliver, outbound, graph):
-    from whatsapp.outbound import OPERATOR_RESENDS, outbound_failed_later
+    from whatsapp.outbound.failed import OPERATOR_RESENDS, outbound_failed_later
 
     errors = [{"code": 131031, "title": "Business account locked"}]
     deliver(status_body("failed", errors=errors))

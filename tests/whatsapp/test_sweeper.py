@@ -11,7 +11,7 @@ from config.celery import app as celery_app
 from tests.conftest import fresh
 from tests.fakes.graph import PHONE_NUMBER_ID
 from whatsapp.models import Conversation, Message, StatusUpdate
-from whatsapp.outbound import outbound_queue
+from whatsapp.outbound.queue import outbound_queue
 from whatsapp.replies import Reply
 
 
@@ -149,7 +149,7 @@ def test_a_message_stored_while_the_broker_is_down_gets_its_200_and_is_answered_
     def broker_down(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr("whatsapp.tasks.process_inbound_task.delay", broker_down)
+    monkeypatch.setattr("whatsapp.tasks.inbound_handle_task.delay", broker_down)
     response, _ = deliver(fresh("messages__text"))
     assert response.status_code == 200  # stored: Meta must not be told to send it again
     assert Message.objects.get(direction="in").status == "received"
@@ -170,7 +170,7 @@ def test_a_reply_queued_while_the_broker_is_down_is_sent_after_a_sweep(db, graph
 
     conversation = Conversation.objects.create(phone_number_id=PHONE_NUMBER_ID, contact_key="16505550000",
                                                wa_id="16505550000", last_inbound_at=timezone.now())
-    monkeypatch.setattr("whatsapp.tasks.flush_outbox_task.delay", broker_down)
+    monkeypatch.setattr("whatsapp.tasks.outbound_send_task.delay", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
         (message,) = outbound_queue(conversation=conversation, reply=Reply(text="Sent once the broker is back"))
     message.refresh_from_db()

@@ -65,7 +65,7 @@ def test_a_graph_failure_is_retried_by_the_worker_and_answered_once(celery_worke
                                                                     member):
     graph_server.fail_next(1, status=500)
 
-    with mock.patch("whatsapp.outbound.backoff_seconds", return_value=0.2):
+    with mock.patch("whatsapp.outbound.sender.backoff_seconds", return_value=0.2):
         assert signed_post(fresh("messages__text")).status_code == 200
         answered(graph_server)
 

@@ -50,10 +50,10 @@ def delivery_record(*, kind: str, wamid: str, phone_number_id: str, payload: dic
 
 
 def statuses_schedule(*, delivery_id: int) -> None:
-    from whatsapp.tasks import sandbox_status_task
+    from whatsapp.tasks import status_post_task
 
     for status, after in STATUS_SCHEDULE:
-        sandbox_status_task.apply_async((delivery_id, status), countdown=after)
+        status_post_task.apply_async((delivery_id, status), countdown=after)
 
 
 def status_post(*, delivery_id: int, status: str) -> None:

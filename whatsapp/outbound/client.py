@@ -10,8 +10,8 @@ from dataclasses import dataclass
 import requests
 from django.conf import settings
 
-from whatsapp.errors import GraphError, GraphPermanentError, GraphRetryableError, error_from_response
-from whatsapp.text import split_text
+from whatsapp.outbound.errors import GraphError, GraphPermanentError, GraphRetryableError, error_from_response
+from whatsapp.outbound.text import split_text
 
 logger = logging.getLogger(__name__)
 

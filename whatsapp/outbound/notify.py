@@ -4,7 +4,7 @@ from django.conf import settings
 
 from whatsapp.identity import conversation_open
 from whatsapp.models import Conversation, Message
-from whatsapp.outbound import outbound_queue
+from whatsapp.outbound.queue import outbound_queue
 from whatsapp.replies import Reply
 
 

@@ -13,11 +13,11 @@ from django.db import DatabaseError, InterfaceError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from whatsapp.client import GraphClient
-from whatsapp.errors import GraphError
-from whatsapp.leases import LeaseKept, lease_acquire, lease_release
+from whatsapp.outbound.client import GraphClient
+from whatsapp.outbound.errors import GraphError
+from whatsapp.leases import BUSY_RETRY_SECONDS, LeaseKept, lease_acquire, lease_release
 from whatsapp.models import Conversation, Message
-from whatsapp.outbound import BUSY_RETRY_SECONDS, held_release, outbound_queue
+from whatsapp.outbound.queue import held_release, outbound_queue
 from whatsapp.replies import Reply, as_reply, reply_handler
 
 logger = logging.getLogger(__name__)
