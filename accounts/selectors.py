@@ -15,7 +15,7 @@ def sender_match(*, phone: str, bsuid: str) -> QuerySet[User]:
     a BSUID never overrides a number, so an id typed on the wrong person cannot let a stranger in.
     Inactive people are matched too (the caller decides what they may do).
 
-    The PostgreSQL intake statement embeds this queryset's SQL (whatsapp.intake_sql), so the rule
+    The PostgreSQL intake statement embeds this queryset's SQL (whatsapp.intake.sql), so the rule
     is written once, here.
     """
     by_phone = Q(phone_number=phone)

@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from config.urls import urlpatterns as project_urlpatterns
-from whatsapp.intake_sql import fetch_one_prepared
+from whatsapp.intake.postgres import fetch_one_prepared
 
 FLOOR_TABLE = "bench_floor"
 FLOOR_LIST = "bench:floor"

@@ -90,7 +90,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test_db_{os.getpid()}.sqlite3")}
 elif env("DJANGO_TEST_DB_NAME", default=""):
     DATABASES["default"]["TEST"] = {"NAME": env("DJANGO_TEST_DB_NAME")}
-# PostgreSQL: the webhook's one statement (whatsapp/intake_sql.py) is a server-side prepared
+# PostgreSQL: the webhook's one statement (whatsapp/intake/postgres.py) is a server-side prepared
 # statement, parsed and planned once per connection. Set 0 behind a transaction-mode pooler that
 # cannot keep prepared statements (PgBouncer before 1.22, or without max_prepared_statements).
 DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)

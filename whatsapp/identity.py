@@ -13,8 +13,8 @@ BSUID alone. The rules, once:
 - a changed number or BSUID (a `system` message) moves both to the new ids (identity_change_apply);
 - a number or BSUID staff give a person makes the conversations it names theirs (conversations_link).
 
-The ORM intake path (whatsapp.services) evaluates these querysets; the PostgreSQL one-statement
-path (whatsapp.intake_sql) embeds their SQL, so both follow the same rule.
+The ORM intake store (whatsapp.intake.orm) evaluates these querysets; the PostgreSQL statements
+(whatsapp.intake.sql) embed their SQL, so both follow the same rule.
 """
 
 import logging

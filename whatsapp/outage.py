@@ -3,7 +3,7 @@
 An outage (the server cannot be reached, is shutting down, has no connection left) goes away by
 itself: the webhook answers 503 and Meta delivers the body again. A refused statement (a value a
 column does not take, a constraint, a limit) fails the same way every time: retrying cannot help,
-so the body is kept raw instead (whatsapp.services.webhook_receive).
+so the body is kept raw instead (whatsapp.intake.receive.webhook_receive).
 """
 
 from django.db import InterfaceError, OperationalError

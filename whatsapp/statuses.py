@@ -8,8 +8,10 @@ committed, so nothing here imports the outbox.
 """
 
 import logging
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from whatsapp.models import Message, StatusUpdate, WebhookEvent, on_our_number
@@ -36,11 +38,11 @@ def earlier_than(status: str) -> tuple[str, ...]:
     return tuple(s.value for s, r in STATUS_RANK.items() if r < rank)
 
 
-def status_apply(*, report: StatusReport, event: WebhookEvent | None) -> None:
+def status_apply(*, report: StatusReport, event: WebhookEvent | None, now: datetime | None = None) -> None:
     """Record a delivery status once per (wamid, status) and move the message forward, never back.
 
     A status for a message we do not know (yet) is recorded all the same; one reported for another
-    business number is recorded and moves nothing.
+    business number is recorded and moves nothing. `now`: when it was received (default: now).
     """
     ours = on_our_number(report.phone_number_id)
     message = (Message.objects.filter(wamid=report.wamid, direction=Message.Direction.OUTBOUND).first()
@@ -52,6 +54,7 @@ def status_apply(*, report: StatusReport, event: WebhookEvent | None) -> None:
                 recipient_id=report.recipient_id, recipient_user_id=report.recipient_user_id,
                 errors=report.errors, raw=report.raw,
                 message=message, webhook_event=event, phone_number_id=report.phone_number_id,
+                received_at=now or timezone.now(),
             )
     except IntegrityError:
         if StatusUpdate.objects.filter(wamid=report.wamid, status=report.status).exists():

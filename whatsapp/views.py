@@ -10,7 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from whatsapp.payloads import MalformedPayload
-from whatsapp.services import webhook_receive
+from whatsapp.intake import webhook_receive
 from whatsapp.signatures import signature_valid, verify_token_valid
 
 logger = logging.getLogger(__name__)

@@ -111,8 +111,8 @@ def test_a_bug_while_storing_keeps_the_raw_body_too(signed_post, member, monkeyp
     def broken(**kwargs):
         raise TypeError("a bug")
 
-    monkeypatch.setattr("whatsapp.services._single_message_receive", broken)
-    monkeypatch.setattr("whatsapp.services.webhook_apply", broken)
+    monkeypatch.setattr("whatsapp.intake.receive._single_message_receive", broken)
+    monkeypatch.setattr("whatsapp.intake.receive.webhook_apply", broken)
     assert signed_post(fresh("messages__text")).status_code == 200
     assert WebhookEvent.objects.get().error == "Not stored: TypeError: a bug"
 

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from whatsapp.models import WebhookEvent
 from whatsapp.payloads import MalformedPayload
-from whatsapp.services import webhook_replay
+from whatsapp.intake import webhook_replay
 
 
 class Command(BaseCommand):
