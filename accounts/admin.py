@@ -1,22 +1,18 @@
 """The allow-list in the admin: people, their WhatsApp numbers and roles."""
 
-from contextvars import ContextVar
+from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin.utils import flatten_fieldsets
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
-from django.template.loader import render_to_string
+from django.core.exceptions import PermissionDenied
 from django.urls import NoReverseMatch, reverse
+from django.utils.module_loading import import_string
 
 from accounts.bsuid import normalize_bsuid
 from accounts.groups import user_role_sync
 from accounts.models import User
-from accounts.permissions import (
-    person_change_allowed,
-    person_conversations_visible,
-    roles_assignable,
-)
+from accounts.permissions import person_change_allowed, roles_assignable
 from accounts.phone import normalize_phone
 from accounts.services import users_deactivate
 
@@ -104,55 +100,19 @@ def _change_url(obj) -> str | None:
         return None  # that model is not in the admin
 
 
-def _reverse_model(model, related_name: str):
-    """The model behind a reverse relation another app declares (accounts imports neither whatsapp nor
-    agent); None when that app is not installed."""
-    descriptor = getattr(model, related_name, None)
-    return descriptor.rel.related_model if descriptor is not None else None
-
-
-def _section(title: str, queryset, cells, empty: str) -> dict:
+def person_section(title: str, queryset, cells, empty: str) -> dict:
+    """One section of a person's records (the newest RECORDS_SHOWN rows, each linking to its page),
+    for the apps' functions in settings.ACCOUNTS_PERSON_SECTIONS."""
     rows = [{"url": _change_url(obj), "cells": cells(obj)} for obj in queryset[:RECORDS_SHOWN]]
     return {"title": title, "rows": rows, "total": queryset.count(), "empty": empty}
 
 
-def person_sections(user: User, *, viewer: User | None = None) -> list[dict]:
-    """Conversations, expenses and invoices of one person. A customer's invoices are those of the
-    Customer records linked to them; for staff and managers, the invoices they created. Someone's
-    expenses show only to themselves and to those who review expenses; a team member's own
-    conversations only to themselves, managers and superusers (accounts.permissions)."""
-    sections = []
-    conversation_model = _reverse_model(User, "conversations")
-    may_see_conversations = viewer is None or person_conversations_visible(viewer=viewer, person=user)
-    if conversation_model is not None and may_see_conversations:
-        sections.append(_section(
-            "Conversations", conversation_model.objects.filter(user=user).order_by("-last_message_at", "-id"),
-            lambda c: [str(c), c.last_message_at or "—", "assistant paused" if c.bot_paused else ""],
-            "No conversations yet."))
-    expense_model = _reverse_model(User, "expenses")
-    may_see_expenses = viewer is None or viewer.pk == user.pk or viewer.has_perm("agent.review_expense")
-    if expense_model is not None and may_see_expenses:
-        sections.append(_section(
-            "Expenses", expense_model.objects.filter(submitted_by=user).order_by("-spent_on", "-id"),
-            lambda e: [f"#{e.pk}", e.spent_on, e.get_category_display(), e.gross_display, e.get_status_display()],
-            "No expenses submitted."))
-    customer_model = _reverse_model(User, "customers")
-    invoice_model = _reverse_model(customer_model, "invoices") if customer_model is not None else None
-    if invoice_model is not None:
-        if user.role == User.Role.CUSTOMER:
-            invoices, title = invoice_model.objects.filter(customer__user=user), "Invoices (to their customers)"
-        else:
-            invoices, title = invoice_model.objects.filter(created_by=user), "Invoices (created by them)"
-        sections.append(_section(
-            title, invoices.select_related("customer").order_by("-issued_on", "-id"),
-            lambda i: [i.number, i.customer, i.issued_on, i.gross_display, i.get_status_display(),
-                       "overdue" if i.is_overdue else ""],
-            "No invoices."))
-    return sections
-
-
-# The person viewing a change page, for the "Records" section (per request, thread-safe).
-_viewer: ContextVar[User | None] = ContextVar("user_admin_viewer", default=None)
+def person_sections(user: User, *, viewer: User) -> list[dict]:
+    """What a person's page lists of their records, as far as `viewer` may read them: each app that
+    keeps records of people says which, through settings.ACCOUNTS_PERSON_SECTIONS (accounts
+    imports neither whatsapp nor agent)."""
+    return [section for hook in settings.ACCOUNTS_PERSON_SECTIONS
+            for section in import_string(hook)(user, viewer=viewer)]
 
 
 @admin.register(User)
@@ -162,7 +122,6 @@ class UserAdmin(DjangoUserAdmin):
     list_display = ("name", "phone_number", "bsuid", "role", "is_active", "is_staff")
     list_filter = ("role", "is_active", "is_staff", "is_superuser", "groups")
     actions = ("deactivate",)
-    readonly_fields = ("records",)
     search_fields = ("username", "first_name", "last_name", "email", "phone_number", "bsuid")
     ordering = ("first_name", "last_name", "username")
     fieldsets = (
@@ -202,7 +161,7 @@ class UserAdmin(DjangoUserAdmin):
             # No "Reset password" button for someone who cannot use it.
             fieldsets = tuple((name, {**options, "fields": tuple(f for f in options["fields"] if f != "password")})
                               for name, options in fieldsets)
-        return (*fieldsets, ("Conversations, expenses and invoices", {"fields": ("records",)}))
+        return fieldsets
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
@@ -238,14 +197,13 @@ class UserAdmin(DjangoUserAdmin):
         return super().user_change_password(request, id, form_url)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        token = _viewer.set(request.user)
-        try:
-            response = super().change_view(request, object_id, form_url, extra_context)
-            if hasattr(response, "render"):
-                response.render()  # the records section reads the viewer while rendering
-            return response
-        finally:
-            _viewer.reset(token)
+        """A person's page, with their conversations, expenses and invoices as far as the viewer
+        may read them (templates/admin/accounts/user/change_form.html)."""
+        person = self.get_object(request, unquote(object_id))
+        context = dict(extra_context or {})
+        if person is not None:  # else Django answers "does not exist"
+            context["person_sections"] = person_sections(person, viewer=request.user)
+        return super().change_view(request, object_id, form_url, extra_context=context)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -262,13 +220,6 @@ class UserAdmin(DjangoUserAdmin):
         if result.skipped:
             skipped = "; ".join(f"{user.display_name} ({reason})" for user, reason in result.skipped)
             self.message_user(request, f"Left as they were: {skipped}.", messages.WARNING)
-
-    @admin.display(description="Records")
-    def records(self, obj):
-        if obj is None or obj.pk is None:
-            return "—"
-        sections = person_sections(obj, viewer=_viewer.get())
-        return render_to_string("admin/accounts/user/records.html", {"sections": sections})
 
     @admin.display(description="Name", ordering="first_name")
     def name(self, obj):

@@ -26,7 +26,8 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with the project's site as the default one (config/admin_site.py).
+    "config.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -56,6 +57,16 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+
+# --- The admin site (config/admin_site.py): what the apps add to it, named, never imported -------
+# Functions (request) -> dict whose context the admin home page gets: the channel's state.
+ADMIN_INDEX_CONTEXT = ["whatsapp.admin.home.channel_state"]
+# Pages beside the models': URL under /admin/, view, URL name, menu title, the app whose menu lists
+# it, and the permission that shows it there (the view checks for itself).
+ADMIN_PAGES = [
+    {"path": "dashboard/", "view": "agent.admin.dashboard.dashboard_view", "name": "dashboard",
+     "title": "Dashboard", "app_label": "agent", "permission": "agent.view_dashboard"},
+]
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
@@ -97,6 +108,10 @@ DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# What a person's admin page lists of their records, section by section: functions (person, viewer)
+# -> sections, from the apps that keep them (accounts imports neither whatsapp nor agent).
+ACCOUNTS_PERSON_SECTIONS = env.list("ACCOUNTS_PERSON_SECTIONS", default=[
+    "whatsapp.admin.people.person_sections", "agent.admin.people.person_sections"])
 # django-axes first: a locked-out login is refused before the password is even checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -263,6 +278,9 @@ WHATSAPP_RETRY_FOR_SECONDS = env.int("WHATSAPP_RETRY_FOR_SECONDS", default=15 * 
 WHATSAPP_NOT_REGISTERED_REPLY = env("WHATSAPP_NOT_REGISTERED_REPLY", default="")
 # The function that turns an inbound message into a reply (the agent plugs in here).
 WHATSAPP_REPLY_HANDLER = env("WHATSAPP_REPLY_HANDLER", default="agent.runner.reply")
+# What the transcript shows of the answering side's work under each message (the assistant's tool
+# calls and tokens): (conversation, message ids) -> what to show. Empty: nothing.
+WHATSAPP_AGENT_WORK = env("WHATSAPP_AGENT_WORK", default="agent.admin.transcript.agent_work")
 # The sweeper picks up work left behind for longer than this (and not held by a live worker); beat
 # runs it every WHATSAPP_SWEEP_EVERY_SECONDS (above, with the Celery settings).
 WHATSAPP_SWEEP_AFTER_SECONDS = env.int("WHATSAPP_SWEEP_AFTER_SECONDS", default=60)

@@ -139,3 +139,13 @@ def test_search_finds_a_person_by_number_however_typed_or_by_name(admin_client, 
 
 def test_search_by_a_number_nobody_has_finds_nobody(admin_client, member):
     assert found(admin_client, "+1 212 555") == []
+
+
+def test_a_persons_page_lists_only_the_records_the_apps_name(admin_client, member, settings):
+    page = reverse("admin:accounts_user_change", args=[member.pk])
+    assert "Conversations, expenses and invoices" in admin_client.get(page).content.decode()
+    settings.ACCOUNTS_PERSON_SECTIONS = ["whatsapp.admin.people.person_sections"]
+    html = admin_client.get(page).content.decode()
+    assert "Conversations (0)" in html and "Expenses (" not in html
+    settings.ACCOUNTS_PERSON_SECTIONS = []
+    assert "Conversations, expenses and invoices" not in admin_client.get(page).content.decode()

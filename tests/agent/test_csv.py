@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from agent.csv_export import cell
+from agent.admin.csv_export import cell
 from agent.models import Expense, Invoice
 from tests.agent.admin_support import admin_manager, admin_staff
 from tests.agent.factories import customer, expense, invoice

@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from agent import reports
-from agent.charts import bar_chart, grouped_bar_chart
+from agent.admin.charts import bar_chart, grouped_bar_chart
 from agent.models import Expense
 from tests.agent.admin_support import admin_manager, admin_staff, group_staff
 from tests.agent.factories import customer, expense, invoice, revenue

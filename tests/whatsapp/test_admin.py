@@ -138,7 +138,7 @@ def test_the_transcript_shows_type_specific_content_and_who_sent_it(admin_client
 
 
 def test_a_long_transcript_shows_the_newest_messages_and_links_to_all(admin_client, conversation, monkeypatch):
-    monkeypatch.setattr("whatsapp.transcript.TRANSCRIPT_LIMIT", 2)
+    monkeypatch.setattr("whatsapp.admin.transcript.TRANSCRIPT_LIMIT", 2)
     html = html_of(admin_client.get(url(Conversation, "change", conversation.pk)))
     assert "Showing the newest 2." in html
     assert "Philz Coffee" in html and "Second answer from Max" in html
@@ -439,3 +439,10 @@ def test_the_list_filters_by_bot_paused_and_last_message_time(admin_client, conv
     response = admin_client.get(url(Conversation), {"last_message_at__gte": "2026-03-01 00:00:00+00:00",
                                                    "last_message_at__lt": "2026-03-03 00:00:00+00:00"})
     assert list(response.context["cl"].result_list) == [conversation]
+
+
+def test_without_the_assistant_the_transcript_shows_no_work_of_it(admin_client, conversation, agent_turn, settings):
+    settings.WHATSAPP_AGENT_WORK = ""  # the channel alone: nothing names the answering side's work
+    html = html_of(admin_client.get(url(Conversation, "change", conversation.pk)))
+    assert "Yes, in blue and green." in html
+    assert 'class="agent-work"' not in html and 'class="token-totals"' not in html

@@ -1,17 +1,17 @@
 """A conversation as the admin shows it: messages oldest first, each outbound with its sender and
-delivery state, and the assistant's work (tool calls, tokens) under the reply it led to.
+delivery state, and the answering side's work (the assistant's tool calls, tokens) under the reply
+it led to.
 
-The assistant's records are read through the reverse relations its models declare on Message and
-Conversation (`tool_calls`, `agent_turns`): the channel never imports the agent, and without it
-the transcript simply has no tool calls.
+That work comes from the function named in settings.WHATSAPP_AGENT_WORK (the channel never imports
+the agent): (conversation=, message_ids=) -> {"messages": {inbound message id: HTML}, "summary":
+HTML shown above the chat}. Unset, the transcript shows no such work.
 """
 
-from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db.models import Sum
+from django.conf import settings
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from whatsapp.models import Conversation, Message
 
@@ -28,19 +28,6 @@ DELIVERY = {
     Message.Status.PLAYED: ("✓✓", "Played", "read"),
     Message.Status.FAILED: ("✗", "Failed", "failed"),
 }
-TOKEN_FIELDS = ("prompt_tokens", "completion_tokens", "total_tokens")
-
-
-@dataclass
-class AgentWork:
-    """What the assistant did to answer one inbound message."""
-
-    tool_calls: list = field(default_factory=list)
-    turns: list = field(default_factory=list)
-
-    @property
-    def tokens(self) -> dict:
-        return {name: sum(getattr(turn, name) for turn in self.turns) for name in TOKEN_FIELDS}
 
 
 def time_left(delta: timedelta) -> str:
@@ -57,36 +44,10 @@ def window_state(conversation: Conversation, now=None) -> str:
     return "Closed" if conversation.last_inbound_at else "Closed (never wrote)"
 
 
-def _reverse_model(model, related_name: str):
-    """The model behind a reverse relation another app declared, or None when it is not installed."""
-    descriptor = getattr(model, related_name, None)
-    return descriptor.rel.related_model if descriptor is not None else None
-
-
-def _agent_work(conversation: Conversation, message_ids: list[int]) -> dict[int, AgentWork]:
-    """Tool calls and turns of these messages, and only of this conversation's: what the assistant did
-    for one person never shows on another person's transcript."""
-    work: dict[int, AgentWork] = defaultdict(AgentWork)
-    mine = {"message_id__in": message_ids, "message__conversation": conversation}
-    tool_call_model = _reverse_model(Message, "tool_calls")
-    if tool_call_model is not None:
-        for call in tool_call_model.objects.filter(**mine).order_by("created_at", "id"):
-            work[call.message_id].tool_calls.append(call)
-    turn_model = _reverse_model(Message, "agent_turns")
-    if turn_model is not None:
-        for turn in turn_model.objects.filter(**mine).order_by("created_at", "id"):
-            work[turn.message_id].turns.append(turn)
-    return work
-
-
-def token_totals(conversation: Conversation) -> dict | None:
-    """Turns and tokens the assistant spent on this conversation; None without the assistant."""
-    turn_model = _reverse_model(Conversation, "agent_turns")
-    if turn_model is None:
-        return None
-    turns = turn_model.objects.filter(conversation=conversation)
-    totals = turns.aggregate(**{name: Sum(name) for name in TOKEN_FIELDS})
-    return {"turns": turns.count(), **{name: value or 0 for name, value in totals.items()}}
+def _agent_work(conversation: Conversation, message_ids: list[int]) -> dict:
+    if not settings.WHATSAPP_AGENT_WORK:
+        return {"messages": {}, "summary": ""}
+    return import_string(settings.WHATSAPP_AGENT_WORK)(conversation=conversation, message_ids=message_ids)
 
 
 def transcript_build(*, conversation: Conversation, limit: int | None = None) -> dict:
@@ -95,8 +56,8 @@ def transcript_build(*, conversation: Conversation, limit: int | None = None) ->
     The caller decides who may read `conversation` (whatsapp.visibility.conversations_visible_to).
 
     Each message gets `sender` (the person, "assistant" or the staff member's name), `delivery`
-    (ticks, label, css class) for outbound ones, and `agent_work` on the first part of the reply a
-    turn led to (on the inbound message itself when no reply is shown).
+    (ticks, label, css class) for outbound ones, and `agent_work` (HTML) on the first part of the
+    reply a turn led to (on the inbound message itself when no reply is shown).
     """
     limit = limit or TRANSCRIPT_LIMIT
     rows = conversation.messages.select_related("sent_by")
@@ -116,7 +77,7 @@ def transcript_build(*, conversation: Conversation, limit: int | None = None) ->
         else:
             message.sender = message.sent_by.display_name if message.sent_by_id else "assistant"
             message.delivery = DELIVERY.get(message.status, ("", message.get_status_display(), ""))
-    for inbound_id, agent_work in work.items():
+    for inbound_id, agent_work in work["messages"].items():
         target = first_reply.get(inbound_id) or next(m for m in messages if m.pk == inbound_id)
         target.agent_work = agent_work
-    return {"transcript": messages, "transcript_total": total, "token_totals": token_totals(conversation)}
+    return {"transcript": messages, "transcript_total": total, "agent_summary": work["summary"]}

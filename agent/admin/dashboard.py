@@ -1,13 +1,14 @@
-"""The managers' dashboard at /admin/dashboard/ (staff with agent.view_dashboard)."""
+"""The managers' dashboard at /admin/dashboard/ (staff with agent.view_dashboard): a page of the admin
+site named in settings.ADMIN_PAGES, which also lists it in the menu."""
 
 from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 
 from agent import reports
-from agent.charts import bar_chart, grouped_bar_chart
+from agent.admin.charts import bar_chart, grouped_bar_chart
 
 DASHBOARD_PERMISSION = "agent.view_dashboard"
 
@@ -41,13 +42,3 @@ def dashboard_view(request):
         "overdue_url": reverse("admin:agent_invoice_changelist") + "?overdue=yes",
     }
     return TemplateResponse(request, "admin/agent/dashboard.html", context)
-
-
-def install(site=admin.site) -> None:
-    """Add /admin/dashboard/ (named admin:dashboard) to the default site without touching config/urls.py."""
-    original = site.get_urls
-
-    def get_urls():
-        return [path("dashboard/", site.admin_view(dashboard_view), name="dashboard")] + original()
-
-    site.get_urls = get_urls

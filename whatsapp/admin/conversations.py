@@ -22,6 +22,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from whatsapp import alerts
+from whatsapp.admin.common import admin_url, changelist_url
+from whatsapp.admin.transcript import transcript_build, window_state
 from whatsapp.models import REPLY_WINDOW, Conversation, Message, on_our_number_q
 from whatsapp.takeover import (
     TakeoverError,
@@ -31,20 +33,10 @@ from whatsapp.takeover import (
     manual_template_send,
     templates_approved,
 )
-from whatsapp.transcript import transcript_build, window_state
 from whatsapp.visibility import conversations_visible_to
 
 UNKNOWN = Q(user__isnull=True) | Q(user__is_active=False)
 EPOCH = datetime(1970, 1, 1, tzinfo=dt_timezone.utc)  # "no answer yet": every message waits
-
-
-def admin_url(obj, action="change") -> str:
-    return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_{action}", args=[obj.pk])
-
-
-def changelist_url(model, **filters) -> str:
-    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
-    return f"{url}?{urlencode(filters)}" if filters else url
 
 
 def allow_list_add_url(conversation: Conversation) -> str:

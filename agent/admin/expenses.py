@@ -21,7 +21,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import Truncator
 
 from agent import selectors, services
-from agent.csv_export import CsvExportMixin
+from agent.admin.csv_export import CsvExportMixin
 from agent.errors import ApplicationError
 from agent.models import Expense
 

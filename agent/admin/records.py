@@ -9,10 +9,11 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from agent import selectors, services
+from agent.admin.csv_export import CsvExportMixin
 from agent.amounts import money
-from agent.csv_export import CsvExportMixin
 from agent.errors import ApplicationError
 from agent.models import AgentTurn, Customer, Invoice, Revenue, ToolCall
+from config.admin_site import ReadOnlyAdmin
 
 
 def _totals_html(totals) -> str:
@@ -162,17 +163,6 @@ class InvoiceAdmin(CsvExportMixin, admin.ModelAdmin):
 
 
 # --- the agent's log (read-only) ------------------------------------------------------------------
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(AgentTurn)
 class AgentTurnAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "conversation", "model", "rounds", "total_tokens", "duration_ms", "failed")
