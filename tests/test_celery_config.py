@@ -131,3 +131,8 @@ def test_every_celery_setting_in_django_settings_reaches_celery_under_its_own_na
         assert key in DEFAULTS, f"{name} is not a Celery setting: Celery would ignore it"
         if key != "task_always_eager":  # the tests switch that one on the app itself
             assert celery_app.conf[key] == getattr(settings, name), name
+
+
+def test_a_setting_overridden_in_django_reaches_celery(settings):
+    settings.CELERY_TASK_SOFT_TIME_LIMIT = 123
+    assert celery_app.conf.task_soft_time_limit == 123
