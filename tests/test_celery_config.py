@@ -7,10 +7,12 @@ import sys
 from pathlib import Path
 from unittest import mock
 
+import pytest
+
 from config.celery import app as celery_app
 from tests.conftest import fresh
-from whatsapp.outbound import retry
 from whatsapp.models import Conversation, Message
+from whatsapp.outbound import retry
 from whatsapp.outbound.queue import outbound_queue
 from whatsapp.replies import Reply
 
@@ -78,6 +80,7 @@ def test_a_task_is_killed_before_the_broker_would_deliver_it_again():
         assert visibility > longest_countdown() + conf.task_time_limit
 
 
+@pytest.mark.slow  # a Python process of its own
 def test_on_redis_every_countdown_and_time_limit_stays_under_the_visibility_timeout():
     broker_url = "redis://127.0.0.1:6379/0"
     conf = celery_conf_with(broker_url)

@@ -19,6 +19,7 @@ import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
 READY = re.compile(r"Ready: open (http://\S+)/sandbox/")
 
 

@@ -9,7 +9,7 @@ from tests.agent import factories
 from tests.agent.admin_support import admin_manager
 from tests.browser.conftest import log_in
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

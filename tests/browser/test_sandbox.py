@@ -10,7 +10,7 @@ from tests.browser.conftest import log_in
 from tests.fakes.openai_server import FakeOpenAI
 from whatsapp.models import Message, SandboxDelivery
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from accounts.models import User
 from tests.browser.conftest import log_in
 from whatsapp.models import Conversation, Message
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(autouse=True)

@@ -150,6 +150,7 @@ def answers(graph_server) -> list[str]:
     return sorted(graph_server.accepted_texts())
 
 
+@pytest.mark.slow
 @pytest.mark.broker
 def test_the_worker_outlives_a_broker_outage_and_answers_every_message_once(
         outage, worker_process, graph_server, signed_post, member, tmp_path):

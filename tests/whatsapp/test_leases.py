@@ -80,6 +80,7 @@ def test_a_holder_whose_lease_was_taken_over_is_told_to_stop(member):
 
 
 # --- a slow live turn is not taken over -------------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_slow_live_turn_longer_than_the_lease_is_not_handled_twice(signed_post, member, graph, settings):
     settings.WHATSAPP_INBOUND_LEASE_SECONDS = 1
@@ -110,6 +111,7 @@ def test_a_slow_live_turn_longer_than_the_lease_is_not_handled_twice(signed_post
 
 
 # --- a dead worker's message is picked up after the lease ---------------------------------------------
+@pytest.mark.slow
 @pytest.mark.broker
 @pytest.mark.skipif(not RedisServer.available, reason="needs the redis-server binary")
 def test_a_killed_workers_message_is_picked_up_after_the_lease(worker_process, graph_server, signed_post, member,

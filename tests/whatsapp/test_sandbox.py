@@ -326,6 +326,7 @@ def test_the_feed_shows_both_sides_with_their_ticks_and_reply_buttons(sandbox, t
 
 
 # --- with a real worker on a real broker (CELERY_BROKER_URL) --------------------------------------
+@pytest.mark.slow
 @pytest.mark.broker
 @pytest.mark.django_db(transaction=True)
 def test_with_a_real_worker_the_reply_and_its_three_statuses_arrive(celery_worker, served, ann):

@@ -14,7 +14,7 @@ from tests.conftest import fresh
 from tests.whatsapp.conftest import worker_idle
 from whatsapp.models import Message, WebhookEvent, WorkerHeartbeat
 
-pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 
 ACK = "Got it, thanks. Your message is saved."  # the channel's default handler (tests/conftest.py)
 
