@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from config.urls import urlpatterns as project_urlpatterns
-from whatsapp.intake.postgres import fetch_one_prepared
+from whatsapp.intake.postgres import Statement
 
 FLOOR_TABLE = "bench_floor"
 FLOOR_LIST = "bench:floor"
@@ -43,10 +43,12 @@ def _redis():
     return redis.Redis.from_url(os.environ["CELERY_BROKER_URL"])
 
 
+# Prepared once per connection, and run as the webhook's own statements are.
+FLOOR_INSERT = Statement(f"INSERT INTO {FLOOR_TABLE} (received_at, body) VALUES (%(received_at)s, %(body)s) RETURNING id")
+
+
 def _store(body: bytes) -> int:
-    # Prepared once per connection, as the webhook's own statement is.
-    return fetch_one_prepared(f"INSERT INTO {FLOOR_TABLE} (received_at, body) VALUES (%s, %s) RETURNING id",
-                              [timezone.now(), body])[0]
+    return FLOOR_INSERT.fetch_one({"received_at": timezone.now(), "body": body})[0]
 
 
 @csrf_exempt

@@ -41,6 +41,7 @@ def parse_args():
     p.add_argument("--broker-url", default="redis://127.0.0.1:6379/15")
     p.add_argument("--top", type=int, default=30, help="functions shown per profile (default 30)")
     p.add_argument("--sort", default="cumulative", choices=["cumulative", "tottime"])
+    p.add_argument("--only", default="", help="show only functions whose file:line(name) matches this regex")
     p.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the one-message statement (its generic plan) once")
     return p.parse_args()
 
@@ -112,7 +113,7 @@ def profiled(client, bodies: list[bytes], secret: str, a) -> str:
     post_all(client, bodies, secret)
     profile.disable()
     out = io.StringIO()
-    pstats.Stats(profile, stream=out).sort_stats(a.sort).print_stats(a.top)
+    pstats.Stats(profile, stream=out).sort_stats(a.sort).print_stats(*([a.only] if a.only else []), a.top)
     return out.getvalue()
 
 
@@ -137,12 +138,12 @@ def explain() -> str:
     from django.db import connection
     from django.utils import timezone
 
-    from whatsapp.intake.postgres import PostgresStore, numbered
+    from whatsapp.intake.postgres import PostgresStore
     from whatsapp.payloads import parse_body
 
     (inbound,) = parse_body(message_bodies(1)[0]).messages
-    text, params = numbered(*PostgresStore().message_statement(inbound, event_id=None, now=timezone.now(),
-                                                               ours=True))
+    statement, values = PostgresStore().message_statement(inbound, event_id=None, now=timezone.now(), ours=True)
+    text, params = statement.numbered, statement.values(values)
     connection.ensure_connection()
     with psycopg.ClientCursor(connection.connection) as cursor:
         cursor.execute("SET plan_cache_mode = force_generic_plan")

@@ -97,6 +97,27 @@ def test_kombus_own_redis_transport_still_needs_the_workaround(tmp_path):
         redis.stop()
 
 
+@needs_redis_server
+def test_a_channel_sends_through_one_redis_client_and_every_message_arrives(tmp_path):
+    """kombu builds a Redis client for every command; the project's transport keeps one per open channel."""
+    redis = RedisServer(tmp_path)
+    redis.start()
+    try:
+        queue = Queue("kept", Exchange("kept"), "kept")
+        with Connection(redis.url, transport=REDIS_TRANSPORT) as connection:
+            channel = connection.default_channel
+            producer = connection.Producer(channel)
+            clients = []
+            for n in range(3):
+                producer.publish({"n": n}, exchange=queue.exchange, routing_key="kept", declare=[queue])
+                with channel.conn_or_acquire() as client:
+                    clients.append(client)
+            assert all(client is clients[0] for client in clients)
+            assert channel.client.llen("kept") == 3
+    finally:
+        redis.stop()
+
+
 # --- a real worker, a real outage ---------------------------------------------------------------------
 def rabbitmq_reachable() -> bool:
     parts = urlsplit(RABBITMQ_URL)

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from tests.conftest import fresh
 from whatsapp.intake import sql
-from whatsapp.intake.postgres import PostgresStore
+from whatsapp.intake.postgres import PostgresStore, default_is_fixed
 from whatsapp.models import Conversation, Message, StatusUpdate, WebhookEvent
 from whatsapp.payloads import parse_body
 
@@ -49,8 +49,11 @@ def test_the_models_defaults_are_computed_for_each_row_not_once(db, monkeypatch)
     """A default that changes per row (a callable) gets a new value on every row, as with the ORM."""
     field = Message._meta.get_field("transcript")
     counter = itertools.count()
-    # What Field.get_default() calls (Django caches it per field): a default that changes per row.
-    monkeypatch.setitem(field.__dict__, "_get_default", lambda: f"default #{next(counter)}")
+    def per_row():
+        return f"default #{next(counter)}"
+
+    monkeypatch.setattr(field, "default", per_row)
+    monkeypatch.setitem(field.__dict__, "_get_default", per_row)  # what get_default() calls (cached by Django)
     store = PostgresStore()
     (inbound,) = parse_body(fresh("messages__text")).messages
     first = store.message_statement(inbound, event_id=None, now=timezone.now(), ours=True)[1]
@@ -58,10 +61,23 @@ def test_the_models_defaults_are_computed_for_each_row_not_once(db, monkeypatch)
     assert (first["m_transcript"], second["m_transcript"]) == ("default #0", "default #1")
 
 
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
+def test_the_defaults_computed_once_are_fixed_values_the_same_for_every_row(model):
+    """The store computes a default's database value once only when the model's default is a value
+    (or none), never a function: so today's defaults are all fixed, and stay right if one changes."""
+    for name in sql.FIELDS[model].defaults:
+        field = model._meta.get_field(name)
+        function = field.has_default() and callable(field.default)
+        assert default_is_fixed(field) is not function, name
+        if not function:
+            assert field.get_default() == field.get_default(), name
+
+
 def test_the_statement_texts_hold_no_value_of_a_row():
     """Built once per process, so nothing of one webhook may be in them: the values are parameters."""
     store = PostgresStore()
     (inbound,) = parse_body(fresh("messages__text")).messages
-    for text in (store.event_sql, store.message_sql, store.event_message_sql, store.status_sql):
+    for statement in (store.event_sql, store.message_sql, store.event_message_sql, store.status_sql):
+        text = statement.text
         for value in (inbound.wamid, inbound.wa_id, inbound.text, inbound.phone_number_id):
             assert value not in text

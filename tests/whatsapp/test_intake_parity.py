@@ -16,7 +16,7 @@ from accounts.models import User
 from tests.conftest import FIXTURES, as_body, fresh, webhook_json
 from whatsapp.intake import receive
 from whatsapp.intake.orm import OrmStore
-from whatsapp.intake.postgres import PostgresStore, numbered
+from whatsapp.intake.postgres import PostgresStore
 from whatsapp.models import Conversation, Message, StatusUpdate, WebhookEvent
 from whatsapp.payloads import parse_body
 
@@ -169,8 +169,8 @@ def test_the_prepared_statement_finds_the_person_and_the_conversation_by_index(d
         for n in range(1000))
     User.objects.bulk_create(User(username=f"p{n}", phone_number=f"+1555100{n:04d}") for n in range(1000))
     (inbound,) = parse_body(fresh("messages__text_with_user_id")).messages
-    prepared, params = numbered(*PostgresStore().message_statement(inbound, event_id=None, now=inbound.timestamp,
-                                                                   ours=True))
+    statement, values = PostgresStore().message_statement(inbound, event_id=None, now=inbound.timestamp, ours=True)
+    prepared, params = statement.numbered, statement.values(values)
     connection.ensure_connection()
     with psycopg.ClientCursor(connection.connection) as cursor:
         cursor.execute("ANALYZE whatsapp_conversation; ANALYZE accounts_user")
