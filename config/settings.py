@@ -279,7 +279,7 @@ WHATSAPP_NOT_REGISTERED_REPLY = env("WHATSAPP_NOT_REGISTERED_REPLY", default="")
 # The function that turns an inbound message into a reply (the agent plugs in here).
 WHATSAPP_REPLY_HANDLER = env("WHATSAPP_REPLY_HANDLER", default="agent.runner.reply")
 # What the transcript shows of the answering side's work under each message (the assistant's tool
-# calls and tokens): (conversation, message ids) -> what to show. Empty: nothing.
+# calls and tokens): (conversation, message ids) -> what to show ("" in settings: nothing).
 WHATSAPP_AGENT_WORK = env("WHATSAPP_AGENT_WORK", default="agent.admin.transcript.agent_work")
 # The sweeper picks up work left behind for longer than this (and not held by a live worker); beat
 # runs it every WHATSAPP_SWEEP_EVERY_SECONDS (above, with the Celery settings).
