@@ -49,8 +49,11 @@ def json_document(body: bytes):
     text = body.decode(json.detect_encoding(body), "replace")
     if nesting_depth(text) > MAX_DEPTH:
         raise DocumentUnreadable(f"nested deeper than {MAX_DEPTH} levels")
+    # A NUL or a lone surrogate can only come from a \u escape (JSON refuses control characters in
+    # strings, and the bytes were decoded with replacement): without one, no string needs cleaning.
+    clean = _clean_object if "\\u" in text else None
     try:
-        return json.loads(text, object_pairs_hook=_clean_object, parse_int=_int_or_digits,
+        return json.loads(text, object_pairs_hook=clean, parse_int=_int_or_digits,
                           parse_float=_finite_or_text, parse_constant=str)
     except RecursionError as exc:  # not valid JSON, so the depth count above was only an estimate
         raise DocumentUnreadable(f"nested deeper than {MAX_DEPTH} levels") from exc

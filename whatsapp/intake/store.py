@@ -12,6 +12,7 @@ and tests/whatsapp/test_intake_guard.py that the PostgreSQL statements fill ever
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from whatsapp.identity import Seen
 from whatsapp.payloads import InboundMessage, StatusReport
@@ -28,13 +29,13 @@ class Stored:
     seen: Seen
 
 
-class IntakeStore:
+class IntakeStore(Protocol):
     """The writes of intake. Each runs in the caller's transaction, if any, else as its own."""
 
     def event_insert(self, *, body: bytes, message_count: int, status_count: int, error: str,
                      now: datetime) -> int:
         """The webhook event row of an accepted body (processed); returns its id."""
-        raise NotImplementedError
+        ...
 
     def message_insert(self, *, inbound: InboundMessage, event_id: int | None, now: datetime,
                        ours: bool) -> Stored | None:
@@ -43,16 +44,16 @@ class IntakeStore:
 
         None for a duplicate: the unique wamid decides. `ours`: the message is for our business
         number (else it is stored as another number's, never answered)."""
-        raise NotImplementedError
+        ...
 
     def event_and_message_insert(self, *, body: bytes, inbound: InboundMessage, error: str, now: datetime,
                                  ours: bool) -> tuple[int, Stored | None]:
         """A body holding one message and nothing else: its event row and the message, together or
         not at all. (event id, what message_insert returns)."""
-        raise NotImplementedError
+        ...
 
     def event_and_status_insert(self, *, body: bytes, report: StatusReport, now: datetime) -> int:
         """A body holding one status of ours (one of whatsapp.statuses.STATUS_RANK) and nothing
         else: its event row, the status recorded once and its message moved forward, together or
         not at all. Returns the event id."""
-        raise NotImplementedError
+        ...
