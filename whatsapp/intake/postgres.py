@@ -185,7 +185,7 @@ class PostgresStore(IntakeStore):
                 "media_sha256": inbound.media_sha256, "media_filename": inbound.media_filename,
                 "media_voice": inbound.media_voice, "data": inbound.data, "context_wamid": inbound.context_wamid,
                 "referral": inbound.referral, "raw": inbound.raw}),
-            "ours": ours, "m_received": Message.Status.RECEIVED.value, "m_not_answered": not_answered.value,
+            "ours": ours, "answered_status": Message.Status.RECEIVED.value, "unanswered_status": not_answered.value,
         }
 
 

@@ -27,7 +27,8 @@ from whatsapp.statuses import STATUS_RANK, STATUS_TIME_FIELD
 class Fields:
     """A model's concrete fields, by how the statements fill them."""
 
-    row: tuple[str, ...]  # this row's value: a named parameter "<prefix>_<field>"
+    row: tuple[str, ...]  # this row's value: a named parameter "<prefix>_<field>" (no other parameter
+    # name has a prefix and an underscore: "answered_status", "earlier", ...)
     sql: tuple[str, ...]  # written by the statement itself
     defaults: tuple[str, ...]  # the model's default, a parameter computed for each row
 
@@ -155,7 +156,7 @@ def message_statement(*, with_event: bool) -> tuple[str, dict]:
     allowed = "%(ours)s AND COALESCE(sender.s_active, false)"
     msg_columns, msg_values = _insert(M, {
         "conversation": f"conv.{column(C, 'id')}",
-        "status": f"CASE WHEN {allowed} THEN %(m_received)s ELSE %(m_not_answered)s END",
+        "status": f"CASE WHEN {allowed} THEN %(answered_status)s ELSE %(unanswered_status)s END",
         "sender_allowed": allowed,
         "webhook_event": f"(SELECT {column(WebhookEvent, 'id')} FROM ev)" if with_event else "%(event_id)s",
     })
