@@ -31,7 +31,7 @@ workaround (`_connparams`) when a kombu release fixes it: the test
 `test_kombus_own_redis_transport_still_needs_the_workaround` starts failing then.
 
 The same channel also keeps one Redis client while it is open, where kombu builds a new client
-object for every command, every task sent included: 0.06 ms of the 0.36 ms a send costs
+object for every command, every task sent included: 0.06 ms of the 0.33 ms a send costs
 (bench/celery_send.py), some 4% of a message webhook. It uses the channel's own connection pool, as
 kombu's clients do, follows it when a connection loss replaced it, and a closing channel goes
 kombu's own way, so the sequence above is unchanged.
