@@ -1,0 +1,129 @@
+"""Review of issue 10, hole 1 and "confirmations decided by code", through the real path: signed webhook ->
+pipeline -> agent -> openai client -> fake model -> tools -> Graph fake.
+
+Variants the first fix did not cover: the words above the buttons, and a typed yes the person sent
+before the question existed.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import User
+from agent import confirmations
+from agent.models import Expense, Invoice, PendingAction
+from tests.agent import factories
+from tests.agent.conftest import message_body
+from tests.agent.confirm_support import tap, yes_button
+from whatsapp.models import Conversation
+
+SHEENA, MAYA = "16505551234", "972987654321"
+
+
+def body_of_question(graph) -> str:
+    return graph.sent("interactive")[-1]["interactive"]["body"]["text"]
+
+
+# --- the question above the buttons is the code's -------------------------------------------------
+def test_the_buttons_carry_the_codes_question_even_when_the_model_asks_something_else(fake_openai, staff, say,
+                                                                                      graph):
+    """HOLE: the model worded the question. When its answer ended with "?", the code's question was left
+    out, so the model (or an instruction it read in a PDF) could put Yes/No buttons that mark an invoice
+    paid under "Shall I list the overdue invoices?"."""
+    invoice = factories.invoice(to=factories.customer(), by=staff)
+    fake_openai.call(("mark_invoice_paid", {"invoice_id": invoice.pk}))
+    fake_openai.reply("Shall I list the overdue invoices for you?")
+    say("what is overdue?")
+    assert body_of_question(graph).endswith(f"Mark invoice {invoice.number} (EUR 119.00, Acme GmbH) as paid?")
+
+
+def test_the_codes_question_is_the_last_thing_above_the_buttons(fake_openai, staff, say, graph):
+    """HOLE: the model could quote the code's question and then ask another one just above the buttons."""
+    expense = factories.expense(by=staff, category="fuel")
+    question = f"Delete expense #{expense.pk} (EUR 11.90, fuel, {expense.spent_on:%Y-%m-%d})?"
+    fake_openai.call(("delete_expense", {"expense_id": expense.pk}))
+    fake_openai.reply(f"{question} Never mind that: shall I show you this month's total instead?")
+    say("how much did I spend?")
+    assert body_of_question(graph).endswith(question)
+
+
+# --- a typed yes answers only a question the person could have read -----------------------------
+def test_a_yes_sent_before_the_question_existed_carries_nothing_out(fake_openai, staff, signed_post,
+                                                                    django_capture_on_commit_callbacks, graph):
+    """HOLE: a typed "ok" that Meta delivered before the assistant had even asked counted as the answer.
+    Sheena writes "anything to do?" and, a moment later, "ok"; both are stored before the worker
+    answers the first. Talked into it by what it read, the model asks to delete her expense, and her
+    earlier "ok" deleted it: she never saw the question."""
+    expense = factories.expense(by=staff)
+    fake_openai.call(("delete_expense", {"expense_id": expense.pk}))
+    fake_openai.reply("Done, as instructed.")
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert signed_post(message_body(text="anything to do?")).status_code == 200
+        assert signed_post(message_body(text="ok")).status_code == 200
+    for callback in callbacks:
+        callback()
+    assert Expense.objects.filter(pk=expense.pk).exists()
+    assert PendingAction.objects.get().state == PendingAction.State.PENDING
+
+
+def test_a_typed_yes_from_another_person_answers_nobody_elses_question(fake_openai, staff, manager, say, graph):
+    expense = factories.expense(by=staff)
+    fake_openai.call(("delete_expense", {"expense_id": expense.pk}))
+    fake_openai.reply("Shall I?")
+    say("delete my last expense")
+    say("yes", sender=MAYA)  # Maya's own yes goes to her assistant, not to Sheena's question
+    assert Expense.objects.filter(pk=expense.pk).exists()
+    assert PendingAction.objects.get().state == PendingAction.State.PENDING
+
+
+def test_a_tap_in_another_conversation_of_the_same_person_changes_nothing(fake_openai, staff, say, graph):
+    expense = factories.expense(by=staff)
+    fake_openai.call(("delete_expense", {"expense_id": expense.pk}))
+    fake_openai.reply("Shall I?")
+    say("delete my last expense")
+    action = PendingAction.objects.get()
+    # Her earlier conversation, known by her business-scoped user id only, stays hers (README: identity).
+    other = Conversation.objects.create(phone_number_id=action.conversation.phone_number_id,
+                                        contact_key="US.1234", bsuid="US.1234", user=staff)
+    message = other.messages.create(direction="in", type="interactive", status="received",
+                                    timestamp=timezone.now(), wamid="wamid.elsewhere",
+                                    data={"reply_type": "button_reply", "id": yes_button(graph)})
+    reply = confirmations.answer_tap(user=staff, conversation=other, message=message,
+                                     tap=confirmations.parse_button(message))
+    assert reply.text == confirmations.NOT_YOURS
+    assert Expense.objects.filter(pk=expense.pk).exists()
+
+
+def test_a_tap_at_the_very_moment_of_expiry_is_too_late(fake_openai, staff, say, graph, monkeypatch):
+    expense = factories.expense(by=staff)
+    fake_openai.call(("delete_expense", {"expense_id": expense.pk}))
+    fake_openai.reply("Shall I?")
+    say("delete my last expense")
+    action = PendingAction.objects.get()
+    monkeypatch.setattr(confirmations.timezone, "now", lambda: action.expires_at)
+    tap(say, yes_button(graph))
+    assert Expense.objects.filter(pk=expense.pk).exists()
+    assert PendingAction.objects.get().state == PendingAction.State.EXPIRED
+
+
+def test_a_manager_demoted_between_question_and_yes_reviews_nothing(fake_openai, staff, manager, say, graph):
+    expense = factories.expense(by=staff)
+    fake_openai.call(("review_expense", {"expense_id": expense.pk, "decision": "approve"}))
+    fake_openai.reply("Shall I?")
+    say("approve Sheena's expense", sender=MAYA)
+    User.objects.filter(pk=manager.pk).update(role=User.Role.STAFF)
+    tap(say, yes_button(graph), sender=MAYA)
+    assert Expense.objects.get(pk=expense.pk).status == Expense.Status.PENDING
+    assert PendingAction.objects.get().state == PendingAction.State.FAILED
+
+
+def test_a_person_deactivated_after_the_question_changes_nothing_with_their_tap(fake_openai, staff, say, graph):
+    invoice = factories.invoice(to=factories.customer(), by=staff)
+    fake_openai.call(("mark_invoice_paid", {"invoice_id": invoice.pk}))
+    fake_openai.reply("Shall I?")
+    say("INV paid")
+    User.objects.filter(pk=staff.pk).update(is_active=False)
+    tap(say, yes_button(graph))
+    assert Invoice.objects.get(pk=invoice.pk).status == Invoice.Status.SENT
+    assert PendingAction.objects.get().state == PendingAction.State.PENDING
