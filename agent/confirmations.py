@@ -66,7 +66,9 @@ def attach(reply: Reply, ctx: ToolContext) -> Reply:
     question = untyped(asked.question)
     action = pending_action_create(user=ctx.user, conversation=ctx.conversation, message=ctx.message,
                                    tool=asked.tool, arguments=asked.arguments, question=question)
-    text = reply.text if question in reply.text or reply.text.rstrip().endswith("?") else f"{reply.text}\n\n{question}"
+    # The code's question is always the last thing above the buttons: whatever the model wrote (or
+    # was talked into writing) before it, Yes and No answer exactly that question.
+    text = reply.text if reply.text.rstrip().endswith(question) else f"{reply.text}\n\n{question}"
     if len(text.strip()) > BODY_LIMIT:
         # WhatsApp cuts a button message's body at 1024 characters: shorten the answer, keep the question.
         text = f"{reply.text[:BODY_LIMIT - len(question) - 4].rstrip()}…\n\n{question}"
