@@ -8,9 +8,9 @@ newer question supersedes the person's older open ones.
 
 Only the asker's own answer carries it out, once, through the tool layer again (so roles and
 querysets are checked again): a tap on one of its buttons while it is open, or a typed yes/no
-(YES_WORDS / NO_WORDS) to a question asked in answer to their previous message. Anything else (a
-tap on an old, answered, expired or someone else's question, an id the model invented) changes
-nothing and says so.
+(YES_WORDS / NO_WORDS), sent after the question, to a question asked in answer to their previous
+message. Anything else (a tap on an old, answered, expired or someone else's question, an id the
+model invented) changes nothing and says so.
 """
 
 import logging
@@ -123,6 +123,8 @@ def typed_answer(*, user, conversation, message) -> Reply | None:
               .order_by("-id").first())
     if action is None or action.message_id is None:
         return None
+    if message.created_at < action.created_at:
+        return None  # sent before the question was even asked: whatever it meant, it is no answer to it
     said_since = (Message.objects.filter(conversation=conversation, direction=Message.Direction.INBOUND,
                                          id__gt=action.message_id, id__lt=message.pk)
                   .exclude(type="reaction").exists())
