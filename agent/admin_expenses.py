@@ -184,7 +184,10 @@ class ExpenseAdmin(CsvExportMixin, admin.ModelAdmin):
 
     # --- permissions ----------------------------------------------------------------------------
     def has_change_permission(self, request, obj=None):
-        if obj is not None and obj.status != Expense.Status.PENDING and not request.user.is_superuser:
+        # As on WhatsApp (services.expense_check_changeable): one's own expense, while it is pending. A
+        # reviewer who could rewrite a colleague's figures would approve what they wrote themselves.
+        if obj is not None and not request.user.is_superuser and (
+                obj.status != Expense.Status.PENDING or obj.submitted_by_id != request.user.pk):
             return False
         return super().has_change_permission(request, obj)
 
