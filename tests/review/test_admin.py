@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import User
 from agent.models import Expense
 from tests.agent import factories
+from tests.fakes.graph import PHONE_NUMBER_ID
 from whatsapp.models import Conversation, Message
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +44,7 @@ def mo(db):
 
 @pytest.fixture
 def mayas_message(maya):
-    conversation = Conversation.objects.create(phone_number_id="123456123", contact_key="16505550102",
+    conversation = Conversation.objects.create(phone_number_id=PHONE_NUMBER_ID, contact_key="16505550102",
                                                wa_id="16505550102", profile_name="Maya", user=maya)
     return Message.objects.create(conversation=conversation, direction="in", type="text", status="handled",
                                   timestamp=timezone.now(), text=PRIVATE, wamid="wamid.maya-private")

@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import User
 from agent.models import ToolCall
 from tests.conftest import fresh
+from tests.fakes.graph import PHONE_NUMBER_ID
 from tests.whatsapp.test_intake_outage import database_refusing, refused_value
 from whatsapp.models import Conversation, Message, WebhookEvent
 
@@ -85,7 +86,7 @@ def test_a_staff_members_old_chat_stays_private_when_a_manager_makes_them_a_cust
     was (e.g. a `private` flag set for good once a team member writes in it, or kept per message),
     not by the person's role today."""
     bo = someone("bo", User.Role.STAFF, "+16505550101")
-    conversation = Conversation.objects.create(phone_number_id="123456123", contact_key="16505550101",
+    conversation = Conversation.objects.create(phone_number_id=PHONE_NUMBER_ID, contact_key="16505550101",
                                                wa_id="16505550101", user=bo)
     asked = Message.objects.create(conversation=conversation, direction="in", type="text", status="handled",
                                    timestamp=timezone.now(), text="my expenses?", wamid="wamid.bo-1")
@@ -96,3 +97,43 @@ def test_a_staff_members_old_chat_stays_private_when_a_manager_makes_them_a_cust
     client.force_login(ann)
     page = client.get(reverse("admin:whatsapp_conversation_change", args=[conversation.pk]))
     assert "Pharmacy" not in page.content.decode()
+
+
+@pytest.mark.xfail(strict=True, reason="HOLE: a number given to someone else brings the former team member's "
+                                       "conversation (transcript, tool results, history) with it")
+def test_a_departed_staff_members_chat_does_not_go_to_whoever_gets_the_company_phone_next(
+        client, fake_openai, deliver):
+    """HOLE: Bo (staff) leaves; the manager takes his company phone's number off him and gives it to Tom,
+    the new hire. The conversation is found by that number, so it becomes Tom's: Tom reads Bo's
+    transcript with the tool results listing Bo's expenses in the admin, and Tom's assistant gets Bo's
+    messages as Tom's own history. ("A former team member's conversations stay private after they are
+    deactivated.") Fix: a conversation keeps the person it was with; when staff give its number or
+    business-scoped id to someone else (identity.conversations_link), the next message opens a new
+    conversation for them (or the history and the transcript start where the new person's do)."""
+    from tests.agent.conftest import message_body
+
+    maya = someone("maya", User.Role.MANAGER, "+16505550102")
+    bo = someone("bo", User.Role.STAFF, "+16505550101")
+    conversation = Conversation.objects.create(phone_number_id=PHONE_NUMBER_ID, contact_key="16505550101",
+                                               wa_id="16505550101", user=bo)
+    asked = Message.objects.create(conversation=conversation, direction="in", type="text", status="handled",
+                                   timestamp=timezone.now(), text="log 89 at the pharmacy, my prescription",
+                                   wamid="wamid.bo-1")
+    ToolCall.objects.create(conversation=conversation, message=asked, name="list_expenses", arguments={},
+                            result={"expenses": ["Pharmacy, Bo, 89.00"]})
+    client.force_login(maya)
+    change = reverse("admin:accounts_user_change", args=[bo.pk])
+    assert client.post(change, {"username": "bo", "first_name": "Bo", "last_name": "", "email": "",
+                                "phone_number": "", "role": "staff"}).status_code == 302
+    assert client.post(reverse("admin:accounts_user_add"), {
+        "username": "tom", "phone_number": "+16505550101", "first_name": "Tom", "last_name": "",
+        "role": "staff", "usable_password": "true", "password1": "a-long-password-1",
+        "password2": "a-long-password-1"}).status_code == 302
+    tom = User.objects.get(username="tom")
+    deliver(message_body(text="hi, I'm new", sender="16505550101"))
+    history = json.dumps(fake_openai.chat_requests[-1]["messages"])
+    client.force_login(tom)
+    transcripts = "".join(client.get(reverse("admin:whatsapp_conversation_change", args=[c.pk])).content.decode()
+                          for c in Conversation.objects.filter(user=tom))
+    assert "prescription" not in history and "Pharmacy" not in history
+    assert "Pharmacy" not in transcripts and "prescription" not in transcripts

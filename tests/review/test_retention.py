@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from tests.agent import factories
+from tests.fakes.graph import PHONE_NUMBER_ID
 from whatsapp.models import Conversation, Message
 
 pytestmark = pytest.mark.django_db
@@ -62,7 +63,7 @@ def test_a_conversation_with_media_cannot_be_deleted_in_the_admin_so_no_file_is_
     """Held: deleting a conversation would orphan its messages' media files, but messages are
     read-only evidence, so the cascade is refused even to a superuser; the purge removes the media."""
     root = User.objects.create_superuser(username="root", password="a-long-password-1")
-    conversation = Conversation.objects.create(phone_number_id="123456123", contact_key="16505550199",
+    conversation = Conversation.objects.create(phone_number_id=PHONE_NUMBER_ID, contact_key="16505550199",
                                                wa_id="16505550199")
     photo = Message.objects.create(conversation=conversation, direction="in", type="image", status="handled",
                                    timestamp=timezone.now(), media_mime_type="image/jpeg", wamid="wamid.photo")
