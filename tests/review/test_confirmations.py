@@ -5,6 +5,7 @@ Variants the first fix did not cover: the words above the buttons, and a typed y
 before the question existed.
 """
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -16,7 +17,7 @@ from agent.models import Expense, Invoice, PendingAction
 from tests.agent import factories
 from tests.agent.conftest import message_body
 from tests.agent.confirm_support import tap, yes_button
-from whatsapp.models import Conversation
+from whatsapp.models import Conversation, Message
 
 SHEENA, MAYA = "16505551234", "972987654321"
 
@@ -127,3 +128,23 @@ def test_a_person_deactivated_after_the_question_changes_nothing_with_their_tap(
     tap(say, yes_button(graph))
     assert Invoice.objects.get(pk=invoice.pk).status == Invoice.Status.SENT
     assert PendingAction.objects.get().state == PendingAction.State.PENDING
+
+
+def test_a_yes_quoting_an_older_question_does_not_carry_out_the_newer_one(fake_openai, staff, say, deliver, graph):
+    """HOLE: a typed yes answered the latest question whatever the person replied to. Sheena is asked to
+    delete expense A, says "no wait, the other one", is asked to delete B, then swipes to reply "yes"
+    on the first question (WhatsApp shows the quote): her yes deleted B."""
+    first, other = factories.expense(by=staff, gross="11.90"), factories.expense(by=staff, gross="99.00", net="83.19")
+    fake_openai.call(("delete_expense", {"expense_id": first.pk}))
+    fake_openai.reply("Shall I?")
+    say("delete my fuel expense")
+    fake_openai.call(("delete_expense", {"expense_id": other.pk}))
+    fake_openai.reply("Shall I?")
+    say("no wait, the other one")
+    first_question = Message.objects.filter(direction="out", type="interactive").order_by("id").first()
+    assert first_question.wamid
+    document = json.loads(message_body(text="yes"))
+    document["entry"][0]["changes"][0]["value"]["messages"][0]["context"] = {"from": "15550783881",
+                                                                            "id": first_question.wamid}
+    deliver(json.dumps(document).encode())
+    assert set(Expense.objects.values_list("pk", flat=True)) == {first.pk, other.pk}
