@@ -8,8 +8,8 @@ newer question supersedes the person's older open ones.
 
 Only the asker's own answer carries it out, once, through the tool layer again (so roles and
 querysets are checked again): a tap on one of its buttons while it is open, or a typed yes/no
-(YES_WORDS / NO_WORDS), sent after the question, to a question asked in answer to their previous
-message. Anything else (a tap on an old, answered, expired or someone else's question, an id the
+(YES_WORDS / NO_WORDS), sent after the question and quoting no other message, to a question asked
+in answer to their previous message. Anything else (a tap on an old, answered, expired or someone else's question, an id the
 model invented) changes nothing and says so.
 """
 
@@ -125,6 +125,10 @@ def typed_answer(*, user, conversation, message) -> Reply | None:
         return None
     if message.created_at < action.created_at:
         return None  # sent before the question was even asked: whatever it meant, it is no answer to it
+    if message.context_wamid and not Message.objects.filter(
+            conversation=conversation, direction=Message.Direction.OUTBOUND, in_reply_to_id=action.message_id,
+            wamid=message.context_wamid).exists():
+        return None  # a reply quoting another message (an older question, say) answers that, not this one
     said_since = (Message.objects.filter(conversation=conversation, direction=Message.Direction.INBOUND,
                                          id__gt=action.message_id, id__lt=message.pk)
                   .exclude(type="reaction").exists())

@@ -148,3 +148,16 @@ def test_a_yes_quoting_an_older_question_does_not_carry_out_the_newer_one(fake_o
                                                                             "id": first_question.wamid}
     deliver(json.dumps(document).encode())
     assert set(Expense.objects.values_list("pk", flat=True)) == {first.pk, other.pk}
+
+
+def test_a_yes_quoting_the_question_itself_carries_it_out(fake_openai, staff, say, deliver, graph):
+    expense = factories.expense(by=staff)
+    fake_openai.call(("delete_expense", {"expense_id": expense.pk}))
+    fake_openai.reply("Shall I?")
+    say("delete my fuel expense")
+    question = Message.objects.get(direction="out", type="interactive")
+    document = json.loads(message_body(text="Yes!"))
+    document["entry"][0]["changes"][0]["value"]["messages"][0]["context"] = {"from": "15550783881",
+                                                                            "id": question.wamid}
+    deliver(json.dumps(document).encode())
+    assert not Expense.objects.filter(pk=expense.pk).exists()
