@@ -17,6 +17,7 @@ from agent.models import Expense, Invoice, PendingAction
 from tests.agent import factories
 from tests.agent.conftest import message_body
 from tests.agent.confirm_support import tap, yes_button
+from tests.fakes.graph import graph_error
 from whatsapp.models import Conversation, Message
 
 SHEENA, MAYA = "16505551234", "972987654321"
@@ -161,3 +162,16 @@ def test_a_yes_quoting_the_question_itself_carries_it_out(fake_openai, staff, sa
                                                                             "id": question.wamid}
     deliver(json.dumps(document).encode())
     assert not Expense.objects.filter(pk=expense.pk).exists()
+
+
+def test_a_yes_sent_while_the_question_waits_in_the_outbox_is_no_answer_to_it(fake_openai, staff, say, graph):
+    """HOLE: Graph refused the token (delivery paused, replies kept queued), so the question never
+    reached Sheena; her next "ok" (to nothing she could see) carried it out."""
+    expense = factories.expense(by=staff)
+    fake_openai.call(("delete_expense", {"expense_id": expense.pk}))
+    fake_openai.reply("Shall I?")
+    graph.fail_next(graph_error(190, "Error validating access token: Session has expired", http_status=401))
+    say("delete my fuel expense")
+    assert Message.objects.get(direction="out", type="interactive").status == Message.Status.QUEUED
+    say("ok")
+    assert Expense.objects.filter(pk=expense.pk).exists()
