@@ -8,8 +8,8 @@ newer question supersedes the person's older open ones.
 
 Only the asker's own answer carries it out, once, through the tool layer again (so roles and
 querysets are checked again): a tap on one of its buttons while it is open, or a typed yes/no
-(YES_WORDS / NO_WORDS), sent after the question and quoting no other message, to a question asked
-in answer to their previous message. Anything else (a tap on an old, answered, expired or someone else's question, an id the
+(YES_WORDS / NO_WORDS), written after the question went out and quoting no other message, to a
+question asked in answer to their previous message. Anything else (a tap on an old, answered, expired or someone else's question, an id the
 model invented) changes nothing and says so.
 """
 
@@ -123,11 +123,11 @@ def typed_answer(*, user, conversation, message) -> Reply | None:
               .order_by("-id").first())
     if action is None or action.message_id is None:
         return None
-    if message.created_at < action.created_at:
-        return None  # sent before the question was even asked: whatever it meant, it is no answer to it
-    if message.context_wamid and not Message.objects.filter(
-            conversation=conversation, direction=Message.Direction.OUTBOUND, in_reply_to_id=action.message_id,
-            wamid=message.context_wamid).exists():
+    question = Message.objects.filter(conversation=conversation, direction=Message.Direction.OUTBOUND,
+                                      in_reply_to_id=action.message_id, sent_at__lt=message.created_at)
+    if not question.exists():
+        return None  # written before the question reached them (not asked yet, or still in the outbox)
+    if message.context_wamid and not question.filter(wamid=message.context_wamid).exists():
         return None  # a reply quoting another message (an older question, say) answers that, not this one
     said_since = (Message.objects.filter(conversation=conversation, direction=Message.Direction.INBOUND,
                                          id__gt=action.message_id, id__lt=message.pk)
