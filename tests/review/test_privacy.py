@@ -99,6 +99,34 @@ def test_a_staff_members_old_chat_stays_private_when_a_manager_makes_them_a_cust
     assert "Pharmacy" not in page.content.decode()
 
 
+def bos_chat() -> User:
+    """Bo (staff) logged a pharmacy receipt with his assistant; its tool results list his expenses."""
+    bo = someone("bo", User.Role.STAFF, "+16505550101")
+    conversation = Conversation.objects.create(phone_number_id=PHONE_NUMBER_ID, contact_key="16505550101",
+                                               wa_id="16505550101", user=bo)
+    asked = Message.objects.create(conversation=conversation, direction="in", type="text", status="handled",
+                                   timestamp=timezone.now(), text="log 89 at the pharmacy, my prescription",
+                                   wamid="wamid.bo-1")
+    ToolCall.objects.create(conversation=conversation, message=asked, name="list_expenses", arguments={},
+                            result={"expenses": ["Pharmacy, Bo, 89.00"]})
+    return bo
+
+
+def number_taken_off(client, manager: User, person: User):
+    """Bo leaves: the manager takes the company phone's number off him (it goes to someone else next)."""
+    client.force_login(manager)
+    response = client.post(reverse("admin:accounts_user_change", args=[person.pk]), {
+        "username": person.username, "first_name": person.first_name, "last_name": "", "email": "",
+        "phone_number": "", "role": person.role})
+    assert response.status_code == 302
+
+
+def transcripts_of(client, reader: User, conversations) -> str:
+    client.force_login(reader)
+    return "".join(client.get(reverse("admin:whatsapp_conversation_change", args=[c.pk])).content.decode()
+                   for c in conversations)
+
+
 @pytest.mark.xfail(strict=True, reason="HOLE: a number given to someone else brings the former team member's "
                                        "conversation (transcript, tool results, history) with it")
 def test_a_departed_staff_members_chat_does_not_go_to_whoever_gets_the_company_phone_next(
@@ -113,18 +141,7 @@ def test_a_departed_staff_members_chat_does_not_go_to_whoever_gets_the_company_p
     from tests.agent.conftest import message_body
 
     maya = someone("maya", User.Role.MANAGER, "+16505550102")
-    bo = someone("bo", User.Role.STAFF, "+16505550101")
-    conversation = Conversation.objects.create(phone_number_id=PHONE_NUMBER_ID, contact_key="16505550101",
-                                               wa_id="16505550101", user=bo)
-    asked = Message.objects.create(conversation=conversation, direction="in", type="text", status="handled",
-                                   timestamp=timezone.now(), text="log 89 at the pharmacy, my prescription",
-                                   wamid="wamid.bo-1")
-    ToolCall.objects.create(conversation=conversation, message=asked, name="list_expenses", arguments={},
-                            result={"expenses": ["Pharmacy, Bo, 89.00"]})
-    client.force_login(maya)
-    change = reverse("admin:accounts_user_change", args=[bo.pk])
-    assert client.post(change, {"username": "bo", "first_name": "Bo", "last_name": "", "email": "",
-                                "phone_number": "", "role": "staff"}).status_code == 302
+    number_taken_off(client, maya, bos_chat())
     assert client.post(reverse("admin:accounts_user_add"), {
         "username": "tom", "phone_number": "+16505550101", "first_name": "Tom", "last_name": "",
         "role": "staff", "usable_password": "true", "password1": "a-long-password-1",
@@ -132,8 +149,21 @@ def test_a_departed_staff_members_chat_does_not_go_to_whoever_gets_the_company_p
     tom = User.objects.get(username="tom")
     deliver(message_body(text="hi, I'm new", sender="16505550101"))
     history = json.dumps(fake_openai.chat_requests[-1]["messages"])
-    client.force_login(tom)
-    transcripts = "".join(client.get(reverse("admin:whatsapp_conversation_change", args=[c.pk])).content.decode()
-                          for c in Conversation.objects.filter(user=tom))
+    transcripts = transcripts_of(client, tom, Conversation.objects.filter(user=tom))
     assert "prescription" not in history and "Pharmacy" not in history
     assert "Pharmacy" not in transcripts and "prescription" not in transcripts
+
+
+@pytest.mark.xfail(strict=True, reason="HOLE: a staff member who adds a customer with a former colleague's "
+                                       "number makes the colleague's private chat a customer chat")
+def test_staff_cannot_open_a_former_colleagues_chat_by_adding_a_customer_with_his_old_number(client, ann):
+    """HOLE: the same, done by any staff member: once Bo's number is free, Ann adds a customer with it
+    (staff add customers), Bo's conversation becomes that customer's, and customers' conversations are
+    the whole team's: Ann reads Bo's transcript and the expenses in it. Same fix as above."""
+    maya = someone("maya", User.Role.MANAGER, "+16505550102")
+    number_taken_off(client, maya, bos_chat())
+    client.force_login(ann)
+    assert client.post(reverse("admin:accounts_user_add"), {
+        "username": "", "phone_number": "+16505550101", "first_name": "New", "last_name": "Customer",
+        "role": "customer"}).status_code == 302
+    assert "Pharmacy" not in transcripts_of(client, ann, Conversation.objects.all())
