@@ -129,3 +129,11 @@ def test_a_manager_still_corrects_their_own_pending_expense_in_the_admin(client,
     assert response.status_code == 302
     own.refresh_from_db()
     assert (own.merchant, own.category, own.status) == ("Shell", "fuel", Expense.Status.PENDING)
+
+
+@pytest.mark.parametrize("url", ["/admin/agent/toolcall/", "/admin/agent/agentturn/", "/admin/agent/pendingaction/",
+                                 "/admin/whatsapp/sandboxdelivery/"])
+def test_the_assistants_log_and_the_sandboxs_deliveries_are_not_for_staff(client, ann, mayas_message, url):
+    """Tool calls, turns, pending questions and sandbox deliveries hold what the assistant said to anyone
+    (a manager's list of everyone's expenses): no staff group permission opens them."""
+    assert signed_in(client, ann).get(url).status_code in (403, 404)
