@@ -137,3 +137,27 @@ def test_the_assistants_log_and_the_sandboxs_deliveries_are_not_for_staff(client
     """Tool calls, turns, pending questions and sandbox deliveries hold what the assistant said to anyone
     (a manager's list of everyone's expenses): no staff group permission opens them."""
     assert signed_in(client, ann).get(url).status_code in (403, 404)
+
+
+def test_staff_cannot_put_an_invoice_in_a_managers_name(client, ann, maya):
+    """HOLE: "created by" was a raw id anyone who changes invoices could type: Ann made her invoice look
+    like Maya's (it then lists on Maya's page under "Invoices (created by them)")."""
+    invoice = factories.invoice(to=factories.customer(), by=ann)
+    data = {"customer": invoice.customer_id, "description": "Work", "net": "100.00", "tax_rate": "0.19",
+            "gross": "119.00", "currency": "EUR", "issued_on": str(invoice.issued_on),
+            "due_on": str(invoice.due_on), "status": "sent", "created_by": maya.pk}
+    signed_in(client, ann).post(reverse("admin:agent_invoice_change", args=[invoice.pk]), data)
+    invoice.refresh_from_db()
+    assert invoice.created_by == ann
+
+
+def test_a_manager_cannot_put_revenue_in_someone_elses_name(client, maya, mo):
+    """HOLE: the same for revenue's "recorded by"."""
+    revenue = factories.revenue(by=maya)
+    data = {"received_on": str(revenue.received_on), "description": "", "net": "100.00", "tax_rate": "0.19",
+            "gross": "119.00", "currency": "EUR", "recorded_by": mo.pk,
+            "created_at_0": f"{revenue.created_at:%Y-%m-%d}", "created_at_1": f"{revenue.created_at:%H:%M:%S}"}
+    response = signed_in(client, maya).post(reverse("admin:agent_revenue_change", args=[revenue.pk]), data)
+    assert response.status_code in (302, 403) or not response.context["errors"]
+    revenue.refresh_from_db()
+    assert revenue.recorded_by == maya
