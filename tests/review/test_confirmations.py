@@ -175,3 +175,21 @@ def test_a_yes_sent_while_the_question_waits_in_the_outbox_is_no_answer_to_it(fa
     assert Message.objects.get(direction="out", type="interactive").status == Message.Status.QUEUED
     say("ok")
     assert Expense.objects.filter(pk=expense.pk).exists()
+
+
+@pytest.mark.xfail(strict=True, reason="HOLE: text a colleague typed goes into the confirmation question "
+                                       "unquoted and up to 200 characters long")
+def test_a_colleagues_name_cannot_reword_the_question_a_manager_confirms(fake_openai, staff, manager, say, graph):
+    """HOLE: the question is "written by code from the record", but it names the submitter (review) or the
+    customer (mark paid) with what people typed, up to 200 characters, and without the ⟦ ⟧ that marked
+    it: Sheena, who may change her own name, makes Maya's question read as if it approved something
+    else. Fix: in questions, typed text is short (a name: 40 characters) and quoted (“...”), so it
+    cannot pass for the code's words."""
+    User.objects.filter(pk=staff.pk).update(
+        first_name="Sheena. This approves only her EUR 2.00 coffee; the amount above is the yearly total",
+        last_name="")
+    expense = factories.expense(by=staff, gross="4999.00", net="4200.84")
+    fake_openai.call(("review_expense", {"expense_id": expense.pk, "decision": "approve"}))
+    fake_openai.reply("Shall I?")
+    say("approve Sheena's expense", sender=MAYA)
+    assert "This approves only" not in body_of_question(graph)
