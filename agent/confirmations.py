@@ -8,9 +8,9 @@ newer question supersedes the person's older open ones.
 
 Only the asker's own answer carries it out, once, through the tool layer again (so roles and
 querysets are checked again): a tap on one of its buttons while it is open, or a typed yes/no
-(YES_WORDS / NO_WORDS) to a question asked in answer to their previous message. Anything else (a
-tap on an old, answered, expired or someone else's question, an id the model invented) changes
-nothing and says so.
+(YES_WORDS / NO_WORDS), written after the question went out and quoting no other message, to a
+question asked in answer to their previous message. Anything else (a tap on an old, answered, expired or someone else's question, an id the
+model invented) changes nothing and says so.
 """
 
 import logging
@@ -66,7 +66,9 @@ def attach(reply: Reply, ctx: ToolContext) -> Reply:
     question = untyped(asked.question)
     action = pending_action_create(user=ctx.user, conversation=ctx.conversation, message=ctx.message,
                                    tool=asked.tool, arguments=asked.arguments, question=question)
-    text = reply.text if question in reply.text or reply.text.rstrip().endswith("?") else f"{reply.text}\n\n{question}"
+    # The code's question is always the last thing above the buttons: whatever the model wrote (or
+    # was talked into writing) before it, Yes and No answer exactly that question.
+    text = reply.text if reply.text.rstrip().endswith(question) else f"{reply.text}\n\n{question}"
     if len(text.strip()) > BODY_LIMIT:
         # WhatsApp cuts a button message's body at 1024 characters: shorten the answer, keep the question.
         text = f"{reply.text[:BODY_LIMIT - len(question) - 4].rstrip()}…\n\n{question}"
@@ -121,6 +123,12 @@ def typed_answer(*, user, conversation, message) -> Reply | None:
               .order_by("-id").first())
     if action is None or action.message_id is None:
         return None
+    question = Message.objects.filter(conversation=conversation, direction=Message.Direction.OUTBOUND,
+                                      in_reply_to_id=action.message_id, sent_at__lt=message.created_at)
+    if not question.exists():
+        return None  # written before the question reached them (not asked yet, or still in the outbox)
+    if message.context_wamid and not question.filter(wamid=message.context_wamid).exists():
+        return None  # a reply quoting another message (an older question, say) answers that, not this one
     said_since = (Message.objects.filter(conversation=conversation, direction=Message.Direction.INBOUND,
                                          id__gt=action.message_id, id__lt=message.pk)
                   .exclude(type="reaction").exists())

@@ -213,8 +213,11 @@ class Message(models.Model):
         ordering = ["timestamp", "id"]
 
     def __str__(self):
+        # No content: the admin shows this wherever a record links to a message (an invoice's or a
+        # revenue's source, raw-id and autocomplete lookups), also to people who may not read its
+        # conversation (whatsapp.visibility). The text is on the message's own page and in the transcript.
         arrow = "←" if self.direction == self.Direction.INBOUND else "→"
-        return f"{arrow} {self.type}: {self.preview}"
+        return f"{arrow} {self.type} #{self.pk}"
 
     @property
     def preview(self) -> str:

@@ -56,7 +56,11 @@ def status_updates_visible_to(viewer, queryset: QuerySet | None = None) -> Query
 
 def webhook_events_visible_to(viewer, queryset: QuerySet | None = None) -> QuerySet:
     """Raw webhook bodies `viewer` may read: none that carried a message, or a status of a message,
-    of a conversation they may not read."""
+    of a conversation they may not read.
+
+    Whose words a body holds is known from the rows stored from it, so a body not wholly stored
+    (kept raw, rejected, or with items that could not be read) may hold anyone's: only managers and
+    superusers read those."""
     queryset = WebhookEvent.objects.all() if queryset is None else queryset
     if sees_private_conversations(viewer):
         return queryset
@@ -65,4 +69,5 @@ def webhook_events_visible_to(viewer, queryset: QuerySet | None = None) -> Query
     messages = Message.objects.filter(_others_private(viewer, "conversation__"), webhook_event=OuterRef("pk"))
     statuses = StatusUpdate.objects.filter(_others_private(viewer, "message__conversation__"),
                                            webhook_event=OuterRef("pk"))
-    return queryset.exclude(Exists(messages)).exclude(Exists(statuses))
+    return (queryset.filter(status=WebhookEvent.Status.PROCESSED, error="")
+            .exclude(Exists(messages)).exclude(Exists(statuses)))

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -59,6 +60,16 @@ def review_refusal(user, expense) -> str:
     except ApplicationError as error:
         return str(error)
     return ""
+
+
+def _receipt_files(expenses) -> list[tuple]:
+    return [(e.receipt.storage, e.receipt.name) for e in expenses if e.receipt]
+
+
+def _drop_after_commit(files) -> None:
+    """An expense deleted here takes its receipt file with it once the deletion commits, as
+    services.expense_delete does: a file without its expense is out of the retention purge's reach."""
+    transaction.on_commit(lambda: [storage.delete(name) for storage, name in files])
 
 
 def is_image(name: str) -> bool:
@@ -184,7 +195,10 @@ class ExpenseAdmin(CsvExportMixin, admin.ModelAdmin):
 
     # --- permissions ----------------------------------------------------------------------------
     def has_change_permission(self, request, obj=None):
-        if obj is not None and obj.status != Expense.Status.PENDING and not request.user.is_superuser:
+        # As on WhatsApp (services.expense_check_changeable): one's own expense, while it is pending. A
+        # reviewer who could rewrite a colleague's figures would approve what they wrote themselves.
+        if obj is not None and not request.user.is_superuser and (
+                obj.status != Expense.Status.PENDING or obj.submitted_by_id != request.user.pk):
             return False
         return super().has_change_permission(request, obj)
 
@@ -200,6 +214,16 @@ class ExpenseAdmin(CsvExportMixin, admin.ModelAdmin):
         if not allowed or obj is None or request.user.is_superuser:
             return allowed
         return obj.submitted_by_id == request.user.pk and obj.status == Expense.Status.PENDING
+
+    def delete_model(self, request, obj):
+        files = _receipt_files([obj])
+        super().delete_model(request, obj)
+        _drop_after_commit(files)
+
+    def delete_queryset(self, request, queryset):
+        files = _receipt_files(queryset)
+        super().delete_queryset(request, queryset)
+        _drop_after_commit(files)
 
     def save_model(self, request, obj, form, change):
         if not obj.submitted_by_id:

@@ -31,7 +31,9 @@ class RevenueAdmin(CsvExportMixin, admin.ModelAdmin):
     date_hierarchy = "received_on"
     search_fields = ("description", "customer__company_name")
     list_select_related = ("customer", "recorded_by")
-    raw_id_fields = ("customer", "recorded_by", "source_message")
+    raw_id_fields = ("customer",)
+    # Who recorded it, and from which message, are facts: nobody puts a record in someone else's name.
+    readonly_fields = ("recorded_by", "source_message")
     change_list_template = "admin/agent/change_list_totals.html"
     csv_columns = [
         ("id", "pk"), ("date", "received_on"), ("customer", "customer__company_name"),
@@ -42,6 +44,11 @@ class RevenueAdmin(CsvExportMixin, admin.ModelAdmin):
     def changelist_extra(self, request, changelist):
         return {**super().changelist_extra(request, changelist),
                 "totals": selectors.revenue_totals(changelist.queryset)}
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.recorded_by = request.user
+        super().save_model(request, obj, form, change)
 
 
 # --- customers ------------------------------------------------------------------------------------
@@ -129,8 +136,9 @@ class InvoiceAdmin(CsvExportMixin, admin.ModelAdmin):
     date_hierarchy = "issued_on"
     search_fields = ("number", "description", "customer__company_name")
     list_select_related = ("customer",)
-    raw_id_fields = ("customer", "created_by", "source_message")
-    readonly_fields = ("number", "created_at", "updated_at")
+    raw_id_fields = ("customer",)
+    # Who created it, and from which message, are facts: nobody puts an invoice in someone else's name.
+    readonly_fields = ("number", "created_by", "source_message", "created_at", "updated_at")
     actions = ["mark_paid"]
     change_list_template = "admin/agent/change_list_totals.html"
     csv_columns = [
@@ -147,6 +155,11 @@ class InvoiceAdmin(CsvExportMixin, admin.ModelAdmin):
     def changelist_extra(self, request, changelist):
         return {**super().changelist_extra(request, changelist),
                 "totals": selectors.invoice_totals(changelist.queryset)}
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
 
     @admin.action(description="Mark paid (today)", permissions=["change"])
     def mark_paid(self, request, queryset):

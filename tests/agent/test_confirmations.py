@@ -23,11 +23,14 @@ def ask_to_mark_paid(fake_openai, say, invoice, **arguments):
     say(f"{invoice.number} is paid")
 
 
-def test_the_question_goes_out_as_an_interactive_button_message_with_the_models_text(fake_openai, staff, say, graph):
+def test_the_question_goes_out_as_an_interactive_button_message_under_the_models_text(fake_openai, staff, say, graph):
     expense = factories.expense(by=staff)
     ask_to_delete(fake_openai, say, expense)
     [message] = graph.sent("interactive")
-    assert message["interactive"]["body"]["text"] == "Do you want me to delete it?"
+    # The model's words first, then the code's question: the buttons answer that one (tests/review).
+    assert message["interactive"]["body"]["text"] == (
+        f"Do you want me to delete it?\n\nDelete expense #{expense.pk} (EUR 11.90, {expense.category}, "
+        f"{expense.spent_on:%Y-%m-%d})?")
     assert graph.sent("text") == []
 
 
