@@ -12,6 +12,7 @@ from agent import selectors, services
 from agent.amounts import money
 from agent.csv_export import CsvExportMixin
 from agent.errors import ApplicationError
+from agent.invoices.admin import InvoiceDocumentAdminMixin
 from agent.models import AgentTurn, Customer, Invoice, Revenue, ToolCall
 
 
@@ -121,7 +122,7 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(CsvExportMixin, admin.ModelAdmin):
+class InvoiceAdmin(InvoiceDocumentAdminMixin, CsvExportMixin, admin.ModelAdmin):
     list_display = ("number", "customer", "issued_on", "due_on", "status", "overdue", "net", "gross", "currency",
                     "paid_on")
     list_filter = ("status", OverdueFilter, ("customer", admin.RelatedOnlyFieldListFilter), "currency")

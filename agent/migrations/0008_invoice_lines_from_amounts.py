@@ -1,13 +1,13 @@
 """Every invoice made before lines existed gets one line equal to its amounts (quantity 1 at its
 net, its tax rate), so each invoice has lines from now on; and the admin groups get the new models'
-permissions: both groups edit lines and read the business profile and incoming e-invoices,
-managers also change the profile and mark incoming e-invoices reviewed."""
+permissions: both groups read the business profile and incoming e-invoices, managers also change
+the profile and mark incoming e-invoices reviewed. (Lines are edited with their invoice: the
+invoice's permissions decide.)"""
 
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-STAFF = ["agent.view_invoiceline", "agent.add_invoiceline", "agent.change_invoiceline", "agent.delete_invoiceline",
-         "agent.view_businessprofile", "agent.view_incomingeinvoice"]
+STAFF = ["agent.view_businessprofile", "agent.view_incomingeinvoice"]
 MANAGERS = STAFF + ["agent.change_businessprofile", "agent.change_incomingeinvoice"]
 GROUPS = {"Staff": STAFF, "Managers": MANAGERS}
 
