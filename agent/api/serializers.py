@@ -2,9 +2,9 @@
 
 from rest_framework import serializers
 
-from agent.invoices.serializers import LineInputSerializer, LineSerializer, TaxBreakdownField
+from agent.invoices.serializers import LineSerializer, TaxBreakdownField
 from agent.models import Expense, Invoice
-from agent.tools.fields import AmountsSerializer
+from agent.tools.fields import AmountsSerializer, LineInputSerializer
 
 
 class ExpenseSerializer(serializers.ModelSerializer):

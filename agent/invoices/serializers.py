@@ -1,22 +1,12 @@
-"""Invoice lines as the API and the assistant's tools give and show them (amounts as strings)."""
+"""Invoice lines as the API shows them (amounts as strings); new lines come in through
+agent.tools.fields.LineInputSerializer, shared with the assistant's tools."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from agent.invoices.models import InvoiceLine, Unit
-from agent.tools.fields import AmountField, TaxRateField
-
-
-class LineInputSerializer(serializers.Serializer):
-    """One line of a new invoice; agent.invoices.lines checks it as a whole."""
-
-    description = serializers.CharField(max_length=500)
-    quantity = AmountField(required=False, help_text="Default 1; up to four decimals.")
-    unit = serializers.CharField(required=False, max_length=20,
-                                 help_text="UN/ECE code or name: " + ", ".join(f"{c} ({n})" for c, n in Unit.choices))
-    unit_price = AmountField(help_text="Net price of one unit, before tax, e.g. \"85.00\".")
-    tax_rate = TaxRateField(required=False, help_text="e.g. \"19%\" or 0.07; omit for the default rate.")
+from agent.invoices.lines import totals_of
+from agent.invoices.models import InvoiceLine
 
 
 class LineSerializer(serializers.ModelSerializer):
@@ -36,6 +26,4 @@ class TaxBreakdownField(serializers.Field):
         super().__init__(**kwargs)
 
     def to_representation(self, invoice):
-        from agent.invoices.lines import totals_of
-
         return [{"rate": str(r.rate), "net": str(r.net), "tax": str(r.tax)} for r in totals_of(invoice.lines.all()).by_rate]

@@ -5,8 +5,7 @@ from rest_framework import serializers
 from agent import selectors, services
 from agent.errors import ApplicationError
 from agent.invoices.profile import invoice_check_issuable
-from agent.invoices.serializers import LineInputSerializer
-from agent.tools.fields import AmountsSerializer
+from agent.tools.fields import AmountsSerializer, LineInputSerializer
 from agent.tools.registry import CUSTOMERS, STAFF, ToolContext, tool
 from agent.tools.serialize import invoice_json, totals_json, typed
 
