@@ -2,7 +2,8 @@
 
 An admin login (username "admin", a random password kept in a 0600 file so later runs can show it
 again), three people on the WhatsApp allow-list (a manager, a staff member, a customer), their
-expenses, three customers and their invoices (one overdue, one due soon, one paid).
+expenses, three customers and their invoices (one overdue, one due soon, one paid), and the
+business profile printed on invoices.
 
 Running it again creates nothing and changes nothing: each part hangs off something with a natural
 key (a person's number, a customer's company name) and is made only together with it, so records
@@ -24,6 +25,7 @@ from accounts.models import User
 from accounts.phone import normalize_phone
 from accounts.services import member_upsert
 from agent import services
+from agent.invoices.profile import business_profile
 from agent.models import Customer, Expense
 
 ADMIN_USERNAME = "admin"
@@ -81,19 +83,22 @@ class DemoCustomer:
     phone: str
     email: str
     city: str
+    address: str
+    postal_code: str
     person: DemoPerson | None = None  # who writes to the assistant for this customer
     invoices: tuple[DemoInvoice, ...] = ()
 
 
 CUSTOMERS = (
     DemoCustomer("Harbor Street Café", "Priya Shah", "+1 555 010 4530", "priya@harborstreet.example", "Portland",
-                 person=CUSTOMER, invoices=(
+                 "410 NW Harbor Street", "97209", person=CUSTOMER, invoices=(
                      DemoInvoice("Walk-in cooler repair", Decimal("1000.00"), issued=-40, due=-10),
                      DemoInvoice("Quarterly maintenance visit", Decimal("300.00"), issued=-10, due=4),
                  )),
     DemoCustomer("Greenleaf Dental", "Omar Haddad", "+1 555 010 4540", "office@greenleaf.example", "Portland",
-                 invoices=(DemoInvoice("Water heater replacement", Decimal("2000.00"), issued=-35, due=-21, paid=-24),)),
-    DemoCustomer("Bluebird Bakery", "Lena Fischer", "+1 555 010 4550", "lena@bluebird.example", "Beaverton"),
+                 "2250 SE Division Street", "97202", invoices=(DemoInvoice("Water heater replacement", Decimal("2000.00"), issued=-35, due=-21, paid=-24),)),
+    DemoCustomer("Bluebird Bakery", "Lena Fischer", "+1 555 010 4550", "lena@bluebird.example", "Beaverton",
+                 "12800 SW Canyon Road", "97005"),
 )
 
 
@@ -145,7 +150,31 @@ def demo_seed(*, login_file: Path) -> DemoSeedResult:
         if Customer.objects.filter(company_name__iexact=customer.company_name).exists():
             continue
         _customer_add(customer, users=users, result=result)
+    if _profile_ensure():
+        result.count("business profile")
     return result
+
+
+# The business's own details on its invoices (fictional: the bank account is the IBAN standard's
+# documentation example).
+PROFILE = {
+    "legal_name": "Ortega Plumbing & Heating LLC", "address_line1": "1200 SE Water Avenue", "postcode": "97214",
+    "city": "Portland", "country_code": "US", "tax_number": "93-1234567", "iban": "GB33BUKB20201555555555",
+    "bic": "BUKBGB22", "bank_name": "Demo Bank", "email": "office@ortega-plumbing.example",
+    "phone": "+1 555 010 4400", "payment_terms": "Payable within 14 days without deduction.",
+    "footer": "Ortega Plumbing & Heating LLC · Portland, Oregon · Oregon CCB #000000 (demo)",
+}
+
+
+def _profile_ensure() -> bool:
+    """Fill in the business profile once, while it has no legal name (never over what people entered)."""
+    profile = business_profile()
+    if profile.legal_name:
+        return False
+    for field_name, value in PROFILE.items():
+        setattr(profile, field_name, value)
+    profile.save()
+    return True
 
 
 # --- the admin login ------------------------------------------------------------------------------
@@ -212,7 +241,8 @@ def _expense_record(demo: DemoExpense, *, user: User, reviewer: User) -> Expense
 def _customer_add(demo: DemoCustomer, *, users: dict[DemoPerson, User], result: DemoSeedResult) -> Customer:
     manager = users[MANAGER]
     customer = services.customer_add(user=manager, company_name=demo.company_name, contact_name=demo.contact_name,
-                                     phone=demo.phone, email=demo.email, city=demo.city)
+                                     phone=demo.phone, email=demo.email, city=demo.city, address=demo.address,
+                                     postal_code=demo.postal_code, country_code="US")
     result.count("customers")
     if demo.person is not None:
         customer.user = users[demo.person]

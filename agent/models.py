@@ -16,6 +16,7 @@ from django.utils import timezone
 from agent.amounts import money
 
 _currency_code = RegexValidator(r"^[A-Z]{3}$", "Use a 3-letter ISO 4217 code, e.g. EUR.")
+_country_code = RegexValidator(r"^[A-Z]{2}$", "Use the 2-letter ISO 3166 code, e.g. DE.")
 
 
 def default_currency() -> str:
@@ -113,9 +114,14 @@ class Customer(models.Model):
     phone = models.CharField(max_length=20, blank=True, help_text="E.164, e.g. +4930123456.")
     email = models.EmailField(blank=True)
     address = models.CharField(max_length=255, blank=True)
+    address_line2 = models.CharField("address (second line)", max_length=255, blank=True)
     city = models.CharField(max_length=100, blank=True)
     postal_code = models.CharField(max_length=20, blank=True)
     country = models.CharField(max_length=100, blank=True)
+    # Needed to issue an invoice (agent.invoices.profile says which are missing).
+    country_code = models.CharField(max_length=2, blank=True, validators=[_country_code],
+                                    help_text="ISO 3166 two-letter code, e.g. DE; needed on invoices.")
+    vat_id = models.CharField("VAT id", max_length=32, blank=True, help_text="The customer's VAT id, if any.")
     # The person who talks to the assistant for this customer (sees this customer's invoices).
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                              related_name="customers")
@@ -179,7 +185,11 @@ class InvoiceQuerySet(models.QuerySet):
 
 
 class Invoice(AmountsModel):
-    """An invoice to a customer. Numbered INV-<year>-<0001> per year of issue."""
+    """An invoice to a customer. Numbered INV-<year>-<0001> per year of issue.
+
+    Its net, tax and gross are the totals of its lines (agent.invoices.lines); `tax_rate` is the
+    lines' rate, or with several rates the effective one (tax / net).
+    """
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -191,6 +201,8 @@ class Invoice(AmountsModel):
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices")
     description = models.TextField()
     issued_on = models.DateField(default=timezone.localdate)
+    supplied_on = models.DateField("supply date", null=True, blank=True,
+                                   help_text="When the goods or services were supplied; blank: the issue date.")
     due_on = models.DateField()
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.SENT, db_index=True)
     paid_on = models.DateField(null=True, blank=True)
@@ -340,3 +352,7 @@ class JobRun(models.Model):
 
     def __str__(self):
         return f"{self.job} {self.period_key} {self.recipient_key}"
+
+
+# Invoices as documents (lines, the business profile, incoming e-invoices): agent.invoices.models.
+from agent.invoices.models import BusinessProfile, IncomingEInvoice, InvoiceLine  # noqa: E402,F401

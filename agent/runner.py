@@ -1,14 +1,16 @@
 """The assistant: WHATSAPP_REPLY_HANDLER = "agent.runner.reply".
 
 One path, in order: reactions get no answer; button taps, and a typed yes or no to the question
-just asked, answer a confirmation (by code); media becomes text or an image part; /commands are
-answered by code; everything else goes to the LLM loop.
+just asked, answer a confirmation (by code); an e-invoice becomes an expense read from its XML
+(agent.invoices.receive); media becomes text or an image part; /commands are answered by code;
+everything else goes to the LLM loop.
 Whatever fails, the person gets a clear answer and the failure is recorded.
 """
 
 import logging
 
 from agent import commands, confirmations, inputs
+from agent.invoices.receive import einvoice_receive
 from agent.llm import NOT_CONFIGURED, LLMUnavailable, llm_configured
 from agent.loop import run_turn
 from agent.media import MediaUnavailable
@@ -53,7 +55,11 @@ def reply(conversation, message) -> Reply | None:
         _record_failure(conversation, message, NOT_CONFIGURED)
         return Reply(text=f"{VOICE_NEEDS_AI}\n\n{AI_OFF}\n\n{commands.help_text(user)}")
     try:
-        content = inputs.user_content(message)
+        # An e-invoice is read exactly from its XML and recorded before anything reads its text.
+        received = einvoice_receive(user=user, message=message)
+        if received is not None and received.reply is not None:
+            return received.reply
+        content = received.content if received is not None else inputs.user_content(message)
     except MediaUnavailable as exc:
         _record_failure(conversation, message, f"media: {exc}")
         return Reply(text=TYPE_IT_INSTEAD if message.type == "audio" else MEDIA_FAILED)

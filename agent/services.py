@@ -21,6 +21,8 @@ from accounts.phone import InvalidPhoneNumber, normalize_phone
 from agent.amounts import money, parse_currency, resolve_amounts
 from agent.categories import parse_category
 from agent.errors import ApplicationError, NotFound, PermissionDenied
+from agent.invoices.lines import lines_check, single_line, totals_of
+from agent.invoices.services import invoice_lines_store, invoice_totals_apply
 from agent.models import Customer, Expense, Invoice, InvoiceSequence, Revenue
 from agent.periods import parse_date
 from agent.roles import is_manager, is_team_member
@@ -265,7 +267,8 @@ def _customer(customer_id) -> Customer:
 
 @transaction.atomic
 def customer_add(*, user, company_name: str, contact_name: str = "", phone: str = "", email: str = "",
-                 address: str = "", city: str = "", postal_code: str = "", country: str = "") -> Customer:
+                 address: str = "", city: str = "", postal_code: str = "", country: str = "",
+                 country_code: str = "", vat_id: str = "") -> Customer:
     """Add a customer (staff and managers). The phone is stored as E.164; a company name already
     on file (in any case) is refused, naming the existing customer's id."""
     _require_team(user, "add customers")
@@ -290,8 +293,16 @@ def customer_add(*, user, company_name: str, contact_name: str = "", phone: str 
         company_name=company, contact_name=_text(contact_name, field="contact name", max_length=200),
         phone=(phone or "").strip(), email=email, address=_text(address, field="address", max_length=255),
         city=_text(city, field="city", max_length=100), postal_code=_text(postal_code, field="postal code", max_length=20),
-        country=_text(country, field="country", max_length=100),
+        country=_text(country, field="country", max_length=100), country_code=_country_code(country_code),
+        vat_id=_text(vat_id, field="VAT id", max_length=32).replace(" ", "").upper(),
     )
+
+
+def _country_code(value) -> str:
+    code = str(value or "").strip().upper()
+    if code and (len(code) != 2 or not code.isascii() or not code.isalpha()):
+        raise ApplicationError(f"{value!r} is not a country code. Give the 2-letter ISO code, e.g. DE or FR.")
+    return code
 
 
 # --- invoices -------------------------------------------------------------------------------------
@@ -316,31 +327,50 @@ def invoice_number_next(*, year: int) -> str:
 
 
 @transaction.atomic
-def invoice_create(*, user, customer_id: int, description: str, net=None, gross=None, tax_rate=None,
+def invoice_create(*, user, customer_id: int, description: str = "", net=None, gross=None, tax_rate=None,
                    currency: str | None = None, issued_on: date | str | None = None,
-                   due_on: date | str | None = None, status: str = Invoice.Status.SENT,
+                   supplied_on: date | str | None = None, due_on: date | str | None = None,
+                   status: str = Invoice.Status.SENT, lines: list[dict] | None = None,
                    source_message=None) -> Invoice:
     """Create and number an invoice to a customer (staff and managers), as "sent" or "draft".
 
-    `issued_on` defaults to today; `due_on` to INVOICE_DUE_DAYS after it, and not before it.
+    Either `lines` (each: description, quantity, unit, unit_price (net), tax_rate) or one amount
+    (two of net, gross and tax rate, or one of them) with a description, which makes one line.
+    Totals are the lines' (agent.invoices.lines). `issued_on` defaults to today; `supplied_on` to
+    the issue date when printed; `due_on` to INVOICE_DUE_DAYS after the issue date, and not before it.
     """
     _require_team(user, "create invoices")
     customer = _customer(customer_id)
     text = _text(description, field="description")
-    if not text:
-        raise ApplicationError("An invoice needs a description of what it is for.")
     if status not in (Invoice.Status.DRAFT, Invoice.Status.SENT):
         raise ApplicationError("A new invoice is either draft or sent.")
-    amounts = _amounts(net=net, gross=gross, tax_rate=tax_rate)
+    if lines:
+        if any(_given(value) for value in (net, gross)):
+            raise ApplicationError("Give either lines or one amount (net or gross), not both.")
+        checked = lines_check(lines, default_tax_rate=settings.DEFAULT_TAX_RATE)
+        text = text or checked[0].description
+    else:
+        if not text:
+            raise ApplicationError("An invoice needs a description of what it is for.")
+        checked = [single_line(description=text, amounts=_amounts(net=net, gross=gross, tax_rate=tax_rate))]
     issued = parse_date(issued_on, field="issue date") or timezone.localdate()
+    supplied = parse_date(supplied_on, field="supply date")
     due = parse_date(due_on, field="due date") or issued + timedelta(days=settings.INVOICE_DUE_DAYS)
     if due < issued:
         raise ApplicationError(f"The due date {due} is before the issue date {issued}.")
-    return Invoice.objects.create(
-        number=invoice_number_next(year=issued.year), customer=customer, description=text, net=amounts.net,
-        tax_rate=amounts.tax_rate, gross=amounts.gross, currency=_currency(currency), issued_on=issued,
-        due_on=due, status=status, created_by=user, source_message=source_message,
+    invoice = Invoice(
+        number=invoice_number_next(year=issued.year), customer=customer, description=text,
+        currency=_currency(currency), issued_on=issued, supplied_on=supplied, due_on=due, status=status,
+        created_by=user, source_message=source_message,
     )
+    invoice_totals_apply(invoice, totals_of(checked))
+    invoice.save()
+    invoice_lines_store(invoice=invoice, lines=checked)
+    return invoice
+
+
+def _given(value) -> bool:
+    return value is not None and str(value).strip() != ""
 
 
 def _invoice_for_change(*, user, invoice_id, action: str) -> Invoice:

@@ -12,6 +12,7 @@ from agent import selectors, services
 from agent.admin.csv_export import CsvExportMixin
 from agent.amounts import money
 from agent.errors import ApplicationError
+from agent.invoices.admin import InvoiceDocumentAdminMixin
 from agent.models import AgentTurn, Customer, Invoice, Revenue, ToolCall
 from config.admin_site import ReadOnlyAdmin
 
@@ -129,7 +130,7 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(CsvExportMixin, admin.ModelAdmin):
+class InvoiceAdmin(InvoiceDocumentAdminMixin, CsvExportMixin, admin.ModelAdmin):
     list_display = ("number", "customer", "issued_on", "due_on", "status", "overdue", "net", "gross", "currency",
                     "paid_on")
     list_filter = ("status", OverdueFilter, ("customer", admin.RelatedOnlyFieldListFilter), "currency")

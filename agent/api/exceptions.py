@@ -12,5 +12,5 @@ def api_exception_handler(exc, context):
         code = (status.HTTP_404_NOT_FOUND if isinstance(exc, NotFound)
                 else status.HTTP_403_FORBIDDEN if isinstance(exc, PermissionDenied)
                 else status.HTTP_400_BAD_REQUEST)
-        return Response({"detail": exc.message}, status=code)
+        return Response({"detail": exc.message, **exc.extra}, status=code)
     return exception_handler(exc, context)

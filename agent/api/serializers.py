@@ -2,8 +2,9 @@
 
 from rest_framework import serializers
 
+from agent.invoices.serializers import LineSerializer, TaxBreakdownField
 from agent.models import Expense, Invoice
-from agent.tools.fields import AmountsSerializer
+from agent.tools.fields import AmountsSerializer, LineInputSerializer
 
 
 class ExpenseSerializer(serializers.ModelSerializer):
@@ -26,20 +27,32 @@ class ReviewSerializer(serializers.Serializer):
 class InvoiceSerializer(serializers.ModelSerializer):
     customer_name = serializers.CharField(source="customer.company_name", read_only=True)
     overdue = serializers.BooleanField(source="is_overdue", read_only=True)
+    lines = LineSerializer(many=True, read_only=True)
+    tax_by_rate = TaxBreakdownField()
 
     class Meta:
         model = Invoice
         fields = ["id", "number", "customer", "customer_name", "description", "net", "tax_rate", "gross",
-                  "currency", "issued_on", "due_on", "status", "overdue", "paid_on", "created_at"]
+                  "currency", "issued_on", "supplied_on", "due_on", "status", "overdue", "paid_on", "lines",
+                  "tax_by_rate", "created_at"]
         read_only_fields = fields
 
 
 class InvoiceCreateSerializer(AmountsSerializer):
+    """Lines, or the one-amount form (a description with two of net, gross and tax rate, or one)."""
+
     customer_id = serializers.IntegerField()
-    description = serializers.CharField(max_length=1000)
+    description = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+    lines = LineInputSerializer(many=True, required=False, help_text="The invoice's lines; instead of one amount.")
     issued_on = serializers.DateField(required=False)
+    supplied_on = serializers.DateField(required=False, help_text="When supplied; omit for the issue date.")
     due_on = serializers.DateField(required=False)
     status = serializers.ChoiceField(choices=[Invoice.Status.DRAFT, Invoice.Status.SENT], default=Invoice.Status.SENT)
+
+    def validate(self, attrs):
+        if attrs.get("lines"):
+            return attrs
+        return super().validate(attrs)
 
 
 class MarkPaidSerializer(serializers.Serializer):

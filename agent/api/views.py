@@ -1,6 +1,8 @@
 """The REST API: thin views over the same services and selectors the assistant and admin use."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import PageNumberPagination
@@ -14,6 +16,7 @@ from agent.api.serializers import (
     MarkPaidSerializer,
     ReviewSerializer,
 )
+from agent.invoices.document import invoice_document
 from agent.roles import is_team_member
 
 REVIEW_PERMISSION = "agent.review_expense"
@@ -117,3 +120,14 @@ class InvoiceViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         invoice = services.invoice_mark_paid(user=request.user, invoice_id=pk,
                                              paid_on=data.validated_data.get("paid_on"))
         return Response(InvoiceSerializer(invoice).data)
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiResponse(
+        OpenApiTypes.BINARY, description="The invoice as a PDF/A-3 with its Factur-X (EN 16931) XML attached."),
+        400: OpenApiResponse(description="The invoice cannot be issued yet: `detail` says what is missing.")})
+    @action(detail=True, methods=["get"])
+    def pdf(self, request, pk=None):
+        """The invoice's PDF, for whoever may see the invoice (same object checks as its detail)."""
+        document = invoice_document(invoice=self.get_object())
+        response = HttpResponse(document.pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{document.filename}"'
+        return response

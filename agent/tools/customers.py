@@ -16,6 +16,9 @@ class AddCustomer(serializers.Serializer):
     city = serializers.CharField(required=False, allow_blank=True, max_length=100)
     postal_code = serializers.CharField(required=False, allow_blank=True, max_length=20)
     country = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    country_code = serializers.CharField(required=False, allow_blank=True, max_length=2,
+                                         help_text="ISO 3166 two-letter code, e.g. DE (needed to issue invoices).")
+    vat_id = serializers.CharField(required=False, allow_blank=True, max_length=32)
 
 
 @tool("add_customer", roles=STAFF, serializer=AddCustomer)

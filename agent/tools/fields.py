@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from agent.amounts import parse_decimal, parse_tax_rate
 from agent.errors import ApplicationError
+from agent.invoices.models import Unit
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -45,3 +46,14 @@ class AmountsSerializer(serializers.Serializer):
         if attrs.get("gross") is None and attrs.get("net") is None:
             raise serializers.ValidationError("Give the amount: gross (with tax) or net.")
         return attrs
+
+
+class LineInputSerializer(serializers.Serializer):
+    """One line of a new invoice; agent.invoices.lines checks it as a whole."""
+
+    description = serializers.CharField(max_length=500)
+    quantity = AmountField(required=False, help_text="Default 1; up to four decimals.")
+    unit = serializers.CharField(required=False, max_length=20,
+                                 help_text="UN/ECE code or name: " + ", ".join(f"{c} ({n})" for c, n in Unit.choices))
+    unit_price = AmountField(help_text="Net price of one unit, before tax, e.g. \"85.00\".")
+    tax_rate = TaxRateField(required=False, help_text="e.g. \"19%\" or 0.07; omit for the default rate.")

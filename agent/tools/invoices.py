@@ -3,7 +3,9 @@
 from rest_framework import serializers
 
 from agent import selectors, services
-from agent.tools.fields import AmountsSerializer
+from agent.errors import ApplicationError
+from agent.invoices.profile import invoice_check_issuable
+from agent.tools.fields import AmountsSerializer, LineInputSerializer
 from agent.tools.registry import CUSTOMERS, STAFF, ToolContext, tool
 from agent.tools.serialize import invoice_json, totals_json, typed
 
@@ -12,16 +14,33 @@ LIST_LIMIT = 25
 
 class CreateInvoice(AmountsSerializer):
     customer_id = serializers.IntegerField(help_text="From find_customer or add_customer.")
-    description = serializers.CharField(max_length=500)
+    description = serializers.CharField(max_length=500, required=False, allow_blank=True,
+                                        help_text="What it is for; required with one amount.")
+    lines = LineInputSerializer(many=True, required=False,
+                                help_text="Only when the person lists several items, quantities or rates; "
+                                          "otherwise give one amount.")
     issued_on = serializers.DateField(required=False, help_text="YYYY-MM-DD; omit for today.")
+    supplied_on = serializers.DateField(required=False, help_text="YYYY-MM-DD; omit when supplied on the issue date.")
     due_on = serializers.DateField(required=False, help_text="YYYY-MM-DD; omit for the default payment term.")
+
+    def validate(self, attrs):
+        if attrs.get("lines"):
+            return attrs
+        return super().validate(attrs)
 
 
 @tool("create_invoice", roles=STAFF, serializer=CreateInvoice)
 def create_invoice(ctx: ToolContext, args: dict) -> dict:
-    """Create an invoice for a customer (find or add the customer first). Its number is generated."""
+    """Create an invoice for a customer (find or add the customer first): one amount with a
+    description, or lines. Its number is generated. The result says whether its document (PDF with
+    e-invoice) can be issued, or what is missing."""
     invoice = services.invoice_create(user=ctx.user, source_message=ctx.message, **args)
-    return {"saved": invoice_json(invoice)}
+    try:
+        invoice_check_issuable(invoice=invoice)
+        document = "ready: its PDF can be issued"
+    except ApplicationError as error:
+        document = str(error)
+    return {"saved": invoice_json(invoice), "document": document}
 
 
 class ListInvoices(serializers.Serializer):

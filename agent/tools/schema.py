@@ -6,7 +6,11 @@ from agent.tools.fields import AmountField, TaxRateField
 
 
 def _field_schema(field: serializers.Field) -> dict:
-    if isinstance(field, (AmountField, TaxRateField)):
+    if isinstance(field, serializers.ListSerializer):
+        schema = {"type": "array", "items": _field_schema(field.child)}
+    elif isinstance(field, serializers.Serializer):
+        schema = schema_for(type(field))
+    elif isinstance(field, (AmountField, TaxRateField)):
         schema = {"type": ["string", "number"]}
     elif isinstance(field, serializers.BooleanField):
         schema = {"type": "boolean"}

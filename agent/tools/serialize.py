@@ -49,7 +49,8 @@ def revenue_json(r) -> dict:
 def customer_json(c) -> dict:
     return {"id": c.pk, "company_name": typed(c.company_name), "contact_name": typed(c.contact_name),
             "phone": c.phone, "email": typed(c.email), "address": typed(c.address), "city": typed(c.city),
-            "postal_code": typed(c.postal_code), "country": typed(c.country)}
+            "postal_code": typed(c.postal_code), "country": typed(c.country),
+            "country_code": c.country_code, "vat_id": typed(c.vat_id)}
 
 
 def invoice_json(i) -> dict:

@@ -74,3 +74,17 @@ def say(deliver):
         return response
 
     return send
+
+
+@pytest.fixture
+def api_client_for(db):
+    """A REST API client logged in (by token) as the given person."""
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    def login(user):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+        return client
+
+    return login
