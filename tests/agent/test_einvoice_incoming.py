@@ -105,7 +105,10 @@ def test_the_category_the_model_suggests_changes_only_on_the_persons_yes(fake_op
     say("yes, software", sender=MANAGER_NUMBER)
     expense.refresh_from_db()
     assert expense.category == "other"  # asked, not changed
-    assert graph.sent("interactive")[-1]["interactive"]["body"]["text"] == "Shall I file it under software?"
+    body = graph.sent("interactive")[-1]["interactive"]["body"]["text"]
+    # The model's words, then the code's own question last, above the buttons.
+    assert body.startswith("Shall I file it under software?")
+    assert body.endswith("category to software?") and "Change expense #" in body
     assert PendingAction.objects.get().question.endswith("category to software?")
 
 
