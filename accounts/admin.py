@@ -15,6 +15,7 @@ from accounts.models import User
 from accounts.permissions import person_change_allowed, roles_assignable
 from accounts.phone import normalize_phone
 from accounts.services import users_deactivate
+from config.display import phone
 
 # Fewer digits than this match too many numbers to be worth a phone search.
 MIN_SEARCH_DIGITS = 3
@@ -119,11 +120,15 @@ def person_sections(user: User, *, viewer: User) -> list[dict]:
 class UserAdmin(DjangoUserAdmin):
     form = UserAdminChangeForm
     add_form = UserAdminCreationForm
-    list_display = ("name", "phone_number", "bsuid", "role", "is_active", "is_staff")
+    list_display = ("name", "number", "bsuid", "role", "is_active", "is_staff")
     list_filter = ("role", "is_active", "is_staff", "is_superuser", "groups")
     actions = ("deactivate",)
     search_fields = ("username", "first_name", "last_name", "email", "phone_number", "bsuid")
     ordering = ("first_name", "last_name", "username")
+
+    @admin.display(description="Phone number", ordering="phone_number")
+    def number(self, obj):
+        return phone(obj.phone_number) if obj.phone_number else "—"
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         ("Personal info", {"fields": ("first_name", "last_name", "email")}),

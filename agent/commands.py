@@ -7,9 +7,9 @@ from django.utils import timezone
 
 from agent import selectors, services
 from agent.amounts import parse_decimal
-from config.display import money
 from agent.errors import ApplicationError
 from agent.models import Expense
+from config.display import local_date, money
 
 STAFF_ROLES = {"staff", "manager"}
 CATEGORIES = [c for c, _ in Expense.Category.choices]
@@ -76,7 +76,7 @@ def _expense(*, user, rest, message):
                                       source_message=message)
     return (f"Saved expense #{expense.pk}: {money(expense.gross, expense.currency)} gross "
             f"({money(expense.net, expense.currency)} net + {money(expense.gross - expense.net, expense.currency)} "
-            f"tax), {expense.category}, {expense.description or 'no description'}, {expense.spent_on:%Y-%m-%d}. "
+            f"tax), {expense.category}, {expense.description or 'no description'}, {local_date(expense.spent_on)}. "
             "Status: pending review.")
 
 
@@ -92,7 +92,7 @@ def _expenses(*, user, rest, message):
         return f"No expenses {period}."
     lines = [f"Expenses {period}:"]
     for e in rows:
-        lines.append(f"#{e.pk} {e.spent_on:%d %b} {money(e.gross, e.currency)} {e.category}"
+        lines.append(f"#{e.pk} {local_date(e.spent_on)} {money(e.gross, e.currency)} {e.category}"
                      f"{' · ' + e.description if e.description else ''} ({e.status})")
     count = sum(t["count"] for t in totals)
     if count > len(rows):
@@ -127,4 +127,4 @@ def _invoices(*, user, rest, message):
 def _invoice_line(invoice, today) -> str:
     overdue = " OVERDUE" if invoice.is_overdue else ""
     return (f"{invoice.number} {invoice.customer} {money(invoice.gross, invoice.currency)} "
-            f"due {invoice.due_on:%d %b %Y} ({invoice.status}{overdue})")
+            f"due {local_date(invoice.due_on)} ({invoice.status}{overdue})")

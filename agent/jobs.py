@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from agent import selectors
-from config.display import money
 from agent.models import Customer, Expense, Invoice, JobRun
+from config.display import local_date, money
 from whatsapp.outbound.notify import conversation_for_phone, conversation_for_user
 from whatsapp.outbound.queue import template_queue
 
@@ -100,7 +100,7 @@ def weekly_summary_send(*, today: date | None = None) -> JobResult:
             job=WEEKLY_SUMMARY, period_key=period_key, recipient_key=f"user:{manager.pk}",
             conversation=conversation, name=settings.WHATSAPP_WEEKLY_SUMMARY_TEMPLATE,
             language=settings.WHATSAPP_WEEKLY_SUMMARY_TEMPLATE_LANGUAGE,
-            parameters=[f"{week_start:%d %b} - {week_end:%d %b %Y}", total, str(pending)],
+            parameters=[f"{local_date(week_start)} - {local_date(week_end)}", total, str(pending)],
             text=f"Week {period_key}: spent {total}; {pending} expense(s) waiting for review.",
             valid_for=timedelta(days=7),
         )

@@ -16,6 +16,8 @@ from django.utils import timezone
 from agent.models import Expense, Invoice, Revenue
 from agent.periods import period_range
 from agent.selectors import expense_totals, invoice_totals, revenue_totals
+from config.display import month as month_shown
+from config.display import round_cents
 
 PERIOD_CHOICES = (
     ("this_month", "This month"),
@@ -63,14 +65,19 @@ def spend_by_category(start: date, end: date) -> dict[str, list[tuple[str, Decim
             .annotate(gross=Sum("gross")).order_by("currency", "-gross", "category"))
     result: dict[str, list] = {}
     for row in rows:
-        result.setdefault(row["currency"], []).append((labels.get(row["category"], row["category"]), row["gross"]))
+        result.setdefault(row["currency"], []).append((labels.get(row["category"], row["category"]),
+                                                       round_cents(row["gross"])))
     return result
 
 
-def _by_month(records, date_field: str) -> dict[tuple[str, date], Decimal]:
+def _by_month(records, date_field: str) -> dict[tuple[str, date], dict]:
+    """{(currency, first of the month): {"gross", "net", "count"}}, sums in cents (SQLite's SUM of a
+    decimal column comes back with fifteen digits)."""
     rows = (records.order_by().annotate(month=TruncMonth(date_field)).values("currency", "month")
             .annotate(gross=Sum("gross"), net=Sum("net"), count=Count("id")))
-    return {(row["currency"], date(row["month"].year, row["month"].month, 1)): row for row in rows}
+    return {(row["currency"], date(row["month"].year, row["month"].month, 1)):
+            {"gross": round_cents(row["gross"]), "net": round_cents(row["net"]), "count": row["count"]}
+            for row in rows}
 
 
 def monthly(start: date, end: date) -> dict[str, list[dict]]:
@@ -85,7 +92,7 @@ def monthly(start: date, end: date) -> dict[str, list[dict]]:
         for month in months_between(start, end):
             e, r = expenses.get((currency, month), {}), revenue.get((currency, month), {})
             expenses_net, revenue_net = e.get("net") or ZERO, r.get("net") or ZERO
-            rows.append({"month": month, "label": f"{month:%b %Y}", "spend": e.get("gross") or ZERO,
+            rows.append({"month": month, "label": month_shown(month), "spend": e.get("gross") or ZERO,
                          "revenue_net": revenue_net, "expenses_net": expenses_net,
                          "profit": revenue_net - expenses_net})
         result[currency] = rows

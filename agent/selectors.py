@@ -17,12 +17,13 @@ from django.utils import timezone
 
 from accounts.models import User
 from agent.amounts import parse_decimal
-from config.display import round_cents
 from agent.categories import parse_category
 from agent.errors import ApplicationError, NotFound, PermissionDenied
 from agent.models import AgentTurn, Customer, Expense, Invoice, Revenue
 from agent.periods import PERIODS, date_range, period_range  # noqa: F401  (re-exported: part of this API)
 from agent.roles import is_customer, is_manager, is_team_member
+from config.display import month as month_shown
+from config.display import round_cents
 from whatsapp.models import Message
 
 INVOICE_STATES = ("open", "overdue", "paid", "all")
@@ -144,7 +145,7 @@ def expense_summary(*, user, filters: ExpenseFilters | None = None, group_by: st
             group, label = row["category"], labels.get(row["category"], row["category"])
         elif group_by == "month":
             month = row["month"]
-            group, label = f"{month:%Y-%m}", f"{month:%B %Y}"
+            group, label = f"{month:%Y-%m}", month_shown(month)
         else:
             name = f"{row['submitted_by__first_name']} {row['submitted_by__last_name']}".strip()
             group, label = row["submitted_by_id"], name or row["submitted_by__username"]

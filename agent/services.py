@@ -19,7 +19,6 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.phone import InvalidPhoneNumber, normalize_phone
 from agent.amounts import parse_currency, resolve_amounts
-from config.display import money
 from agent.categories import parse_category
 from agent.errors import ApplicationError, NotFound, PermissionDenied
 from agent.invoices.lines import lines_check, single_line, totals_of
@@ -28,6 +27,7 @@ from agent.models import Customer, Expense, Invoice, InvoiceSequence, Revenue
 from agent.periods import parse_date
 from agent.roles import is_manager, is_team_member
 from agent.selectors import expenses_visible_to, invoices_visible_to, parse_id
+from config.display import local_date, money
 from whatsapp.outbound import notify
 
 logger = logging.getLogger(__name__)
@@ -228,7 +228,7 @@ def _notify_submitter(expense: Expense) -> None:
     what = f"{money(expense.gross, expense.currency)}, {expense.category}"
     if expense.merchant:
         what += f", {expense.merchant}"
-    text = (f"Your expense #{expense.pk} ({what}, {expense.spent_on:%Y-%m-%d}) was {expense.status} "
+    text = (f"Your expense #{expense.pk} ({what}, {local_date(expense.spent_on)}) was {expense.status} "
             f"by {expense.reviewed_by.display_name}.")
     if expense.review_note:
         text += f"\nNote: {expense.review_note}"

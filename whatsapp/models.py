@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from config.display import local_date, local_datetime
+
 REPLY_WINDOW = timedelta(hours=24)
 
 
@@ -54,12 +56,12 @@ class WebhookEvent(models.Model):
                                 name="webhook_not_stored")]
 
     def __str__(self):
-        return f"Webhook #{self.pk} at {self.received_at:%Y-%m-%d %H:%M:%S}"
+        return f"Webhook #{self.pk} at {local_datetime(self.received_at)}"
 
     @property
     def body_text(self) -> str:
         if self.body_purged_at:
-            return f"(removed by the retention policy on {self.body_purged_at:%Y-%m-%d})"
+            return f"(removed by the retention policy on {local_date(self.body_purged_at)})"
         return bytes(self.body).decode("utf-8", errors="replace")
 
 
@@ -330,4 +332,4 @@ class WorkerHeartbeat(models.Model):
         ordering = ["-seen_at"]
 
     def __str__(self):
-        return f"{self.hostname} at {self.seen_at:%Y-%m-%d %H:%M:%S}"
+        return f"{self.hostname} at {local_datetime(self.seen_at)}"

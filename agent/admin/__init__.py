@@ -4,6 +4,7 @@
     records.py     revenue, customers, invoices (CSV, mark paid), and the assistant's log (read-only)
     dashboard.py   the managers' dashboard (settings.ADMIN_PAGES), drawn by charts.py
     csv_export.py  the CSV export of a filtered list
+    columns.py     list columns showing money with its currency
     transcript.py  the assistant's work in a conversation's transcript (settings.WHATSAPP_AGENT_WORK)
     people.py      a person's expenses and invoices on their page (settings.ACCOUNTS_PERSON_SECTIONS)
 """

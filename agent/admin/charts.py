@@ -3,13 +3,17 @@
 from decimal import Decimal
 from html import escape
 
+from django.utils.formats import number_format
 from django.utils.safestring import mark_safe
+
+from config.display import money, round_cents
 
 PALETTE = ("#417690", "#e08a3c", "#5b9e4d", "#b0413e", "#7d5ba6", "#c9a227", "#3c9ea0", "#8c8c8c")
 
 
-def _fmt(value) -> str:
-    return f"{Decimal(value):,.2f}"
+def _amount(value, unit: str) -> str:
+    """A bar's amount: money when the chart has a currency, else the figure with two decimals."""
+    return escape(money(value, unit)) if unit else escape(number_format(round_cents(value), 2, force_grouping=True))
 
 
 def bar_chart(items, *, title: str = "", unit: str = "", width: int = 560, color: str = PALETTE[0]) -> str:
@@ -30,8 +34,8 @@ def bar_chart(items, *, title: str = "", unit: str = "", width: int = 560, color
         w = 0 if value <= 0 else max(1, int(bar_space * value / top_value))
         parts.append(f'<text x="{label_w - 6}" y="{y + 16}" text-anchor="end" font-size="12">{escape(label)}</text>')
         parts.append(f'<rect x="{label_w}" y="{y + 4}" width="{w}" height="{row - 8}" fill="{color}">'
-                     f'<title>{escape(label)}: {escape(unit)} {_fmt(value)}</title></rect>')
-        parts.append(f'<text x="{label_w + w + 4}" y="{y + 16}" font-size="11">{_fmt(value)}</text>')
+                     f'<title>{escape(label)}: {_amount(value, unit)}</title></rect>')
+        parts.append(f'<text x="{label_w + w + 4}" y="{y + 16}" font-size="11">{_amount(value, unit)}</text>')
     parts.append("</svg>")
     return mark_safe("".join(parts))
 
@@ -41,7 +45,7 @@ def grouped_bar_chart(groups, series, *, title: str = "", unit: str = "", width:
     """Vertical grouped bars: groups = [(label, [value per series])], series = [name]. Negative
     values go below the zero line. Returns safe SVG markup with a legend."""
     groups = [(str(label), [Decimal(v or 0) for v in values]) for label, values in groups]
-    left, right, top, bottom = 70, 10, 30 if title else 10, 44
+    left, right, top, bottom = 92, 10, 30 if title else 10, 44
     plot_w, plot_h = width - left - right, height - top - bottom
     values = [v for _, vs in groups for v in vs] or [Decimal(0)]
     high, low = max(max(values), Decimal(0)), min(min(values), Decimal(0))
@@ -55,9 +59,9 @@ def grouped_bar_chart(groups, series, *, title: str = "", unit: str = "", width:
              f'height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">']
     if title:
         parts.append(f'<text x="0" y="18" class="chart-title" font-weight="bold">{escape(title)}</text>')
-    parts.append(f'<text x="{left - 6}" y="{top + 10}" text-anchor="end" font-size="10">{_fmt(high)}</text>')
+    parts.append(f'<text x="{left - 6}" y="{top + 10}" text-anchor="end" font-size="10">{_amount(high, unit)}</text>')
     if low < 0:
-        parts.append(f'<text x="{left - 6}" y="{top + plot_h}" text-anchor="end" font-size="10">{_fmt(low)}</text>')
+        parts.append(f'<text x="{left - 6}" y="{top + plot_h}" text-anchor="end" font-size="10">{_amount(low, unit)}</text>')
     parts.append(f'<line x1="{left}" y1="{zero:.1f}" x2="{width - right}" y2="{zero:.1f}" stroke="#999"/>')
     if not groups:
         parts.append(f'<text x="{left + 10}" y="{top + 20}" fill="#888">No data</text>')
@@ -71,7 +75,7 @@ def grouped_bar_chart(groups, series, *, title: str = "", unit: str = "", width:
             name = series[s] if s < len(series) else ""
             parts.append(f'<rect x="{x0 + s * bar_w:.1f}" y="{y:.1f}" width="{bar_w - 1:.1f}" height="{h:.1f}" '
                          f'fill="{colors[s % len(colors)]}"><title>{escape(label)} {escape(name)}: '
-                         f'{escape(unit)} {_fmt(value)}</title></rect>')
+                         f'{_amount(value, unit)}</title></rect>')
         parts.append(f'<text x="{left + g * slot + slot / 2:.1f}" y="{top + plot_h + 14}" text-anchor="middle" '
                      f'font-size="11">{escape(label)}</text>')
     legend_y = height - 8

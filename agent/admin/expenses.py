@@ -22,9 +22,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import Truncator
 
 from agent import selectors, services
+from agent.admin.columns import money_column
 from agent.admin.csv_export import CsvExportMixin
 from agent.errors import ApplicationError
 from agent.models import Expense
+from config.display import local_date
 
 REVIEW_PERMISSION = "agent.review_expense"
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp")
@@ -122,7 +124,7 @@ class ExpenseAdmin(CsvExportMixin, admin.ModelAdmin):
 
         review.short_description = "Review"
         return ("spent_on", "person", "category", "merchant", "short_description", "net_amount", "tax_amount",
-                "gross_amount", "currency", "status_badge", "receipt_link", review)
+                "gross_amount", "status_badge", "receipt_link", review)
 
     @admin.display(description="Person", ordering="submitted_by__first_name")
     def person(self, obj):
@@ -132,17 +134,9 @@ class ExpenseAdmin(CsvExportMixin, admin.ModelAdmin):
     def short_description(self, obj):
         return Truncator(obj.description).chars(60)
 
-    @admin.display(description="Net", ordering="net")
-    def net_amount(self, obj):
-        return obj.net
-
-    @admin.display(description="Tax")
-    def tax_amount(self, obj):
-        return obj.tax
-
-    @admin.display(description="Gross", ordering="gross")
-    def gross_amount(self, obj):
-        return obj.gross
+    net_amount = money_column("net", "Net")
+    tax_amount = money_column("tax", "Tax", sortable=False)
+    gross_amount = money_column("gross", "Gross")
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj):
@@ -162,7 +156,7 @@ class ExpenseAdmin(CsvExportMixin, admin.ModelAdmin):
     @admin.display(description="Preview")
     def receipt_preview(self, obj):
         if obj and obj.receipt_removed_at:
-            return f"Receipt removed at the end of the retention period ({obj.receipt_removed_at:%Y-%m-%d})"
+            return f"Receipt removed at the end of the retention period ({local_date(obj.receipt_removed_at)})"
         if not obj or not obj.receipt:
             return "No receipt"
         url = reverse("admin:agent_expense_receipt", args=[obj.pk])

@@ -9,12 +9,13 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from agent import selectors, services
+from agent.admin.columns import money_column
 from agent.admin.csv_export import CsvExportMixin
-from config.display import money
 from agent.errors import ApplicationError
 from agent.invoices.admin import InvoiceDocumentAdminMixin
 from agent.models import AgentTurn, Customer, Invoice, Revenue, ToolCall
 from config.admin_site import ReadOnlyAdmin
+from config.display import money, phone
 
 
 def _totals_html(totals) -> str:
@@ -26,7 +27,7 @@ def _totals_html(totals) -> str:
 # --- revenue --------------------------------------------------------------------------------------
 @admin.register(Revenue)
 class RevenueAdmin(CsvExportMixin, admin.ModelAdmin):
-    list_display = ("received_on", "customer", "description", "net", "tax_rate", "gross", "currency", "recorded_by")
+    list_display = ("received_on", "customer", "description", "net_amount", "tax_rate", "gross_amount", "recorded_by")
     list_filter = ("currency", ("customer", admin.RelatedOnlyFieldListFilter),
                    ("recorded_by", admin.RelatedOnlyFieldListFilter))
     date_hierarchy = "received_on"
@@ -42,6 +43,9 @@ class RevenueAdmin(CsvExportMixin, admin.ModelAdmin):
         ("gross", "gross"), ("currency", "currency"), ("recorded_by", lambda r: r.recorded_by.display_name),
     ]
 
+    net_amount = money_column("net", "Net")
+    gross_amount = money_column("gross", "Gross")
+
     def changelist_extra(self, request, changelist):
         return {**super().changelist_extra(request, changelist),
                 "totals": selectors.revenue_totals(changelist.queryset)}
@@ -55,7 +59,7 @@ class RevenueAdmin(CsvExportMixin, admin.ModelAdmin):
 # --- customers ------------------------------------------------------------------------------------
 class InvoiceInline(admin.TabularInline):
     model = Invoice
-    fields = ("number_link", "issued_on", "due_on", "status", "overdue", "gross", "currency")
+    fields = ("number_link", "issued_on", "due_on", "status", "overdue", "gross_amount")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -64,6 +68,8 @@ class InvoiceInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    gross_amount = money_column("gross", "Gross")
 
     @admin.display(description="Number")
     def number_link(self, obj):
@@ -76,12 +82,16 @@ class InvoiceInline(admin.TabularInline):
 
 @admin.register(Customer)
 class CustomerAdmin(CsvExportMixin, admin.ModelAdmin):
-    list_display = ("company_name", "contact_name", "phone", "email", "city", "country", "owed")
+    list_display = ("company_name", "contact_name", "phone_shown", "email", "city", "country", "owed")
     list_filter = ("country", "city")
     search_fields = ("company_name", "contact_name", "phone", "email")
     raw_id_fields = ("user",)
     readonly_fields = ("owed_summary", "created_at")
     inlines = [InvoiceInline]
+
+    @admin.display(description="Phone", ordering="phone")
+    def phone_shown(self, obj):
+        return phone(obj.phone) if obj.phone else "—"
     change_list_template = "admin/agent/change_list_totals.html"
     csv_columns = [
         ("id", "pk"), ("company_name", "company_name"), ("contact_name", "contact_name"), ("phone", "phone"),
@@ -131,7 +141,7 @@ class OverdueFilter(admin.SimpleListFilter):
 
 @admin.register(Invoice)
 class InvoiceAdmin(InvoiceDocumentAdminMixin, CsvExportMixin, admin.ModelAdmin):
-    list_display = ("number", "customer", "issued_on", "due_on", "status", "overdue", "net", "gross", "currency",
+    list_display = ("number", "customer", "issued_on", "due_on", "status", "overdue", "net_amount", "gross_amount",
                     "paid_on")
     list_filter = ("status", OverdueFilter, ("customer", admin.RelatedOnlyFieldListFilter), "currency")
     date_hierarchy = "issued_on"
@@ -148,6 +158,9 @@ class InvoiceAdmin(InvoiceDocumentAdminMixin, CsvExportMixin, admin.ModelAdmin):
         ("overdue", lambda i: "yes" if i.is_overdue else "no"), ("net", "net"), ("tax_rate", "tax_rate"),
         ("tax", "tax"), ("gross", "gross"), ("currency", "currency"), ("paid_on", "paid_on"),
     ]
+
+    net_amount = money_column("net", "Net")
+    gross_amount = money_column("gross", "Gross")
 
     @admin.display(description="Overdue")
     def overdue(self, obj):

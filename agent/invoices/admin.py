@@ -16,13 +16,13 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from agent import services
-from config.display import money
 from agent.errors import ApplicationError
 from agent.invoices.document import invoice_document
 from agent.invoices.lines import line_check, totals_of
 from agent.invoices.models import BusinessProfile, IncomingEInvoice, InvoiceLine
 from agent.invoices.profile import business_profile, invoice_check_issuable
 from agent.invoices.services import invoice_totals_refresh
+from config.display import money
 
 TOTALS = ("net", "tax_rate", "gross", "tax_breakdown")
 
@@ -168,7 +168,7 @@ class BusinessProfileAdmin(admin.ModelAdmin):
 class IncomingEInvoiceAdmin(admin.ModelAdmin):
     """What people sent in, what was read, and the unreadable ones to review (filter by status)."""
 
-    list_display = ("created_at", "status_badge", "seller", "number", "issued_on", "gross", "currency",
+    list_display = ("created_at", "status_badge", "seller", "number", "issued_on", "gross_amount",
                     "expense_link", "sent_by")
     list_filter = ("status", "syntax")
     search_fields = ("seller", "seller_vat_id", "number")
@@ -181,6 +181,10 @@ class IncomingEInvoiceAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    @admin.display(description="Gross", ordering="gross")
+    def gross_amount(self, obj):
+        return money(obj.gross, obj.currency)
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj):

@@ -11,11 +11,11 @@ from decimal import Decimal
 
 from django.template.loader import render_to_string
 
-from config.display import money
 from agent.invoices import facturx, pdf
 from agent.invoices.lines import totals_of
 from agent.invoices.models import BusinessProfile, Unit
 from agent.invoices.profile import invoice_check_issuable
+from config.display import money
 
 TEMPLATE = "invoices/invoice.html"
 LOGO_TYPES = {b"\x89PNG": "image/png", b"\xff\xd8\xff": "image/jpeg"}

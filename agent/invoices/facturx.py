@@ -10,10 +10,10 @@ from decimal import Decimal
 import facturx
 from iso4217 import Currency
 
-from config.display import round_cents
 from agent.errors import ApplicationError
 from agent.invoices.lines import totals_of
 from agent.invoices.models import BusinessProfile
+from config.display import round_cents
 
 PROFILE = "en16931"
 SPECIFICATION = "urn:cen.eu:en16931:2017"  # BT-24 of the EN 16931 profile

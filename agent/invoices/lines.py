@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from agent.amounts import LARGEST, RATE_PLACES, Amounts, parse_decimal, parse_tax_rate
-from config.display import round_cents
 from agent.errors import ApplicationError
 from agent.invoices.models import Unit
+from config.display import round_cents
 
 QUANTITY_PLACES = Decimal("0.0001")
 PRICE_PLACES = Decimal("0.0001")

@@ -20,7 +20,6 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 
 from agent import services
-from config.display import money
 from agent.errors import ApplicationError
 from agent.inputs import UserContent
 from agent.invoices.incoming import EInvoice, Unreadable, einvoice_read, looks_like_pdf, looks_like_xml
@@ -30,6 +29,7 @@ from agent.media import media_bytes
 from agent.models import Expense
 from agent.roles import is_team_member
 from agent.tools.serialize import typed
+from config.display import local_date, money
 from whatsapp.replies import Reply
 
 logger = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ def _recorded(record: IncomingEInvoice, *, message) -> Received:
     if not llm_configured():
         return Received(reply=Reply(text=(
             f"Recorded expense #{expense.pk} from this e-invoice: {record.seller}, invoice {record.number} of "
-            f"{record.issued_on:%Y-%m-%d}, {amounts}. Category: other (a manager can change it in the back office).")))
+            f"{local_date(record.issued_on)}, {amounts}. Category: other (a manager can change it in the back office).")))
     items = typed(expense.description, limit=300)
     caption = f"They wrote with it: {message.text}\n" if message.text else ""
     text = (f"[E-invoice {message.media_filename or 'file'}: read exactly from its XML ({record.syntax}) and "

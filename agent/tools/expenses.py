@@ -8,6 +8,7 @@ from agent.models import Expense
 from agent.tools.fields import AmountField, AmountsSerializer, TaxRateField
 from agent.tools.registry import MANAGERS, STAFF, ToolContext, tool
 from agent.tools.serialize import expense_json, person_name, totals_json, typed
+from config.display import local_date, money
 
 LIST_LIMIT = 25
 PERIODS = list(selectors.PERIODS)
@@ -112,8 +113,8 @@ class UpdateExpense(serializers.Serializer):
 
 def _what(expense: Expense) -> str:
     """An expense as a question names it: only what the business generated, no typed text."""
-    return (f"expense #{expense.pk} ({expense.currency} {expense.gross}, {expense.category}, "
-            f"{expense.spent_on:%Y-%m-%d})")
+    return (f"expense #{expense.pk} ({money(expense.gross, expense.currency)}, {expense.category}, "
+            f"{local_date(expense.spent_on)})")
 
 
 def _changeable(ctx: ToolContext, expense_id, action: str) -> Expense:
@@ -138,8 +139,9 @@ def update_expense(ctx: ToolContext, args: dict) -> dict:
     expense_id = args.pop("expense_id")
     expense = services.expense_update(user=ctx.user, expense_id=expense_id, **args)
     return {"saved": expense_json(expense),
-            "summary": f"Changed expense #{expense.pk}: {expense.currency} {expense.gross} (net {expense.net}, "
-                       f"tax {expense.tax}), {expense.category}, {expense.spent_on:%Y-%m-%d}."}
+            "summary": f"Changed expense #{expense.pk}: {money(expense.gross, expense.currency)} "
+                       f"(net {money(expense.net, expense.currency)}, tax {money(expense.tax, expense.currency)}), "
+                       f"{expense.category}, {local_date(expense.spent_on)}."}
 
 
 class DeleteExpense(serializers.Serializer):
@@ -157,7 +159,7 @@ def delete_expense(ctx: ToolContext, args: dict) -> dict:
     buttons; it is deleted only when they tap Yes (you cannot confirm for them)."""
     expense = selectors.expense_get(user=ctx.user, expense_id=args["expense_id"])
     services.expense_delete(user=ctx.user, expense_id=expense.pk)
-    return {"deleted": expense.pk, "summary": f"Deleted expense #{expense.pk} ({expense.currency} {expense.gross})."}
+    return {"deleted": expense.pk, "summary": f"Deleted expense #{expense.pk} ({money(expense.gross, expense.currency)})."}
 
 
 class ReviewExpense(serializers.Serializer):

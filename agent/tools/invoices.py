@@ -8,6 +8,7 @@ from agent.invoices.profile import invoice_check_issuable
 from agent.tools.fields import AmountsSerializer, LineInputSerializer
 from agent.tools.registry import CUSTOMERS, STAFF, ToolContext, tool
 from agent.tools.serialize import invoice_json, totals_json, typed
+from config.display import local_date, money
 
 LIST_LIMIT = 25
 
@@ -64,8 +65,8 @@ class MarkInvoicePaid(serializers.Serializer):
 def _ask_mark_paid(ctx: ToolContext, args: dict) -> str:
     invoice = selectors.invoice_get(user=ctx.user, invoice_id=args["invoice_id"])
     services.invoice_check_payable(invoice=invoice)
-    when = f" on {args['paid_on']:%Y-%m-%d}" if args.get("paid_on") else ""
-    return (f"Mark invoice {invoice.number} ({invoice.currency} {invoice.gross}, {typed(invoice.customer)}) "
+    when = f" on {local_date(args['paid_on'])}" if args.get("paid_on") else ""
+    return (f"Mark invoice {invoice.number} ({money(invoice.gross, invoice.currency)}, {typed(invoice.customer)}) "
             f"as paid{when}?")
 
 
@@ -75,7 +76,7 @@ def mark_invoice_paid(ctx: ToolContext, args: dict) -> dict:
     only when they tap Yes (you cannot confirm for them)."""
     invoice = services.invoice_mark_paid(user=ctx.user, invoice_id=args["invoice_id"], paid_on=args.get("paid_on"))
     return {"saved": invoice_json(invoice), "summary": f"Invoice {invoice.number} is marked paid "
-                                                       f"({invoice.currency} {invoice.gross})."}
+                                                       f"({money(invoice.gross, invoice.currency)})."}
 
 
 class NoArguments(serializers.Serializer):

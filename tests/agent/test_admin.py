@@ -1,4 +1,5 @@
-from datetime import timedelta
+import re
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -7,7 +8,7 @@ from django.utils import timezone
 
 from agent.models import Expense, Invoice
 from tests.agent.admin_support import admin_manager, admin_staff, group_staff
-from tests.agent.factories import customer, expense, invoice
+from tests.agent.factories import customer, expense, invoice, revenue
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +32,35 @@ def ana():
 
 def totals(response):
     return [(row["currency"], row["count"], row["gross"]) for row in response.context["totals"]]
+
+
+# --- how the lists read: money with its currency, numbers and dates in one format -----------------
+def cells(page: str, css_class: str) -> list[str]:
+    return re.findall(rf'<td class="{css_class}">(.*?)</td>', page)
+
+
+def test_the_expense_list_shows_each_amount_with_its_currency_and_cents(client, boss, sam):
+    expense(by=sam, net="1000", gross="1190", spent_on=date(2026, 11, 30))
+    client.force_login(boss)
+    page = client.get(CHANGELIST).content.decode()
+    assert cells(page, "field-net_amount") == ["EUR 1,000.00"]
+    assert cells(page, "field-tax_amount") == ["EUR 190.00"]
+    assert cells(page, "field-gross_amount") == ["EUR 1,190.00"]
+    assert "Nov. 30, 2026" in page  # the date column in the locale's format
+
+
+def test_the_revenue_invoice_and_customer_lists_show_money_and_numbers_as_people_read_them(client, boss):
+    acme = customer(phone="+15550104430")
+    revenue(by=boss, net="2000", gross="2380", customer=acme)
+    invoice(to=acme, by=boss, net="200", gross="238", currency="USD")
+    client.force_login(boss)
+    revenue_page = client.get("/admin/agent/revenue/").content.decode()
+    assert cells(revenue_page, "field-gross_amount") == ["EUR 2,380.00"]
+    invoices_page = client.get("/admin/agent/invoice/").content.decode()
+    assert cells(invoices_page, "field-net_amount") == ["USD 200.00"]
+    assert cells(invoices_page, "field-gross_amount") == ["USD 238.00"]
+    customers_page = client.get("/admin/agent/customer/").content.decode()
+    assert cells(customers_page, "field-phone_shown") == ["+1 555-010-4430"]
 
 
 # --- expenses: list and totals --------------------------------------------------------------------

@@ -3,8 +3,8 @@ from decimal import Decimal
 import pytest
 
 from agent.amounts import Amounts, parse_currency, parse_decimal, parse_tax_rate, resolve_amounts
-from config.display import money
 from agent.errors import ApplicationError
+from config.display import money
 
 RATE = Decimal("0.19")
 

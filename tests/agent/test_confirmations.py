@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from agent.models import Expense, Invoice, PendingAction, ToolCall
+from config.display import local_date
 from tests.agent import factories
 from tests.agent.confirm_support import button_ids, no_button, tap, yes_button
 
@@ -30,7 +31,7 @@ def test_the_question_goes_out_as_an_interactive_button_message_under_the_models
     # The model's words first, then the code's question: the buttons answer that one (tests/review).
     assert message["interactive"]["body"]["text"] == (
         f"Do you want me to delete it?\n\nDelete expense #{expense.pk} (EUR 11.90, {expense.category}, "
-        f"{expense.spent_on:%Y-%m-%d})?")
+        f"{local_date(expense.spent_on)})?")
     assert graph.sent("text") == []
 
 
@@ -58,7 +59,7 @@ def test_the_question_is_recorded_as_a_pending_action_of_the_person(fake_openai,
     assert (action.user, action.tool, action.arguments, action.state) == (
         staff, "delete_expense", {"expense_id": expense.pk}, PendingAction.State.PENDING)
     assert action.question == (f"Delete expense #{expense.pk} (EUR 11.90, {expense.category}, "
-                               f"{expense.spent_on:%Y-%m-%d})?")
+                               f"{local_date(expense.spent_on)})?")
     assert action.expires_at - action.created_at == timedelta(minutes=30)
     assert button_ids(graph) == [f"confirm:{action.pk}:{action.token}:yes", f"confirm:{action.pk}:{action.token}:no"]
 
@@ -112,7 +113,7 @@ def test_a_yes_tap_marks_the_invoice_paid_on_the_date_the_person_named(fake_open
     invoice = factories.invoice(to=factories.customer(), by=staff, issued_on=today - timedelta(days=20))
     paid_on = today - timedelta(days=3)
     ask_to_mark_paid(fake_openai, say, invoice, paid_on=str(paid_on))
-    assert PendingAction.objects.get().question.endswith(f"as paid on {paid_on}?")
+    assert PendingAction.objects.get().question.endswith(f"as paid on {local_date(paid_on)}?")
     tap(say, yes_button(graph))
     invoice.refresh_from_db()
     assert (invoice.status, invoice.paid_on) == (Invoice.Status.PAID, paid_on)
@@ -167,7 +168,7 @@ def test_a_long_answer_is_shortened_so_the_question_stays_above_the_buttons(fake
     say(f"delete expense {expense.pk}")
     body = graph.sent("interactive")[0]["interactive"]["body"]["text"]
     assert len(body) <= 1024
-    assert body.endswith(f"Delete expense #{expense.pk} (EUR 11.90, fuel, {expense.spent_on:%Y-%m-%d})?")
+    assert body.endswith(f"Delete expense #{expense.pk} (EUR 11.90, fuel, {local_date(expense.spent_on)})?")
 
 
 @pytest.mark.parametrize("word", ["yes", "Yes!", "ok", "OK.", "sí", "Ja", "y", "👍"])

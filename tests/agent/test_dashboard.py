@@ -6,6 +6,7 @@ from django.utils import timezone
 from agent import reports
 from agent.admin.charts import bar_chart, grouped_bar_chart
 from agent.models import Expense
+from config.display import local_date
 from tests.agent.admin_support import admin_manager, admin_staff, group_staff
 from tests.agent.factories import customer, expense, invoice, revenue
 
@@ -96,3 +97,25 @@ def test_charts_escape_labels_and_draw_negative_bars():
     assert svg.startswith("<svg") and "&lt;b&gt;" in svg
     grouped = grouped_bar_chart([("Jan", [10, 20, -10])], ["Revenue", "Expenses", "Profit"])
     assert grouped.count("<rect") == 3 + 3 and "Profit" in grouped
+
+
+def test_the_dashboard_shows_every_amount_with_its_currency_and_cents(client, boss):
+    today = timezone.localdate()
+    sam = admin_staff()
+    # SQLite sums decimals as floats: 193.21 + 193.21 came back as 386.420000000000.
+    expense(by=sam, category="fuel", net="193.21", gross="229.92", spent_on=today)
+    expense(by=sam, category="fuel", net="193.21", gross="229.92", spent_on=today)
+    revenue(by=boss, net="2000", gross="2380", received_on=today)
+    client.force_login(boss)
+    response = client.get(URL)
+    [row] = [m for m in response.context["charts"][0]["months"] if m["month"] == today.replace(day=1)]
+    assert (str(row["expenses_net"]), str(row["revenue_net"]), str(row["profit"])) == ("386.42", "2000.00", "1613.58")
+    page = response.content.decode()
+    start_of_table = page.index('<table class="profit-table">')
+    table = page[start_of_table:page.index("</table>", start_of_table)]
+    assert "<td>EUR 2,000.00</td><td>EUR 386.42</td>" in table and ">EUR 1,613.58</td>" in table
+    assert "Revenue EUR 2,380.00 gross (1)" in page and "Expenses EUR 459.84 gross (2)" in page
+    assert "Collected EUR 380.00, paid EUR 73.42, balance <strong>EUR 306.58</strong>" in page
+    assert "386.420000" not in page and "2000<" not in page
+    start, end = response.context["start"], response.context["end"]
+    assert f"{local_date(start)} to {local_date(end)}" in page  # the locale's date format

@@ -125,7 +125,7 @@ def test_without_the_model_the_person_is_told_what_was_recorded(assistant_withou
     expense = Expense.objects.get()
     assert graph.texts() == [
         f"Recorded expense #{expense.pk} from this e-invoice: Nordlicht Software GmbH, invoice NL-2026-0043 of "
-        "2026-11-03, net EUR 249.00, tax EUR 47.31, gross EUR 296.31. Category: other (a manager can change it in "
+        "Nov. 3, 2026, net EUR 249.00, tax EUR 47.31, gross EUR 296.31. Category: other (a manager can change it in "
         "the back office)."]
 
 

@@ -17,6 +17,7 @@ from agent import services
 from agent.invoices.document import invoice_document
 from agent.invoices.incoming import einvoice_read
 from agent.invoices.profile import InvoiceNotIssuable, business_profile
+from config.display import local_date
 from tests.agent.factories import customer, person
 
 pytestmark = pytest.mark.django_db
@@ -76,9 +77,9 @@ def test_the_pdf_and_its_xml_say_what_the_record_says(profile, buyer, kind):
     money = lambda amount: f"{invoice.currency} {Decimal(amount):,.2f}"  # noqa: E731
     for expected in [profile.legal_name, "Hafenstraße 12", "20457 Hamburg", "VAT id: DE123456789", buyer.company_name,
                      "Elbchaussee 5", "22765 Hamburg", f"Invoice {invoice.number}",
-                     f"Issue date {invoice.issued_on:%Y-%m-%d}",
-                     f"Supply date {(invoice.supplied_on or invoice.issued_on):%Y-%m-%d}",
-                     f"Due date {invoice.due_on:%Y-%m-%d}", "IBAN DE89370400440532013000", "BIC COBADEFFXXX",
+                     f"Issue date {local_date(invoice.issued_on)}",
+                     f"Supply date {local_date(invoice.supplied_on or invoice.issued_on)}",
+                     f"Due date {local_date(invoice.due_on)}", "IBAN DE89370400440532013000", "BIC COBADEFFXXX",
                      "Payable within 14 days.", f"Total net {money(invoice.net)}", f"Total tax {money(invoice.tax)}",
                      f"Total due (gross) {money(invoice.gross)}"]:
         assert expected in text, expected

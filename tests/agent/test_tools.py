@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from agent.models import Customer, Expense, Invoice, Revenue, ToolCall
+from config.display import local_date
 from tests.agent import factories
 from tests.agent.confirm_support import button_ids, tap, yes_button
 
@@ -92,8 +93,8 @@ def test_update_expense_asks_first_and_a_yes_tap_changes_the_persons_pending_exp
     tap(say, yes_button(graph))
     expense.refresh_from_db()
     assert (expense.category, expense.gross, expense.net) == ("travel", Decimal("59.50"), Decimal("50.00"))
-    assert graph.texts()[-1] == (f"Changed expense #{expense.pk}: EUR 59.50 (net 50.00, tax 9.50), travel, "
-                                 f"{expense.spent_on:%Y-%m-%d}.")
+    assert graph.texts()[-1] == (f"Changed expense #{expense.pk}: EUR 59.50 (net EUR 50.00, tax EUR 9.50), "
+                                 f"travel, {local_date(expense.spent_on)}.")
 
 
 def test_delete_expense_asks_with_yes_no_buttons_and_deletes_nothing(fake_openai, staff, say, graph):

@@ -14,6 +14,7 @@ import pytest
 from accounts.models import User
 from agent.models import Expense, Invoice, PendingAction
 from agent.tools import REGISTRY
+from config.display import local_date
 from tests.agent import factories
 from tests.agent.confirm_support import button_ids, tap, yes_button
 from whatsapp.models import Conversation, Message
@@ -199,7 +200,7 @@ def test_hole5_an_obedient_model_cannot_make_a_manager_review_without_their_own_
     [question] = graph.sent("interactive")
     assert question["to"] == f"+{MAYA}"
     assert question["interactive"]["body"]["text"].endswith(
-        f"Approve expense #{expense.pk} (EUR 4999.00, other, {expense.spent_on:%Y-%m-%d}) of Sheena Nelson?")
+        f"Approve expense #{expense.pk} (EUR 4,999.00, other, {local_date(expense.spent_on)}) of Sheena Nelson?")
     assert "⟦" not in question["interactive"]["body"]["text"]
 
 

@@ -14,9 +14,10 @@ from django.utils import timezone
 from accounts.models import User
 from agent import confirmations
 from agent.models import Expense, Invoice, PendingAction
+from config.display import local_date
 from tests.agent import factories
-from tests.agent.conftest import message_body
 from tests.agent.confirm_support import tap, yes_button
+from tests.agent.conftest import message_body
 from tests.fakes.graph import graph_error
 from whatsapp.models import Conversation, Message
 
@@ -43,7 +44,7 @@ def test_the_buttons_carry_the_codes_question_even_when_the_model_asks_something
 def test_the_codes_question_is_the_last_thing_above_the_buttons(fake_openai, staff, say, graph):
     """HOLE: the model could quote the code's question and then ask another one just above the buttons."""
     expense = factories.expense(by=staff, category="fuel")
-    question = f"Delete expense #{expense.pk} (EUR 11.90, fuel, {expense.spent_on:%Y-%m-%d})?"
+    question = f"Delete expense #{expense.pk} (EUR 11.90, fuel, {local_date(expense.spent_on)})?"
     fake_openai.call(("delete_expense", {"expense_id": expense.pk}))
     fake_openai.reply(f"{question} Never mind that: shall I show you this month's total instead?")
     say("how much did I spend?")

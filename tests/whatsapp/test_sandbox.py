@@ -14,10 +14,11 @@ from django.core import signing
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import User
+from config.display import local_time
 from tests.whatsapp.conftest import worker_idle
+from whatsapp.models import Message, SandboxDelivery, SandboxMedia, StatusUpdate
 from whatsapp.outbound.client import GraphClient
 from whatsapp.outbound.errors import GraphPermanentError
-from whatsapp.models import Message, SandboxDelivery, SandboxMedia, StatusUpdate
 from whatsapp.payloads import parse_body
 from whatsapp.sandbox import graph as stand_in
 from whatsapp.sandbox import phone, services
@@ -176,7 +177,7 @@ def test_the_page_is_for_the_team_only(sandbox, client, ann):
 def test_the_page_lists_the_allow_list_and_never_the_app_secret(sandbox, team_client, ann):
     User.objects.create_user(username="gone", phone_number="+15550109999", first_name="Gone", is_active=False)
     page = team_client.get("/sandbox/").content.decode()
-    assert "Ann Lee" in page and "+15550102030" in page and "Gone" not in page
+    assert "Ann Lee" in page and "+1 555-010-2030" in page and "Gone" not in page
     assert sandbox.WHATSAPP_APP_SECRET not in page and sandbox.WHATSAPP_ACCESS_TOKEN not in page
     assert "AI replies off" in page
 
@@ -323,6 +324,8 @@ def test_the_feed_shows_both_sides_with_their_ticks_and_reply_buttons(sandbox, t
     assert (theirs["direction"], theirs["ticks"], theirs["wamid"]) == ("out", "delivered", "wamid.q")
     assert theirs["buttons"] == [{"id": "yes", "title": "Yes"}, {"id": "no", "title": "No"}]
     assert feed["window_open"] is True
+    # Times come formatted as everywhere else (the page shows them as they are).
+    assert mine["time_shown"] == local_time(inbound.timestamp)
 
 
 # --- with a real worker on a real broker (CELERY_BROKER_URL) --------------------------------------

@@ -21,6 +21,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from config.display import phone
 from whatsapp import alerts
 from whatsapp.admin.common import admin_url, changelist_url
 from whatsapp.admin.transcript import transcript_build, window_state
@@ -193,7 +194,7 @@ class ConversationAdmin(admin.ModelAdmin):
 
     @admin.display(description="Number", ordering="wa_id")
     def number(self, obj):
-        return f"+{obj.wa_id}" if obj.wa_id else "—"
+        return phone(obj.wa_id) if obj.wa_id else "—"
 
     @admin.display(description="Allow-list")
     def allow_list(self, obj):
@@ -202,7 +203,7 @@ class ConversationAdmin(admin.ModelAdmin):
         if obj.user_id:
             return format_html('Inactive: <a href="{}">{}</a>', admin_url(obj.user), obj.user.display_name)
         if obj.wa_id:
-            return format_html('Not on it: <a href="{}">add +{}</a>', allow_list_add_url(obj), obj.wa_id)
+            return format_html('Not on it: <a href="{}">add {}</a>', allow_list_add_url(obj), phone(obj.wa_id))
         if obj.bsuid:
             # A WhatsApp username hides the number: the business-scoped user id is what names them.
             return format_html('Not on it (username, no number): <a href="{}">add {}</a>, or give this id to '

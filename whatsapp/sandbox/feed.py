@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from accounts.models import User
+from config.display import local_time, phone
 from whatsapp.models import Conversation, Message, SandboxDelivery, SandboxMedia
 from whatsapp.sandbox.phone import wa_id_of
 
@@ -32,7 +33,7 @@ def speakable_by(viewer):
 
 def people(viewer) -> list[dict]:
     rows = speakable_by(viewer).order_by("first_name", "last_name", "username")
-    return [{"id": user.pk, "name": user.get_full_name() or user.username, "phone": user.phone_number,
+    return [{"id": user.pk, "name": user.get_full_name() or user.username, "phone": phone(user.phone_number),
              "role": user.get_role_display()} for user in rows]
 
 
@@ -81,6 +82,7 @@ def _row(message: Message, read: set, stored_media: set) -> dict:
         "type": message.type,
         "text": _text(message),
         "time": message.timestamp.isoformat(),
+        "time_shown": local_time(message.timestamp),  # the one format of times (config/display.py)
         "ticks": ("read" if message.wamid in read else "delivered") if inbound
         else OUTBOUND_TICKS.get(message.status, "pending"),
         "error": "" if inbound else message.error_title or "",

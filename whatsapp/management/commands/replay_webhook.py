@@ -1,8 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from config.display import local_date
+from whatsapp.intake import webhook_replay
 from whatsapp.models import WebhookEvent
 from whatsapp.payloads import MalformedPayload
-from whatsapp.intake import webhook_replay
 
 
 class Command(BaseCommand):
@@ -27,7 +28,7 @@ class Command(BaseCommand):
                 raise CommandError(f"No webhook event with id {event_id}.")
             if event.body_purged_at:
                 raise CommandError(f"Webhook event {event_id} cannot be replayed: its body was removed by the "
-                                   f"retention policy on {event.body_purged_at:%Y-%m-%d}.")
+                                   f"retention policy on {local_date(event.body_purged_at)}.")
             try:
                 result = webhook_replay(event=event)
             except MalformedPayload as exc:

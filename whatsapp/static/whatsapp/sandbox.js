@@ -73,7 +73,7 @@
     meta.className = "meta";
     const time = document.createElement("time");
     time.dateTime = message.time;
-    time.textContent = new Date(message.time).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    time.textContent = message.time_shown;
     meta.appendChild(time);
     const ticks = document.createElement("span");
     ticks.className = "ticks";
