@@ -8,8 +8,9 @@ from django.utils import timezone
 from agent import selectors, services
 from agent.amounts import parse_decimal
 from agent.errors import ApplicationError
+from agent.media import receipt_file
 from agent.models import Expense
-from config.display import local_date, money
+from config.display import local_date, local_time, money
 
 STAFF_ROLES = {"staff", "manager"}
 CATEGORIES = [c for c, _ in Expense.Category.choices]
@@ -72,12 +73,29 @@ def _expense(*, user, rest, message):
     elif words and any(w.lower() in CATEGORIES for w in words):
         category = next(w.lower() for w in words if w.lower() in CATEGORIES)
     description = " ".join(words)
+    source, attached = _receipt_for(user=user, message=message)
     expense = services.expense_record(user=user, gross=amount, category=category, description=description,
-                                      source_message=message)
-    return (f"Saved expense #{expense.pk}: {money(expense.gross, expense.currency)} gross "
-            f"({money(expense.net, expense.currency)} net + {money(expense.gross - expense.net, expense.currency)} "
-            f"tax), {expense.category}, {expense.description or 'no description'}, {local_date(expense.spent_on)}. "
-            "Status: pending review.")
+                                      source_message=source or message, receipt=receipt_file(source))
+    saved = (f"Saved expense #{expense.pk}: {money(expense.gross, expense.currency)} gross "
+             f"({money(expense.net, expense.currency)} net + {money(expense.gross - expense.net, expense.currency)} "
+             f"tax), {expense.category}, {expense.description or 'no description'}, {local_date(expense.spent_on)}. "
+             "Status: pending review.")
+    return f"{saved}\n{attached}" if attached else saved
+
+
+def _receipt_for(*, user, message):
+    """The receipt an /expense gets, and the line that says so: the photo or PDF it came with (as its
+    caption), else the one kept from earlier in this chat (sent while the assistant could not read
+    it) that no record has yet."""
+    if message is None:
+        return None, ""
+    if receipt_file(message) is not None:
+        return message, "The receipt you sent with it is attached."
+    kept = selectors.receipt_message_unattached(user=user, conversation=message.conversation, before=message)
+    if kept is None:
+        return None, ""
+    what = "photo" if kept.type == "image" else "document"
+    return kept, f"The receipt {what} you sent at {local_time(kept.timestamp)} is attached."
 
 
 def _expenses(*, user, rest, message):

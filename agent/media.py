@@ -25,6 +25,14 @@ class MediaUnavailable(Exception):
     """The media could not be downloaded or read; the person is asked to try another way."""
 
 
+def receipt_file(message: Message | None) -> tuple[str, bytes] | None:
+    """(file name, bytes) of the photo or PDF a message carries, already downloaded; else None."""
+    if message is None or message.type not in ("image", "document") or not message.media_file:
+        return None
+    with message.media_file.open("rb") as handle:
+        return message.media_file.name.rsplit("/", 1)[-1], handle.read()
+
+
 def _extension(mime_type: str) -> str:
     base = (mime_type or "").split(";")[0].strip()
     return EXTENSIONS.get(base) or mimetypes.guess_extension(base) or ".bin"

@@ -13,17 +13,24 @@ from agent import commands, confirmations, inputs
 from agent.invoices.receive import einvoice_receive
 from agent.llm import NOT_CONFIGURED, LLMUnavailable, llm_configured
 from agent.loop import run_turn
-from agent.media import MediaUnavailable
+from agent.media import MediaUnavailable, receipt_file
 from agent.models import AgentTurn
+from whatsapp.attention import conversation_flag_for_person
 from whatsapp.replies import Reply
 
 logger = logging.getLogger(__name__)
 
+# Without the model. Team members are told why (and, with AI replies off, how to turn them on);
+# customers only that a person will answer, never how the service is run.
 CANNOT_THINK = "Sorry, I can't think right now (the assistant is unavailable). Your message is saved."
 AI_OFF = ("AI replies are off, so for now I understand only the commands below. To turn them on, whoever runs "
           "this service sets OPENAI_API_KEY (or OPENAI_BASE_URL, for a local OpenAI-compatible server such as "
           "Ollama) and restarts it.")
 VOICE_NEEDS_AI = "I can't listen to voice notes while AI replies are off. Could you type it instead?"
+PASSED_ON = ("Thank you for your message. I can't answer it myself right now, so I have passed it on to the "
+             "team: someone will reply here as soon as they can.")
+RECEIPT_KEPT = ("I've kept this receipt. Send /expense with its amount (for example /expense 12.50 fuel) and it "
+                "is attached to that expense.")
 TYPE_IT_INSTEAD = "Sorry, I couldn't listen to that voice note. Could you type it instead?"
 MEDIA_FAILED = "Sorry, I couldn't open that file. Could you send it again, or type the details?"
 OTHER_TYPES = {
@@ -53,7 +60,8 @@ def reply(conversation, message) -> Reply | None:
 
     if message.type == "audio" and not llm_configured():
         _record_failure(conversation, message, NOT_CONFIGURED)
-        return Reply(text=f"{VOICE_NEEDS_AI}\n\n{AI_OFF}\n\n{commands.help_text(user)}")
+        return _without_model(user, conversation, message, error=NOT_CONFIGURED,
+                              hint=f"{VOICE_NEEDS_AI}\n\n{AI_OFF}")
     try:
         # An e-invoice is read exactly from its XML and recorded before anything reads its text.
         received = einvoice_receive(user=user, message=message)
@@ -66,18 +74,31 @@ def reply(conversation, message) -> Reply | None:
     if content is None:
         return Reply(text=OTHER_TYPES.get(message.type, DEFAULT_OTHER))
 
-    text = content.text.strip()
+    # A command is its text, or the caption of the photo or PDF it came with (the receipt).
+    text = (message.text if message.type in ("image", "document") else content.text).strip()
     if commands.is_command(text):
         return Reply(text=commands.run(user=user, text=text, message=message))
 
     if not llm_configured():
         _record_failure(conversation, message, NOT_CONFIGURED)
-        return Reply(text=f"{AI_OFF}\n\n{commands.help_text(user)}")
+        return _without_model(user, conversation, message, error=NOT_CONFIGURED, hint=AI_OFF)
     try:
         return run_turn(user=user, conversation=conversation, message=message, content=content)
     except LLMUnavailable as exc:
         logger.warning("LLM unavailable for message %s: %s", message.pk, exc)
-        return Reply(text=f"{CANNOT_THINK}\n\n{commands.help_text(user)}")
+        return _without_model(user, conversation, message, error=f"the model is unavailable: {exc}",
+                              hint=CANNOT_THINK)
+
+
+def _without_model(user, conversation, message, *, error: str, hint: str) -> Reply:
+    """The answer when the model cannot be asked. A customer is told, courteously, that a person will
+    answer, and the conversation waits for one in the admin; a team member gets `hint` and the
+    commands, and a receipt they sent (already downloaded) is kept for their next /expense."""
+    if user.role not in commands.STAFF_ROLES:
+        conversation_flag_for_person(conversation=conversation, reason=f"Not answered: {error}")
+        return Reply(text=f"{PASSED_ON}\n\n{commands.help_text(user)}")
+    kept = f"{RECEIPT_KEPT}\n\n" if receipt_file(message) is not None else ""
+    return Reply(text=f"{kept}{hint}\n\n{commands.help_text(user)}")
 
 
 def _record_failure(conversation, message, error: str) -> None:

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from config.display import local_date, local_datetime
+from config.display import local_date, local_datetime, phone
 
 REPLY_WINDOW = timedelta(hours=24)
 
@@ -93,6 +93,10 @@ class Conversation(models.Model):
     # Graph's 131056 (too many messages to this person): nothing goes to them before this.
     send_backoff_until = models.DateTimeField(null=True, blank=True)
     not_registered_reply_at = models.DateTimeField(null=True, blank=True)
+    # The assistant could not answer them (AI replies off, the model down): a person should
+    # (whatsapp.attention). Cleared when a team member replies by hand.
+    needs_person_since = models.DateTimeField(null=True, blank=True)
+    needs_person_reason = models.CharField(max_length=200, blank=True)
 
     class Meta:
         constraints = [
@@ -106,7 +110,7 @@ class Conversation(models.Model):
         ordering = ["-last_message_at", "-id"]
 
     def __str__(self):
-        who = self.profile_name or (f"+{self.wa_id}" if self.wa_id else self.contact_key)
+        who = self.profile_name or (phone(self.wa_id) if self.wa_id else self.contact_key)
         return f"{who}"
 
     @property

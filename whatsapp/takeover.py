@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 
+from whatsapp.attention import conversation_flag_clear
 from whatsapp.models import Conversation, Message
 from whatsapp.outbound.queue import outbound_queue, template_queue
 from whatsapp.replies import Reply
@@ -88,7 +89,9 @@ def manual_reply_send(*, conversation: Conversation, by, text: str) -> list[Mess
             "The 24-hour window is closed: the person has not written for more than 24 hours. "
             "Only an approved template can be sent."
         )
-    return outbound_queue(conversation=conversation, reply=Reply(text=text), sent_by=by)
+    sent = outbound_queue(conversation=conversation, reply=Reply(text=text), sent_by=by)
+    conversation_flag_clear(conversation=conversation)
+    return sent
 
 
 @transaction.atomic
@@ -97,5 +100,7 @@ def manual_template_send(*, conversation: Conversation, by, name: str, language:
     template = Template(name=name, language=language)
     if template not in templates_approved():
         raise TemplateNotApproved(f"{template.key} is not an approved template.")
-    return template_queue(conversation=conversation, name=name, language=language, sent_by=by,
+    sent = template_queue(conversation=conversation, name=name, language=language, sent_by=by,
                           text=f"[template {name} ({language})]")
+    conversation_flag_clear(conversation=conversation)
+    return sent

@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from agent import selectors, services
 from agent.errors import ApplicationError
+from agent.media import receipt_file
 from agent.models import Expense
 from agent.tools.fields import AmountField, AmountsSerializer, TaxRateField
 from agent.tools.registry import MANAGERS, STAFF, ToolContext, tool
@@ -31,25 +32,15 @@ def record_expense(ctx: ToolContext, args: dict) -> dict:
     determine the third. If the message is a photo or PDF of the receipt, it is attached."""
     earlier = args.pop("receipt_from_earlier_message", False)
     source = ctx.message
-    receipt = _receipt_of(ctx.message)
+    receipt = receipt_file(ctx.message)
     if receipt is None and earlier and ctx.message is not None:
         # Only this person's own chat, and only a receipt no expense has yet.
         photo = selectors.receipt_message_unattached(user=ctx.user, conversation=ctx.conversation,
                                                      before=ctx.message)
         if photo is not None:
-            receipt, source = _receipt_of(photo), photo
+            receipt, source = receipt_file(photo), photo
     expense = services.expense_record(user=ctx.user, source_message=source, receipt=receipt, **args)
     return {"saved": expense_json(expense)}
-
-
-def _receipt_of(message):
-    if message is None or message.type not in ("image", "document") or not message.media_file:
-        return None
-    message.media_file.open("rb")
-    try:
-        return (message.media_file.name.rsplit("/", 1)[-1], message.media_file.read())
-    finally:
-        message.media_file.close()
 
 
 class ListExpenses(serializers.Serializer):

@@ -47,11 +47,6 @@ def test_without_a_key_the_message_is_kept_and_the_failure_recorded(assistant_wi
     assert AgentTurn.objects.get(message=message).error == "Neither OPENAI_API_KEY nor OPENAI_BASE_URL is set"
 
 
-def test_a_customer_gets_the_customer_command_help_in_the_fallback(assistant_without_llm, say, graph, db):
-    User.objects.create_user(username="c", phone_number="+4915112345678", role=User.Role.CUSTOMER)
-    say("what do I owe?", sender="4915112345678")
-    [text] = graph.texts()
-    assert text.startswith(AI_OFF) and "/invoices" in text and "/expense" not in text
 
 
 def test_an_llm_outage_after_retries_gives_the_fallback_and_records_the_error(fake_openai, staff, say, graph):

@@ -25,6 +25,7 @@ from config.display import phone
 from whatsapp import alerts
 from whatsapp.admin.common import admin_url, changelist_url
 from whatsapp.admin.transcript import transcript_build, window_state
+from whatsapp.attention import NEEDS_PERSON
 from whatsapp.models import REPLY_WINDOW, Conversation, Message, on_our_number_q
 from whatsapp.takeover import (
     TakeoverError,
@@ -111,13 +112,16 @@ class WaitingFilter(admin.SimpleListFilter):
     parameter_name = "waiting"
 
     def lookups(self, request, model_admin):
-        return [("yes", "Messages waiting"), ("no", "Nothing waiting")]
+        return [("yes", "Messages waiting"), ("person", "Needs a person (the assistant could not answer)"),
+                ("no", "Nothing waiting")]
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
-            return queryset.filter(waiting_count__gt=0)
+            return queryset.filter(Q(waiting_count__gt=0) | NEEDS_PERSON)
+        if self.value() == "person":
+            return queryset.filter(NEEDS_PERSON)
         if self.value() == "no":
-            return queryset.filter(waiting_count=0)
+            return queryset.filter(waiting_count=0).exclude(NEEDS_PERSON)
         return queryset
 
 
@@ -224,9 +228,11 @@ class ConversationAdmin(admin.ModelAdmin):
 
     @admin.display(description="Waiting", ordering="waiting_count")
     def waiting(self, obj):
+        needs_person = format_html('<strong class="needs-person" title="{}">Needs a person</strong>',
+                                   obj.needs_person_reason) if obj.needs_person_since else ""
         if not obj.waiting_count:
-            return 0
-        return format_html('<strong class="waiting-count">{}</strong>', obj.waiting_count)
+            return needs_person or 0
+        return format_html('<strong class="waiting-count">{}</strong> {}', obj.waiting_count, needs_person)
 
     @admin.display(description="Failed", ordering="failed_count")
     def failed(self, obj):

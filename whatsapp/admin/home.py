@@ -5,6 +5,7 @@ senders, each to those who may see them."""
 from whatsapp.admin.common import changelist_url
 from whatsapp.admin.conversations import UNKNOWN
 from whatsapp.alerts import alerts_open
+from whatsapp.attention import NEEDS_PERSON
 from whatsapp.models import ChannelAlert, Conversation, WebhookEvent
 from whatsapp.outbound.errors import OPERATOR_CODES
 from whatsapp.visibility import conversations_visible_to
@@ -20,6 +21,8 @@ def channel_state(request) -> dict:
     if request.user.has_perm("whatsapp.view_conversation"):
         context["unknown_sender_count"] = conversations_visible_to(request.user).filter(UNKNOWN).count()
         context["unknown_senders_url"] = changelist_url(Conversation, sender="unknown")
+        context["needs_person_count"] = conversations_visible_to(request.user).filter(NEEDS_PERSON).count()
+        context["needs_person_url"] = changelist_url(Conversation, waiting="person")
     if request.user.has_perm("whatsapp.view_webhookevent"):
         # Bodies Meta sent that are kept raw only: nothing in them is answered until replayed.
         context["not_stored_count"] = WebhookEvent.objects.filter(status=WebhookEvent.Status.NOT_STORED).count()

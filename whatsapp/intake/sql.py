@@ -47,7 +47,7 @@ CONVERSATION_FIELDS = Fields(
     # contact_key: the found conversation's own key, else this message's; user: the sender found.
     sql=("id", "contact_key", "user"),
     defaults=("bot_paused", "inbound_lease_until", "outbox_lease_until", "send_backoff_until",
-              "not_registered_reply_at"),
+              "not_registered_reply_at", "needs_person_since", "needs_person_reason"),
 )
 MESSAGE_FIELDS = Fields(
     row=("direction", "wamid", "type", "timestamp", "created_at", "text", "media_id", "media_mime_type",
