@@ -15,6 +15,20 @@
   let lastRendered = "";
   let timer = null;
 
+  // The chat follows new messages unless the person scrolled up to read: `following` is what their
+  // last scroll chose. Whatever grows the chat while it follows (a new bubble, a photo that loads
+  // after it was placed, an audio player, a narrower window) keeps it at the bottom.
+  let following = true;
+  const NEAR_BOTTOM = 40;
+  const stick = () => {
+    if (following) chat.scrollTop = chat.scrollHeight;
+  };
+  chat.addEventListener("scroll", () => {
+    following = chat.scrollHeight - chat.scrollTop - chat.clientHeight < NEAR_BOTTOM;
+  });
+  const sizes = new ResizeObserver(stick);
+  sizes.observe(chat);
+
   const url = (template, id) => template.replace("/0/", "/" + id + "/");
 
   function showError(text) {
@@ -111,10 +125,10 @@
     const key = JSON.stringify(state);
     if (key === lastRendered) return;
     lastRendered = key;
-    const atBottom = chat.scrollHeight - chat.scrollTop - chat.clientHeight < 40;
     const wanted = new Set(state.messages.map((m) => m.id));
     for (const [id, entry] of nodes) {
       if (!wanted.has(id)) {
+        sizes.unobserve(entry.node);
         entry.node.remove();
         nodes.delete(id);
       }
@@ -125,7 +139,11 @@
       let entry = nodes.get(message.id);
       if (!entry || entry.content !== content) {
         const node = bubble(message);
-        if (entry) entry.node.replaceWith(node);
+        if (entry) {
+          sizes.unobserve(entry.node);
+          entry.node.replaceWith(node);
+        }
+        sizes.observe(node);
         entry = { content: content, node: node };
         nodes.set(message.id, entry);
       } else {
@@ -136,10 +154,7 @@
       previous = entry.node;
     }
     document.getElementById("phone-sub").textContent = state.typing ? "typing…" : state.paused ? "a person is answering" : "online";
-    if (atBottom || !chat.dataset.scrolled) {
-      chat.scrollTop = chat.scrollHeight;
-      chat.dataset.scrolled = "1";
-    }
+    stick();
   }
 
   const LOGGED_OUT = "Your login has expired: reload the page and log in again.";
@@ -166,6 +181,7 @@
   // 1. The server builds and signs the webhook (the app secret stays there). 2. We post it as Meta would.
   async function send(body, isForm) {
     showError("");
+    following = true; // what one sends, and the answer to it, is what one wants to see
     try {
       const headers = { "X-CSRFToken": config.csrfToken };
       if (!isForm) headers["Content-Type"] = "application/json";
@@ -199,7 +215,8 @@
   function choose(id) {
     person = String(id);
     lastRendered = "";
-    delete chat.dataset.scrolled;
+    following = true;
+    for (const entry of nodes.values()) sizes.unobserve(entry.node);
     nodes.clear();
     chat.replaceChildren();
     showError("");
