@@ -197,18 +197,29 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+# Every record once, through the root's handler: Django's own console handler (DEBUG only) is
+# dropped, or its records would be printed twice. A refused request (4xx: a 403, a 404) is a line,
+# not a traceback (config/logs.py); a server error keeps its traceback.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"client_errors_without_traceback": {"()": "config.logs.ClientErrorsWithoutTraceback"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain",
+                             "filters": ["client_errors_without_traceback"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    # axes: lockouts and failed logins (warnings) are logged, not every successful login.
-    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.db.backends": {"level": "INFO"},
+        # axes: lockouts and failed logins (warnings) are logged, not every successful login.
+        "axes": {"level": "WARNING"},
+    },
 }
 
 # --- Celery: at-least-once delivery -------------------------------------------------------------
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
+# "localhost" names no server (the filesystem transport has none); without it kombu warns on every
+# connection that it reverts to localhost.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://localhost/")
 BROKER_FOLDER = BASE_DIR / "var" / "broker"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {

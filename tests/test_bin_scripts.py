@@ -1,7 +1,10 @@
 """bin/run and bin/test run pip only when the requirements changed since the last install
-(bin/venv.sh), so starting again is quick; a new .venv always gets its install."""
+(bin/venv.sh), so starting again is quick; a new .venv always gets its install. bin/run ends its
+output with a short block (bin/ready.py): the address and the login."""
 
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -51,3 +54,56 @@ def test_the_test_requirements_are_stamped_apart_and_follow_the_runtime_ones(pro
     assert len(install(project, "requirements-dev.txt")) == 2
     (project / "requirements.txt").write_text("Django==5.2.20\n")  # included by requirements-dev.txt
     assert len(install(project, "requirements-dev.txt")) == 3
+
+
+# --- bin/ready.py: ./bin/run's closing block ------------------------------------------------------
+@pytest.fixture
+def health_server():
+    """A web server that answers /health/, as the started one does."""
+    import http.server
+    import threading
+
+    class Health(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200 if self.path == "/health/" else 404)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Health)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def ready(*args) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, str(ROOT / "bin" / "ready.py"), *map(str, args)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_the_closing_block_names_the_address_and_the_login_once_the_worker_is_ready(health_server, tmp_path):
+    login = tmp_path / "demo-login.txt"
+    login.write_text("# The demo admin login made by `manage.py seed_demo`.\nurl: /admin/\nusername: admin\n"
+                     "password: s3cret-Pa55\n")
+    marker = tmp_path / "worker-ready"
+    process = ready(health_server, marker, login)
+    time.sleep(1)
+    assert process.poll() is None  # the server answers, but the worker is not ready yet
+    marker.write_text("1234\n")
+    out, err = process.communicate(timeout=10)
+    assert (process.returncode, err) == (0, "")
+    lines = out.strip("\n").splitlines()
+    assert lines[:4] == [f"Ready: open {health_server}/sandbox/ and log in.",
+                         "  username  admin",
+                         f"  password  s3cret-Pa55   (kept in {login})",
+                         f"  admin     {health_server}/admin/"]
+    assert "/expense 12.50 lunch meals" in out and lines[-1].startswith("Then approve the expense at ")
+
+
+def test_without_the_demo_the_block_says_how_to_make_a_login(health_server, tmp_path):
+    marker = tmp_path / "worker-ready"
+    marker.write_text("1\n")
+    out, _ = ready(health_server, marker).communicate(timeout=10)
+    assert f"Ready: open {health_server}/sandbox/ and log in." in out
+    assert "DEMO=0" in out and "createsuperuser" in out and "password" not in out

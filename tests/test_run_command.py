@@ -21,6 +21,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 READY = re.compile(r"Ready: open (http://\S+)/sandbox/")
+CLOSING_LINE = "Then approve the expense at "
 
 
 def free_port() -> int:
@@ -48,7 +49,7 @@ class Run:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             found = READY.search(self.output())
-            if found:
+            if found and CLOSING_LINE in self.output():
                 return found.group(1)
             assert self.process.poll() is None, self.output()[-3000:]
             time.sleep(0.2)
@@ -124,10 +125,12 @@ def test_the_run_command_serves_the_sandbox_and_keeps_the_demo_business_across_r
     base = first.wait_ready()
     output = first.output()
     password = re.search(r"password\s+(\S+)", output).group(1)
-    assert "Maria Ortega" in output and "Tom Becker" in output and "Priya Shah" in output
+    assert "Demo business: created the admin login, 3 people" in output
     assert output.count("/expense 12.50 lunch") >= 1 and "/invoices" in output  # things to try
 
     session = log_in(base, password)
+    people = session.get(f"{base}/sandbox/").text
+    assert "Maria Ortega" in people and "Tom Becker" in people and "Priya Shah" in people
     reply = chat(session, base, "Tom Becker", "/expense 12.50 lunch meals")
     assert reply["text"].startswith("Saved expense #") and "12.50" in reply["text"]
     first.stop()
@@ -139,6 +142,47 @@ def test_the_run_command_serves_the_sandbox_and_keeps_the_demo_business_across_r
     session = log_in(base, password)
     reply = chat(session, base, "Tom Becker", "/expenses")
     assert "12.50" in reply["text"] and "lunch" in reply["text"]  # the expense from the first run
+
+
+def test_the_start_up_output_ends_with_the_address_and_the_login_and_says_each_thing_once(run_command):
+    run = run_command()
+    base = run.wait_ready()
+    time.sleep(1)  # anything printed late would land after the block
+    output = run.output()
+    lines = [line.rstrip() for line in output.splitlines()]
+    block = lines[max(i for i, line in enumerate(lines) if line.startswith("Ready: open ")):]
+    block = [line for line in block if line]
+    # The block comes after Celery's banner and its "ready." line, and is the end of the output
+    # (the web server's access lines from the tests' own requests aside).
+    assert output.index("celery@") < output.index("Ready: open ")
+    assert max(i for i, line in enumerate(lines) if " ready." in line) < lines.index(block[0])
+    assert block[0] == f"Ready: open {base}/sandbox/ and log in."
+    assert re.fullmatch(r"  username  admin", block[1]) and block[2].startswith("  password  ")
+    assert block[3] == f"  admin     {base}/admin/" and block[-1].startswith(CLOSING_LINE)
+    assert len(block) <= 10
+    # Each note of the system checks, and each warning, once; the password only in the block.
+    assert output.count("whatsapp.W005") == 1
+    assert output.count("No hostname was supplied") == 0
+    assert output.count("Watching for file changes") == 1
+    password = re.search(r"password\s+(\S+)", block[2]).group(1)
+    assert output.count(password) == 1
+
+
+def test_a_refused_request_is_logged_once_in_one_line(run_command, graph):
+    graph.mock.add_passthru("http://127.0.0.1")
+    run = run_command()
+    base = run.wait_ready()
+    password = re.search(r"password\s+(\S+)", run.output()).group(1)
+    session = log_in(base, password)
+    before = len(run.output())
+    # Nobody reviews an expense that does not exist, and nobody may read a token they do not have.
+    assert session.get(f"{base}/admin/agent/expense/999999/review/").status_code == 404
+    assert requests.get(f"{base}/api/expenses/", headers={"Authorization": "Token wrong"}).status_code == 401
+    time.sleep(0.5)
+    logged = run.output()[before:]
+    assert "Traceback" not in logged
+    assert logged.count("Not Found: /admin/agent/expense/999999/review/") == 1  # and its access line
+    assert logged.count("Unauthorized: /api/expenses/") == 1
 
 
 def worker_main_process(run: Run) -> int | None:

@@ -13,7 +13,7 @@ KINDS = [("people", "person", "people"), ("expenses", "expense", "expenses"), ("
 class Command(BaseCommand):
     help = ("Create a demo business once: an admin login, a manager, a staff member and a customer on the "
             "allow-list, expenses, customers and invoices. Safe to rerun: it creates and changes nothing then, "
-            "and prints the login again.")
+            "and prints the login again (with -v 0, only the line saying what it created).")
 
     def add_arguments(self, parser):
         parser.add_argument("--login-file", type=Path, default=None,
@@ -35,6 +35,8 @@ class Command(BaseCommand):
         else:
             self.stdout.write("Demo business: already there, nothing changed.")
 
+        if options["verbosity"] < 1:
+            return  # ./bin/run prints the login itself, last, with the address
         admin = result.admin
         password = admin.password or (f"whatever was set (not saved in {admin.saved_in}; "
                                       f"`manage.py changepassword {admin.username}` sets a new one)")
