@@ -19,3 +19,7 @@ class NotFound(ApplicationError):
 
 class PermissionDenied(ApplicationError):
     """This person's role does not allow the action."""
+
+
+class Conflict(ApplicationError):
+    """The record's state does not allow the action any more (already reviewed, already paid)."""

@@ -340,12 +340,23 @@ def conversation_usage(*, conversation_id: int) -> dict:
 
 
 # --- helpers --------------------------------------------------------------------------------------
+# Ids are positive 64-bit integers (BigAutoField): beyond them no record can exist, and a database
+# cannot even be asked (SQLite: OverflowError; PostgreSQL: out of range).
+LARGEST_ID = 2**63 - 1
+
+
 def parse_id(value, what: str = "record") -> int:
-    """A record id from a number or its text; ApplicationError otherwise."""
+    """A record id from a number or its text; ApplicationError when it is not a number, NotFound
+    when no record can have it (zero, negative, larger than a database id)."""
+    if isinstance(value, bool):
+        raise ApplicationError(f"{value!r} is not a valid {what} id (ids are numbers).")
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
         raise ApplicationError(f"{value!r} is not a valid {what} id (ids are numbers).") from None
+    if not 1 <= number <= LARGEST_ID:
+        raise NotFound(f"No {what} has the id {number}.")
+    return number
 
 
 def _amount_range(records: QuerySet, amount_min, amount_max) -> QuerySet:

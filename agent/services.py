@@ -20,7 +20,7 @@ from accounts.models import User
 from accounts.phone import InvalidPhoneNumber, normalize_phone
 from agent.amounts import parse_currency, resolve_amounts
 from agent.categories import parse_category
-from agent.errors import ApplicationError, NotFound, PermissionDenied
+from agent.errors import ApplicationError, Conflict, NotFound, PermissionDenied
 from agent.invoices.lines import lines_check, single_line, totals_of
 from agent.invoices.services import invoice_lines_store, invoice_totals_apply
 from agent.models import Customer, Expense, Invoice, InvoiceSequence, Revenue
@@ -113,7 +113,7 @@ def expense_check_changeable(*, user, expense: Expense, action: str) -> None:
     if expense.submitted_by_id != user.pk:
         raise PermissionDenied(f"You can only {action} your own expenses.")
     if expense.status != Expense.Status.PENDING:
-        raise ApplicationError(
+        raise Conflict(
             f"Expense #{expense.pk} is already {expense.status}; only pending expenses can be {action}d."
         )
 
@@ -178,7 +178,7 @@ def expense_check_reviewable(*, reviewer, expense: Expense) -> bool:
     if not is_manager(reviewer):
         raise PermissionDenied("Only managers can approve or reject expenses.")
     if expense.status != Expense.Status.PENDING:
-        raise ApplicationError(f"Expense #{expense.pk} was already {expense.status}.")
+        raise Conflict(f"Expense #{expense.pk} was already {expense.status}.")
     if expense.submitted_by_id != reviewer.pk:
         return False
     if reviewer.is_superuser or not _other_reviewers(reviewer).exists():
@@ -278,7 +278,7 @@ def customer_add(*, user, company_name: str, contact_name: str = "", phone: str 
         raise ApplicationError("A customer needs a company name.")
     existing = Customer.objects.filter(company_name__iexact=company).first()
     if existing is not None:
-        raise ApplicationError(f"Customer {existing.company_name!r} already exists (#{existing.pk}).")
+        raise Conflict(f"Customer {existing.company_name!r} already exists (#{existing.pk}).")
     if phone and phone.strip():
         try:
             phone = normalize_phone(phone)
@@ -396,9 +396,9 @@ def invoice_mark_paid(*, user, invoice_id: int, paid_on: date | str | None = Non
 def invoice_check_payable(*, invoice: Invoice) -> None:
     """Raise unless `invoice` can still be marked paid (checked again before asking for a Yes)."""
     if invoice.status == Invoice.Status.PAID:
-        raise ApplicationError(f"Invoice {invoice.number} was already paid on {invoice.paid_on}.")
+        raise Conflict(f"Invoice {invoice.number} was already paid on {local_date(invoice.paid_on)}.")
     if invoice.status == Invoice.Status.VOID:
-        raise ApplicationError(f"Invoice {invoice.number} is void and cannot be paid.")
+        raise Conflict(f"Invoice {invoice.number} is void and cannot be paid.")
 
 
 @transaction.atomic
@@ -406,9 +406,9 @@ def invoice_void(*, user, invoice_id: int) -> Invoice:
     """Void an open invoice (staff and managers). Its number stays taken; paid ones cannot be voided."""
     invoice = _invoice_for_change(user=user, invoice_id=invoice_id, action="void invoices")
     if invoice.status == Invoice.Status.PAID:
-        raise ApplicationError(f"Invoice {invoice.number} is paid and cannot be voided.")
+        raise Conflict(f"Invoice {invoice.number} is paid and cannot be voided.")
     if invoice.status == Invoice.Status.VOID:
-        raise ApplicationError(f"Invoice {invoice.number} is already void.")
+        raise Conflict(f"Invoice {invoice.number} is already void.")
     invoice.status = Invoice.Status.VOID
     invoice.save()
     return invoice

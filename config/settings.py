@@ -184,7 +184,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": env.int("API_PAGE_SIZE", default=50),
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's, with every error status an operation can answer.
+    "DEFAULT_SCHEMA_CLASS": "agent.api.schema.ErrorsDocumentedSchema",
     "EXCEPTION_HANDLER": "agent.api.exceptions.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
@@ -195,6 +196,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The schema describes the API, not the view that serves it.
+    "SERVE_INCLUDE_SCHEMA": False,
 }
 
 # Every record once, through the root's handler: Django's own console handler (DEBUG only) is

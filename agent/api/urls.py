@@ -1,9 +1,8 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
-from agent.api.views import ExpenseViewSet, InvoiceViewSet, IsTeamMember
+from agent.api.views import ExpenseViewSet, InvoiceViewSet, IsTeamMember, TokenView
 
 router = DefaultRouter()
 router.register("expenses", ExpenseViewSet, basename="expense")
@@ -14,6 +13,6 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(permission_classes=[IsTeamMember]), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema", permission_classes=[IsTeamMember]),
          name="api-docs"),
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", TokenView.as_view(), name="api-token"),
     path("", include(router.urls)),
 ]

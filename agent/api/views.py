@@ -2,13 +2,16 @@
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import mixins, permissions, viewsets
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import mixins, permissions, serializers, viewsets
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from agent import selectors, services
+from agent.api.queries import MAX_PAGE_SIZE, ExpenseQuery, InvoiceQuery
+from agent.api.schema import CONFLICT, LOCKED_OUT
 from agent.api.serializers import (
     ExpenseSerializer,
     InvoiceCreateSerializer,
@@ -24,7 +27,10 @@ REVIEW_PERMISSION = "agent.review_expense"
 
 class Pages(PageNumberPagination):
     page_size_query_param = "page_size"
-    max_page_size = 200
+    max_page_size = MAX_PAGE_SIZE
+
+    def get_schema_operation_parameters(self, view):
+        return []  # documented, and checked, with each list's own query (agent/api/queries.py)
 
 
 class IsTeamMember(permissions.BasePermission):
@@ -55,16 +61,21 @@ class ExpenseViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = Pages
 
     def get_queryset(self):
-        params = self.request.query_params
+        query = ExpenseQuery.validated(self.request)
         filters = selectors.ExpenseFilters(
-            status=params.get("status") or None, category=params.get("category") or None,
-            date_from=params.get("date_from") or None, date_to=params.get("date_to") or None,
-            submitted_by_id=params.get("person") or None,  # the selector refuses a non-number with a 400
+            status=query.get("status"), category=query.get("category"), date_from=query.get("date_from"),
+            date_to=query.get("date_to"), submitted_by_id=query.get("person"),
         )
         return selectors.expense_list(user=self.request.user, filters=filters).order_by("-spent_on", "-id")
 
-    @extend_schema(parameters=[OpenApiParameter(name, str) for name in
-                               ("status", "category", "person", "date_from", "date_to")])
+    def get_object(self):
+        """The expense in the URL among those this person may see (404 otherwise, also for an id
+        no record can have)."""
+        expense = selectors.expense_get(user=self.request.user, expense_id=self.kwargs["pk"])
+        self.check_object_permissions(self.request, expense)
+        return expense
+
+    @extend_schema(parameters=[ExpenseQuery])
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
@@ -75,12 +86,12 @@ class ExpenseViewSet(viewsets.ReadOnlyModelViewSet):
                                           note=note.validated_data["note"])
         return Response(ExpenseSerializer(expense).data)
 
-    @extend_schema(request=ReviewSerializer, responses=ExpenseSerializer)
+    @extend_schema(request=ReviewSerializer, responses={200: ExpenseSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"], permission_classes=[IsTeamMember, CanReviewExpenses])
     def approve(self, request, pk=None):
         return self._review(request, pk, True)
 
-    @extend_schema(request=ReviewSerializer, responses=ExpenseSerializer)
+    @extend_schema(request=ReviewSerializer, responses={200: ExpenseSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"], permission_classes=[IsTeamMember, CanReviewExpenses])
     def reject(self, request, pk=None):
         return self._review(request, pk, False)
@@ -94,14 +105,16 @@ class InvoiceViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     pagination_class = Pages
 
     def get_queryset(self):
-        params = self.request.query_params
-        if self.action != "list":
-            return selectors.invoices_visible_to(self.request.user)
-        return selectors.invoice_list(user=self.request.user, state=params.get("state") or "all",
-                                      customer_id=params.get("customer") or None)
+        query = InvoiceQuery.validated(self.request)
+        return selectors.invoice_list(user=self.request.user, state=query["state"], customer_id=query.get("customer"))
 
-    @extend_schema(parameters=[OpenApiParameter("state", str, enum=["open", "overdue", "paid", "all"]),
-                               OpenApiParameter("customer", int)])
+    def get_object(self):
+        """The invoice in the URL among those this person may see (404 otherwise)."""
+        invoice = selectors.invoice_get(user=self.request.user, invoice_id=self.kwargs["pk"])
+        self.check_object_permissions(self.request, invoice)
+        return invoice
+
+    @extend_schema(parameters=[InvoiceQuery])
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
@@ -112,7 +125,7 @@ class InvoiceViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         invoice = services.invoice_create(user=request.user, **data.validated_data)
         return Response(InvoiceSerializer(invoice).data, status=201)
 
-    @extend_schema(request=MarkPaidSerializer, responses=InvoiceSerializer)
+    @extend_schema(request=MarkPaidSerializer, responses={200: InvoiceSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"], url_path="mark-paid")
     def mark_paid(self, request, pk=None):
         data = MarkPaidSerializer(data=request.data)
@@ -131,3 +144,9 @@ class InvoiceViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         response = HttpResponse(document.pdf, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{document.filename}"'
         return response
+
+
+@extend_schema(responses={200: inline_serializer("Token", {"token": serializers.CharField()}), 429: LOCKED_OUT})
+class TokenView(ObtainAuthToken):
+    """Log in with a username and password for the token the API takes (`Authorization: Token ...`).
+    Throttled as the admin's login is (django-axes): too many failures answer 429."""

@@ -118,11 +118,11 @@ def test_a_manager_rejects_with_a_note(api, boss, staff_member):
     assert response.json()["status"] == "rejected"
 
 
-def test_reviewing_twice_is_a_clear_400(api, boss, staff_member):
+def test_reviewing_twice_is_a_clear_409(api, boss, staff_member):
     expense = factories.expense(by=staff_member, status=Expense.Status.APPROVED)
     api.force_authenticate(boss)
     response = api.post(f"/api/expenses/{expense.pk}/approve/", {}, format="json")
-    assert response.status_code == 400 and "already" in response.json()["detail"]
+    assert response.status_code == 409 and "already" in response.json()["detail"]
 
 
 def test_invoices_are_created_with_a_generated_number(api, staff_member):
@@ -188,7 +188,7 @@ def test_a_person_filter_that_is_not_a_number_is_a_400_not_the_whole_list(api, b
     factories.expense(by=boss)
     api.force_authenticate(boss)
     response = api.get("/api/expenses/?person=abc")
-    assert response.status_code == 400 and "abc" in response.json()["detail"]
+    assert response.status_code == 400 and response.json() == {"person": ["A valid integer is required."]}
     assert api.get("/api/invoices/?customer=abc").status_code == 400
 
 
