@@ -182,6 +182,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON bodies only (the token endpoint also takes a form): a body that is not JSON is a 415, and
+    # nothing sent as a malformed form can pass for an empty one.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": env.int("API_PAGE_SIZE", default=50),
     # drf-spectacular's, with every error status an operation can answer.
@@ -203,6 +206,7 @@ SPECTACULAR_SETTINGS = {
 # Every record once, through the root's handler: Django's own console handler (DEBUG only) is
 # dropped, or its records would be printed twice. A refused request (4xx: a 403, a 404) is a line,
 # not a traceback (config/logs.py); a server error keeps its traceback.
+LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -210,9 +214,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain",
                              "filters": ["client_errors_without_traceback"]}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
-        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
         "django.db.backends": {"level": "INFO"},
         # axes: lockouts and failed logins (warnings) are logged, not every successful login.
         "axes": {"level": "WARNING"},

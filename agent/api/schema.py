@@ -1,6 +1,6 @@
 """The OpenAPI schema (drf-spectacular) with every error an operation can answer, so a client, and
-schemathesis in CI, know them: 400 everywhere, 401, 403 and 404 wherever a login is needed, 409
-and 429 where the view names them."""
+schemathesis in CI, know them: 400 everywhere, 415 where a body is taken, 401, 403 and 404 wherever
+a login is needed, 409 and 429 where the view names them."""
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
@@ -22,6 +22,7 @@ INVALID = OpenApiResponse(OpenApiTypes.OBJECT, description=(
 UNAUTHENTICATED = error("No valid token or session.")
 FORBIDDEN = error("Not allowed: the API is for staff and managers, and some actions for managers only.")
 NOT_FOUND = error("No such record among those you may see (or a page past the last).")
+UNSUPPORTED = error("The body is not JSON (the token endpoint also takes a form).")
 CONFLICT = error("The record's state does not allow this any more (already reviewed, already paid).")
 LOCKED_OUT = error("Too many failed logins for this username from this address: `detail` says how long to wait.")
 
@@ -38,6 +39,8 @@ class ErrorsDocumentedSchema(AutoSchema):
 
     def _errors(self) -> dict:
         errors = {400: INVALID}  # a malformed body, query parameter or id in the path
+        if self.method in ("POST", "PUT", "PATCH"):
+            errors[415] = UNSUPPORTED
         if all(permission is AllowAny for permission in self.view.permission_classes):
             return errors  # open to anyone (logging in)
         # Any operation may name a record (in its path, a query parameter or its body).

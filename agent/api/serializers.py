@@ -20,8 +20,19 @@ class ExpenseSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class TextField(serializers.CharField):
+    """Text, and only text: a number or true is refused (400), not taken for its digits."""
+
+    default_error_messages = {"not_text": "Give text (a JSON string)."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_text")
+        return super().to_internal_value(data)
+
+
 class ReviewSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+    note = TextField(required=False, allow_blank=True, max_length=1000, default="")
 
 
 class InvoiceSerializer(serializers.ModelSerializer):

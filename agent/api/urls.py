@@ -1,10 +1,11 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from agent.api.views import ExpenseViewSet, InvoiceViewSet, IsTeamMember, TokenView
+from agent.api.views import ExpenseViewSet, InvoiceViewSet, IsTeamMember, TokenView, not_found
 
 router = DefaultRouter()
+router.include_format_suffixes = False  # JSON only: "/api/expenses/1.5/" is no expense, not a format
 router.register("expenses", ExpenseViewSet, basename="expense")
 router.register("invoices", InvoiceViewSet, basename="invoice")
 
@@ -15,4 +16,7 @@ urlpatterns = [
          name="api-docs"),
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("", include(router.urls)),
+    # Anything else under /api/ (an id with a dot, say) answers as the API does: JSON, not a page
+    # (a URL without its final slash is still redirected to the one with it first).
+    re_path(r"^.*/$", not_found),
 ]

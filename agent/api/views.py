@@ -1,6 +1,7 @@
 """The REST API: thin views over the same services and selectors the assistant and admin use."""
 
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, permissions, serializers, viewsets
@@ -150,3 +151,9 @@ class InvoiceViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 class TokenView(ObtainAuthToken):
     """Log in with a username and password for the token the API takes (`Authorization: Token ...`).
     Throttled as the admin's login is (django-axes): too many failures answer 429."""
+
+
+@csrf_exempt  # nothing here to protect: every method gets the same 404
+def not_found(request, *args, **kwargs):
+    """No API endpoint at this URL."""
+    return JsonResponse({"detail": "Not found."}, status=404)

@@ -1,7 +1,6 @@
 """Invoice lines as the API shows them (amounts as strings); new lines come in through
 agent.tools.fields.LineInputSerializer, shared with the assistant's tools."""
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -16,7 +15,10 @@ class LineSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-@extend_schema_field(OpenApiTypes.OBJECT)
+@extend_schema_field({"type": "array", "readOnly": True, "items": {
+    "type": "object", "required": ["rate", "net", "tax"],
+    "properties": {"rate": {"type": "string", "format": "decimal"}, "net": {"type": "string", "format": "decimal"},
+                   "tax": {"type": "string", "format": "decimal"}}}})
 class TaxBreakdownField(serializers.Field):
     """[{"rate", "net", "tax"}] per tax rate, amounts as strings."""
 

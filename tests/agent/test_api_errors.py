@@ -117,11 +117,11 @@ def test_the_schema_documents_the_errors_of_every_operation(schema, method, path
 @pytest.mark.parametrize("path", ["/api/expenses/{id}/approve/", "/api/expenses/{id}/reject/",
                                   "/api/invoices/{id}/mark-paid/"])
 def test_the_schema_documents_the_conflicts(schema, path):
-    assert {"400", "401", "403", "404", "409"} <= statuses(schema, "post", path)
+    assert {"400", "401", "403", "404", "409", "415"} <= statuses(schema, "post", path)
 
 
 def test_the_schema_documents_the_login_and_its_lockout(schema):
-    assert statuses(schema, "post", "/api/auth/token/") == {"200", "400", "429"}
+    assert statuses(schema, "post", "/api/auth/token/") == {"200", "400", "415", "429"}
 
 
 def test_the_schema_documents_each_list_parameter_with_its_type(schema):
@@ -130,3 +130,24 @@ def test_the_schema_documents_each_list_parameter_with_its_type(schema):
     assert sorted(parameters["status"]["enum"]) == ["approved", "pending", "rejected"]
     assert parameters["date_from"] == {"type": "string", "format": "date"}
     assert "/api/schema/" not in schema["paths"]
+
+
+# --- what is not the API's shape ------------------------------------------------------------------
+@pytest.mark.parametrize("url", ["/api/expenses/1.5/", "/api/invoices/0.5/pdf/", "/api/nothing/here/"])
+def test_a_url_that_names_nothing_answers_in_json(api, boss, url):
+    for response in (api.get(url), api.post(url, {}, format="json")):
+        assert response.status_code == 404 and response.json() == {"detail": "Not found."}
+
+
+def test_a_note_that_is_not_text_is_refused(api, boss):
+    expense = factories.expense(by=factories.person())
+    response = api.post(f"/api/expenses/{expense.pk}/approve/", {"note": 0}, format="json")
+    assert response.status_code == 400 and list(response.json()) == ["note"]
+    assert Expense.objects.get(pk=expense.pk).status == Expense.Status.PENDING
+
+
+def test_a_body_that_is_not_json_is_refused(api, boss):
+    expense = factories.expense(by=factories.person())
+    response = api.post(f"/api/expenses/{expense.pk}/approve/", {"note": "fine"}, format="multipart")
+    assert response.status_code == 415
+    assert Expense.objects.get(pk=expense.pk).status == Expense.Status.PENDING
