@@ -7,7 +7,7 @@ from agent.errors import ApplicationError
 from agent.invoices.profile import invoice_check_issuable
 from agent.tools.fields import AmountsSerializer, LineInputSerializer
 from agent.tools.registry import CUSTOMERS, STAFF, ToolContext, tool
-from agent.tools.serialize import invoice_json, totals_json, typed
+from agent.tools.serialize import invoice_json, quoted, totals_json, typed
 
 LIST_LIMIT = 25
 
@@ -65,7 +65,7 @@ def _ask_mark_paid(ctx: ToolContext, args: dict) -> str:
     invoice = selectors.invoice_get(user=ctx.user, invoice_id=args["invoice_id"])
     services.invoice_check_payable(invoice=invoice)
     when = f" on {args['paid_on']:%Y-%m-%d}" if args.get("paid_on") else ""
-    return (f"Mark invoice {invoice.number} ({invoice.currency} {invoice.gross}, {typed(invoice.customer)}) "
+    return (f"Mark invoice {invoice.number} ({invoice.currency} {invoice.gross}, {quoted(invoice.customer)}) "
             f"as paid{when}?")
 
 
