@@ -26,6 +26,7 @@ from django.db.models import Case, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 
 from accounts.models import User
+from accounts.permissions import conversations_private
 from accounts.phone import e164_from_wa_id
 from accounts.selectors import sender_match
 from accounts.services import user_bsuid_learn, user_bsuid_release, user_identity_change
@@ -70,7 +71,8 @@ def conversation_open(*, phone_number_id: str, wa_id: str, bsuid: str, user: Use
     try:
         with transaction.atomic():
             return Conversation.objects.create(phone_number_id=phone_number_id, contact_key=wa_id or bsuid,
-                                               wa_id=wa_id, bsuid=bsuid, user=user, profile_name=profile_name)
+                                               wa_id=wa_id, bsuid=bsuid, user=user, profile_name=profile_name,
+                                               private=conversations_private(user))
     except IntegrityError:
         conversation = lookup.first()
         if conversation is None:
@@ -91,6 +93,9 @@ def conversation_for_inbound(*, inbound: InboundMessage, user: User | None) -> C
     if conversation.user_id != user_id:  # joined or left the allow-list
         conversation.user_id = user_id
         changed.append("user")
+    if conversations_private(user) and not conversation.private:  # a team member writes: theirs for good
+        conversation.private = True
+        changed.append("private")
     if changed:
         conversation.save(update_fields=changed)
     return conversation

@@ -85,6 +85,10 @@ class Conversation(models.Model):
     last_inbound_at = models.DateTimeField(null=True, blank=True)
     last_message_at = models.DateTimeField(null=True, blank=True, db_index=True)
     bot_paused = models.BooleanField(default=False)
+    # Set for good once a team member (staff, a manager, a superuser) writes in it as its person: it
+    # stays theirs (accounts.permissions), whatever their role later (whatsapp.visibility).
+    private = models.BooleanField(default=False, help_text="A team member's own conversation: private to them, "
+                                                             "the managers and the superusers, for good.")
     # Leases: a worker that dies lets go when they expire.
     inbound_lease_until = models.DateTimeField(null=True, blank=True)
     outbox_lease_until = models.DateTimeField(null=True, blank=True)
