@@ -123,17 +123,12 @@ def transcripts_of(client, reader: User, conversations) -> str:
                    for c in conversations)
 
 
-@pytest.mark.xfail(strict=True, reason="HOLE: a number given to someone else brings the former team member's "
-                                       "conversation (transcript, tool results, history) with it")
 def test_a_departed_staff_members_chat_does_not_go_to_whoever_gets_the_company_phone_next(
         client, fake_openai, deliver):
-    """HOLE: Bo (staff) leaves; the manager takes his company phone's number off him and gives it to Tom,
-    the new hire. The conversation is found by that number, so it becomes Tom's: Tom reads Bo's
-    transcript with the tool results listing Bo's expenses in the admin, and Tom's assistant gets Bo's
-    messages as Tom's own history. ("A former team member's conversations stay private after they are
-    deactivated.") Fix: a conversation keeps the person it was with; when staff give its number or
-    business-scoped id to someone else (identity.conversations_link), the next message opens a new
-    conversation for them (or the history and the transcript start where the new person's do)."""
+    """Bo (staff) leaves; the manager takes his company phone's number off him and gives it to Tom,
+    the new hire. Bo's conversation keeps the person it was with: Tom's first message opens a new
+    conversation, so Tom reads neither Bo's transcript nor the tool results listing Bo's expenses in
+    the admin, and Tom's assistant never gets Bo's messages as Tom's own history."""
     from tests.agent.conftest import message_body
 
     maya = someone("maya", User.Role.MANAGER, "+16505550102")

@@ -24,12 +24,14 @@ def latest_schema_afterwards():
 def test_the_migration_marks_the_team_members_conversations_private_and_no_others():
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)
-    old = executor.loader.project_state(BEFORE).apps.get_model("whatsapp", "Conversation")
-    people = {role: User.objects.create_user(username=role, role=role, phone_number=f"+1650555010{n}")
+    state = executor.loader.project_state(BEFORE).apps
+    old, person = state.get_model("whatsapp", "Conversation"), state.get_model("accounts", "User")
+    # Historical models: today's would run today's signals against yesterday's tables.
+    people = {role: person.objects.create(username=role, role=role, phone_number=f"+1650555010{n}")
               for n, role in enumerate(User.Role.values)}
-    root = User.objects.create_superuser(username="root", password="a-long-password-1", role=User.Role.CUSTOMER)
-    chats = {name: old.objects.create(phone_number_id="106540352242922", contact_key=name, user_id=person.pk)
-             for name, person in {**people, "root": root}.items()}
+    root = person.objects.create(username="root", is_superuser=True, role=User.Role.CUSTOMER)
+    chats = {name: old.objects.create(phone_number_id="106540352242922", contact_key=name, user_id=someone.pk)
+             for name, someone in {**people, "root": root}.items()}
     chats["stranger"] = old.objects.create(phone_number_id="106540352242922", contact_key="stranger")
 
     executor = MigrationExecutor(connection)

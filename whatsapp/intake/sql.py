@@ -127,8 +127,9 @@ def identity_ctes() -> tuple[str, dict]:
         .values(s_id=F("pk"), s_active=F("is_active"), s_phone=F("phone_number"), s_bsuid=F("bsuid"),
                 s_team=ExpressionWrapper(team_members(), output_field=BooleanField()))[:1], "sk")
     found_sql, found_constants = _embedded(
-        conversation_match(phone_number_id="\x00phone_number_id", wa_id="\x00wa_id", bsuid="\x00bsuid")
-        .values(f_key=F("contact_key"))[:1], "fk")
+        conversation_match(phone_number_id="\x00phone_number_id", wa_id="\x00wa_id", bsuid="\x00bsuid",
+                           phone="\x00phone")
+        .values(f_id=F("pk"), f_key=F("contact_key"), f_kept=F("kept"))[:1], "fk")
     return f"sender AS ({sender_sql}),\nfound AS ({found_sql}),", {**sender_constants, **found_constants}
 
 
@@ -147,8 +148,11 @@ def message_statement(*, with_event: bool) -> tuple[str, dict]:
     """One inbound message, its sender and conversation (and, `with_event`, the body's event row).
 
     Returns the text and the identity selectors' constants. Its row: (event id when `with_event`,)
-    message id, conversation id, sender allowed, then whatsapp.identity.Seen's values; no row (or
-    a NULL message id) when the wamid is already stored.
+    the id of the conversation the ids name when it is someone else's (NULL nearly always), message
+    id, conversation id, sender allowed, then whatsapp.identity.Seen's values. The message id is
+    NULL when the wamid is already stored, or when the conversation is someone else's: then nothing
+    but the event row is written, and the caller has that conversation let go of the ids
+    (identity.conversation_release) and runs the statement again.
     """
     C, M = Conversation, Message
     identity, constants = identity_ctes()
@@ -170,19 +174,22 @@ def message_statement(*, with_event: bool) -> tuple[str, dict]:
     inbound_at, message_at = column(C, "last_inbound_at"), column(C, "last_message_at")
     seen = (f"conv.{column(C, 'id')}, conv.{column(C, 'wa_id')}, conv.{column(C, 'bsuid')}, conv.{inbound_at}, "
             "sender.s_id, sender.s_phone, sender.s_bsuid")
-    returned = f"msg.{column(M, 'id')}, msg.{column(M, 'conversation')}, msg.{column(M, 'sender_allowed')}, {seen}"
+    taken = "(SELECT f_id FROM found WHERE f_kept IS NOT TRUE)"
+    returned = (f"{taken}, msg.{column(M, 'id')}, msg.{column(M, 'conversation')}, "
+                f"msg.{column(M, 'sender_allowed')}, {seen}")
     result = (f"SELECT ev.{column(WebhookEvent, 'id')}, {returned} FROM ev LEFT JOIN msg ON true" if with_event
-              else f"SELECT {returned} FROM msg")
+              else f"SELECT {returned} FROM (SELECT 1) AS one LEFT JOIN msg ON true")
     # The conversation the identity selector found is upserted under its own key (a certain conflict,
     # so an update); with none found, a new one is inserted under the number, else the BSUID, and
-    # two first messages racing meet on that key. Its ids are not changed here: identity_remember
-    # does that, in the rare case a message names an id the conversation does not have yet.
+    # two first messages racing meet on that key; with someone else's found, nothing is. Its ids are
+    # not changed here: identity_remember does that, in the rare case a message names an id the
+    # conversation does not have yet.
     sql = f"""
 WITH {event_cte() if with_event else ""}
 {identity}
 conv AS (
     INSERT INTO {table(C)} AS c ({conv_columns})
-    VALUES ({conv_values})
+    SELECT {conv_values} WHERE NOT EXISTS (SELECT 1 FROM found WHERE f_kept IS NOT TRUE)
     ON CONFLICT ({conflict}) DO UPDATE SET
         {profile} = COALESCE(NULLIF(EXCLUDED.{profile}, ''), c.{profile}),
         {user} = EXCLUDED.{user},
