@@ -40,12 +40,14 @@ class InvoiceLineFormSet(BaseInlineFormSet):
         for position, form in enumerate(kept, start=1):
             data = form.cleaned_data
             try:
-                lines.append(line_check(description=data.get("description"), quantity=data.get("quantity"),
-                                        unit=data.get("unit"), unit_price=data.get("unit_price"),
-                                        tax_rate=data.get("tax_rate"), default_tax_rate=Decimal(0),
-                                        position=position))
+                line = line_check(description=data.get("description"), quantity=data.get("quantity"),
+                                  unit=data.get("unit"), unit_price=data.get("unit_price"),
+                                  tax_rate=data.get("tax_rate"), default_tax_rate=Decimal(0), position=position)
             except ApplicationError as error:
                 raise ValidationError(str(error)) from None
+            # Not a form field: a new line row needs it before it is saved (the totals follow).
+            form.instance.net_amount = line.net_amount
+            lines.append(line)
         if totals_of(lines).net <= 0:
             raise ValidationError("The lines add up to nothing: the invoice's net total must be more than zero.")
 
