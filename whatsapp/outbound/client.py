@@ -185,6 +185,11 @@ def document_payload(to: str | dict, *, filename: str, caption: str = "", media_
     return {**addressed(to), "type": "document", "document": document}
 
 
+def body_component(values) -> dict:
+    """A template's BODY component: its placeholders {{1}}, {{2}}... filled with `values`, as text."""
+    return {"type": "body", "parameters": [{"type": "text", "text": str(value)} for value in values]}
+
+
 def document_header(*, filename: str, media_id: str = "") -> dict:
     """A template's DOCUMENT header component carrying a file (its id filled in by media_filled)."""
     return {"type": "header", "parameters": [{"type": "document", "document": {"id": media_id, "filename": filename}}]}
