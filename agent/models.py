@@ -209,6 +209,9 @@ class Invoice(AmountsModel):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     source_message = models.ForeignKey("whatsapp.Message", null=True, blank=True, on_delete=models.SET_NULL,
                                        related_name="+")
+    # The WhatsApp message that last sent its PDF to the customer (agent.invoices.sending): its ticks.
+    sent_message = models.ForeignKey("whatsapp.Message", null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+", editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -371,3 +371,7 @@ WHATSAPP_REMINDER_TEMPLATE_LANGUAGE = env("WHATSAPP_REMINDER_TEMPLATE_LANGUAGE",
 # Weekly to managers: {{1}} the week, {{2}} total spent, {{3}} expenses waiting for review.
 WHATSAPP_WEEKLY_SUMMARY_TEMPLATE = env("WHATSAPP_WEEKLY_SUMMARY_TEMPLATE", default="weekly_spend_summary")
 WHATSAPP_WEEKLY_SUMMARY_TEMPLATE_LANGUAGE = env("WHATSAPP_WEEKLY_SUMMARY_TEMPLATE_LANGUAGE", default="en_US")
+# An invoice's PDF outside the person's 24-hour window: a UTILITY template with a DOCUMENT header
+# (the PDF) and {{1}} name, {{2}} invoice number, {{3}} amount, {{4}} due date.
+WHATSAPP_INVOICE_TEMPLATE = env("WHATSAPP_INVOICE_TEMPLATE", default="invoice_issued")
+WHATSAPP_INVOICE_TEMPLATE_LANGUAGE = env("WHATSAPP_INVOICE_TEMPLATE_LANGUAGE", default="en_US")

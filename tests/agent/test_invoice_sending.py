@@ -1,0 +1,234 @@
+"""Sending an invoice's PDF on WhatsApp: staff through the assistant after their own Yes, customers
+their own invoices only, inside the 24-hour window as a document and outside it through the invoice
+template; what Graph receives is the upload of the invoice's own PDF and the message naming it."""
+
+import io
+
+import pytest
+from pypdf import PdfReader
+
+from accounts.models import User
+from agent import services
+from agent.invoices.sending import InvoiceNotSendable, invoice_check_sendable, invoice_send
+from agent.models import Invoice, PendingAction
+from tests.agent.confirm_support import tap, yes_button
+from tests.agent.document_support import addressed_customer, complete_profile
+from tests.agent.factories import person
+from whatsapp.models import Message
+
+pytestmark = pytest.mark.django_db
+
+CUSTOMER_PHONE = "+4915112345678"
+CUSTOMER_WA_ID = CUSTOMER_PHONE.lstrip("+")
+
+
+@pytest.fixture(autouse=True)
+def issuable(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    settings.WHATSAPP_INVOICE_TEMPLATE = "invoice_issued"
+    complete_profile()
+
+
+@pytest.fixture
+def lena(db):
+    """A customer's contact on the allow-list, linked to the customer record."""
+    return User.objects.create_user(username="lena", phone_number=CUSTOMER_PHONE, first_name="Lena",
+                                    role=User.Role.CUSTOMER)
+
+
+@pytest.fixture
+def acme(lena):
+    return addressed_customer(company_name="Acme GmbH", contact_name="Lena", user=lena)
+
+
+def invoice_for(customer, *, by=None, **fields) -> Invoice:
+    fields.setdefault("description", "Consulting")
+    fields.setdefault("gross", "1,428")
+    return services.invoice_create(user=by or person(), customer_id=customer.pk, **fields)
+
+
+def pdf_text(content: bytes) -> str:
+    reader = PdfReader(io.BytesIO(content))
+    return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+
+
+def the_customer_wrote(fake_openai, say):
+    """The customer writes, so their 24-hour window is open."""
+    fake_openai.reply("Hello Lena, how can I help?")
+    say("Hello", sender=CUSTOMER_WA_ID)
+
+
+def ask_to_send(fake_openai, say, invoice, **extra):
+    fake_openai.call(("send_invoice", {"invoice_id": invoice.pk, **extra}))
+    fake_openai.reply("Shall I send it?")
+    say(f"send {invoice.number} to the customer")
+
+
+# --- staff, on WhatsApp, after their own Yes ------------------------------------------------------
+def test_staff_are_asked_first_and_nothing_goes_out_before_their_yes(fake_openai, staff, say, graph, acme):
+    invoice = invoice_for(acme)
+    ask_to_send(fake_openai, say, invoice)
+    [question] = graph.sent("interactive")
+    assert question["interactive"]["body"]["text"].endswith(
+        f"Send invoice {invoice.number} (EUR 1,428.00) as a PDF to Acme GmbH on WhatsApp ({CUSTOMER_PHONE})?")
+    assert graph.uploads() == [] and graph.sent("document") == [] and graph.sent("template") == []
+    assert PendingAction.objects.get().tool == "send_invoice"
+
+
+def test_their_yes_uploads_the_invoices_pdf_and_sends_it_as_a_document_inside_the_window(
+        fake_openai, staff, say, graph, acme, lena):
+    invoice = invoice_for(acme)
+    the_customer_wrote(fake_openai, say)
+    ask_to_send(fake_openai, say, invoice)
+    tap(say, yes_button(graph))
+
+    [upload] = graph.uploads()
+    assert (upload["type"], upload["filename"]) == ("application/pdf", f"{invoice.number}.pdf")
+    text = pdf_text(upload["content"])
+    assert f"Invoice {invoice.number}" in text and "Acme GmbH" in text and "EUR 1,428.00" in text
+    [document] = graph.sent("document")
+    assert document["to"] == CUSTOMER_PHONE
+    assert document["document"]["filename"] == f"{invoice.number}.pdf"
+    assert graph.media[document["document"]["id"]][0] == upload["content"]
+    assert document["document"]["caption"] == (f"Invoice {invoice.number}: EUR 1,428.00, due on "
+                                               f"{invoice.due_on:%Y-%m-%d}.")
+    assert graph.texts()[-1] == f"Invoice {invoice.number} is on its way to Acme GmbH on WhatsApp as a PDF."
+    invoice.refresh_from_db()
+    assert invoice.sent_message.type == "document" and invoice.sent_message.status == "sent"
+    assert invoice.sent_message.sent_by == staff
+
+
+def test_outside_the_window_the_invoice_template_carries_the_pdf(fake_openai, staff, say, graph, acme):
+    invoice = invoice_for(acme)
+    ask_to_send(fake_openai, say, invoice)
+    tap(say, yes_button(graph))
+
+    [upload] = graph.uploads()
+    assert invoice.number in pdf_text(upload["content"])
+    assert graph.sent("document") == []
+    [template] = graph.sent("template")
+    assert template["to"] == CUSTOMER_PHONE
+    header, body = template["template"]["components"]
+    assert template["template"]["name"] == "invoice_issued"
+    assert header["parameters"][0]["document"]["filename"] == f"{invoice.number}.pdf"
+    assert graph.media[header["parameters"][0]["document"]["id"]][0] == upload["content"]
+    assert [p["text"] for p in body["parameters"]] == ["Lena", invoice.number, "EUR 1,428.00",
+                                                       f"{invoice.due_on:%Y-%m-%d}"]
+    invoice.refresh_from_db()
+    assert invoice.sent_message.type == "template" and invoice.sent_message.status == "sent"
+
+
+def test_a_model_that_claims_the_person_confirmed_only_asks(fake_openai, staff, say, graph, acme):
+    invoice = invoice_for(acme)
+    ask_to_send(fake_openai, say, invoice, confirm=True, confirmed=True, person_confirmed=True)
+    [result] = fake_openai.tool_results(1)
+    assert result["confirmation_required"] is True
+    assert graph.uploads() == [] and graph.sent("document") == [] and graph.sent("template") == []
+    invoice.refresh_from_db()
+    assert invoice.sent_message is None
+
+
+def test_a_tap_on_an_invented_or_someone_elses_button_sends_nothing(fake_openai, staff, manager, say, graph, acme):
+    invoice = invoice_for(acme)
+    ask_to_send(fake_openai, say, invoice)
+    action = PendingAction.objects.get()
+    tap(say, f"confirm:{action.pk}:not-the-token:yes")
+    tap(say, f"confirm:{action.pk + 1}:{action.token}:yes")
+    tap(say, yes_button(graph), sender="972987654321")  # the manager taps Sheena's button
+    assert graph.uploads() == [] and graph.sent("document") == [] and graph.sent("template") == []
+    assert PendingAction.objects.get().state == PendingAction.State.PENDING
+
+
+def test_a_customer_without_whatsapp_is_refused_before_anything_is_asked(fake_openai, staff, say, graph):
+    nobody = addressed_customer(company_name="Offline AG")
+    invoice = invoice_for(nobody)
+    ask_to_send(fake_openai, say, invoice)
+    [result] = fake_openai.tool_results(1)
+    assert result == {"ok": False, "error": "Offline AG has no WhatsApp number: add the customer's phone, or link "
+                                            "the person who writes for them, first."}
+    assert graph.sent("interactive") == []
+
+
+def test_customers_cannot_use_the_staff_tool(fake_openai, lena, acme, say, graph):
+    invoice = invoice_for(acme)
+    fake_openai.call(("send_invoice", {"invoice_id": invoice.pk}))
+    fake_openai.reply("I can't do that.")
+    say("send it", sender=CUSTOMER_WA_ID)
+    assert fake_openai.tool_results(1)[0]["error"] == "The tool 'send_invoice' is not available to you."
+    assert graph.uploads() == []
+
+
+# --- the checks, as the admin and the API meet them ----------------------------------------------
+def test_what_cannot_be_sent_says_why(acme):
+    staff = person()
+    bare = addressed_customer(company_name="No Street Ltd", address="", phone="+447700900123")
+    unissuable = invoice_for(bare)
+    with pytest.raises(InvoiceNotSendable, match="the customer No Street Ltd lacks address") as caught:
+        invoice_check_sendable(user=staff, invoice_id=unissuable.pk)
+    assert caught.value.extra == {"missing": {"customer No Street Ltd": ["address"]}}
+    void = invoice_for(acme)
+    services.invoice_void(user=staff, invoice_id=void.pk)
+    with pytest.raises(InvoiceNotSendable, match="is void"):
+        invoice_check_sendable(user=staff, invoice_id=void.pk)
+
+
+def test_a_customer_record_without_a_linked_person_is_reached_on_its_phone(graph, django_capture_on_commit_callbacks):
+    beta = addressed_customer(company_name="Beta Ltd", phone="+447700900123")
+    invoice = invoice_for(beta)
+    with django_capture_on_commit_callbacks(execute=True):
+        invoice_send(user=person(), invoice_id=invoice.pk)
+    assert [t["to"] for t in graph.sent("template")] == ["+447700900123"]
+
+
+def test_sending_a_draft_issues_it(acme):
+    draft = invoice_for(acme, status=Invoice.Status.DRAFT)
+    sent = invoice_send(user=person(), invoice_id=draft.pk)
+    assert sent.status == Invoice.Status.SENT and sent.sent_message.status == Message.Status.QUEUED
+
+
+# --- customers: their own invoices, in their own chat ---------------------------------------------
+def ask_for_mine(fake_openai, say, *numbers):
+    fake_openai.call(("send_my_invoices", {"numbers": list(numbers)} if numbers else {}))
+    fake_openai.reply("Here you are.")
+    say("send me my invoice", sender=CUSTOMER_WA_ID)
+
+
+def test_a_customer_gets_their_invoice_by_number_at_once_without_a_question(fake_openai, lena, acme, say, graph):
+    invoice = invoice_for(acme)
+    ask_for_mine(fake_openai, say, invoice.number.lower())
+    [upload] = graph.uploads()
+    assert invoice.number in pdf_text(upload["content"])
+    [document] = graph.sent("document")
+    assert document["to"] == CUSTOMER_PHONE and document["document"]["filename"] == f"{invoice.number}.pdf"
+    assert graph.sent("interactive") == [] and not PendingAction.objects.exists()
+    assert fake_openai.tool_results(1)[0]["summary"] == f"Sent as PDF: {invoice.number}."
+
+
+def test_a_customer_asking_for_another_customers_invoice_is_politely_not_found(fake_openai, lena, acme, say, graph):
+    other = invoice_for(addressed_customer(company_name="Rival GmbH", phone="+447700900999"))
+    ask_for_mine(fake_openai, say, other.number)
+    [result] = fake_openai.tool_results(1)
+    assert result["sent"] == [] and result["not_sent"] == [
+        f"I couldn't find invoice {other.number} among your invoices; please check the number."]
+    assert graph.uploads() == [] and graph.sent("document") == []
+
+
+def test_my_invoices_without_numbers_sends_their_open_ones_only(fake_openai, lena, acme, say, graph):
+    staff = person()
+    open_one = invoice_for(acme, by=staff)
+    paid = invoice_for(acme, by=staff)
+    services.invoice_mark_paid(user=staff, invoice_id=paid.pk)
+    invoice_for(acme, by=staff, status=Invoice.Status.DRAFT)
+    invoice_for(addressed_customer(company_name="Rival GmbH"), by=staff)
+    ask_for_mine(fake_openai, say)
+    assert [d["document"]["filename"] for d in graph.sent("document")] == [f"{open_one.number}.pdf"]
+
+
+def test_a_customer_is_not_told_what_the_business_profile_lacks(fake_openai, lena, acme, say, graph):
+    invoice = invoice_for(acme)
+    complete_profile().__class__.objects.update(iban="")
+    ask_for_mine(fake_openai, say, invoice.number)
+    [result] = fake_openai.tool_results(1)
+    assert result["not_sent"] == [f"I can't send invoice {invoice.number} as a document just now; the team can "
+                                  f"send it to you."]
+    assert "IBAN" not in str(result)
