@@ -3,8 +3,10 @@ their own invoices only, inside the 24-hour window as a document and outside it 
 template; what Graph receives is the upload of the invoice's own PDF and the message naming it."""
 
 import io
+import time
 
 import pytest
+from django.urls import reverse
 from pypdf import PdfReader
 
 from accounts.models import User
@@ -232,3 +234,136 @@ def test_a_customer_is_not_told_what_the_business_profile_lacks(fake_openai, len
     assert result["not_sent"] == [f"I can't send invoice {invoice.number} as a document just now; the team can "
                                   f"send it to you."]
     assert "IBAN" not in str(result)
+
+
+# --- the API ---------------------------------------------------------------------------------------
+@pytest.fixture
+def api():
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(person(first_name="Ann"))
+    return client
+
+
+def test_the_api_queues_the_pdf_and_answers_202_with_the_invoice(api, acme, graph,
+                                                                 django_capture_on_commit_callbacks):
+    invoice = invoice_for(acme)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(f"/api/invoices/{invoice.pk}/send/")
+    assert response.status_code == 202
+    assert response.json()["number"] == invoice.number
+    assert response.json()["whatsapp"]["status"] == "queued"
+    [upload] = graph.uploads()
+    assert invoice.number in pdf_text(upload["content"])
+    assert len(graph.sent("template")) == 1
+    shown = api.get(f"/api/invoices/{invoice.pk}/").json()["whatsapp"]
+    assert (shown["type"], shown["status"]) == ("template", "sent") and shown["sent_at"]
+
+
+def test_the_api_shows_the_delivery_ticks_as_meta_reports_them(api, acme, graph, signed_post,
+                                                               django_capture_on_commit_callbacks):
+    from tests.whatsapp.test_statuses import status_body
+
+    invoice = invoice_for(acme)
+    with django_capture_on_commit_callbacks(execute=True):
+        api.post(f"/api/invoices/{invoice.pk}/send/")
+    wamid = Invoice.objects.get(pk=invoice.pk).sent_message.wamid
+    now = int(time.time())
+    signed_post(status_body("delivered", wamid=wamid, timestamp=now))
+    assert api.get(f"/api/invoices/{invoice.pk}/").json()["whatsapp"]["status"] == "delivered"
+    signed_post(status_body("read", wamid=wamid, timestamp=now + 5))
+    shown = api.get("/api/invoices/").json()["results"][0]["whatsapp"]
+    assert shown["status"] == "read" and shown["delivered_at"] and shown["read_at"]
+
+
+def test_the_api_answers_409_when_the_customer_has_no_whatsapp(api, graph):
+    invoice = invoice_for(addressed_customer(company_name="Offline AG"))
+    response = api.post(f"/api/invoices/{invoice.pk}/send/")
+    assert response.status_code == 409
+    assert response.json()["detail"].startswith("Offline AG has no WhatsApp number")
+    assert Invoice.objects.get(pk=invoice.pk).sent_message is None and graph.uploads() == []
+
+
+def test_the_api_answers_409_naming_what_an_unissuable_invoice_lacks(api, acme):
+    invoice = invoice_for(acme)
+    complete_profile().__class__.objects.update(iban="")
+    response = api.post(f"/api/invoices/{invoice.pk}/send/")
+    assert response.status_code == 409
+    assert response.json()["missing"] == {"business profile": ["IBAN"]}
+
+
+def test_the_api_answers_404_for_an_unknown_invoice_and_403_to_customers(api, lena, acme):
+    assert api.post("/api/invoices/424242/send/").status_code == 404
+    api.force_authenticate(lena)
+    assert api.post(f"/api/invoices/{invoice_for(acme).pk}/send/").status_code == 403
+
+
+def test_the_send_endpoint_is_in_the_openapi_schema(api):
+    paths = api.get("/api/schema/?format=json").json()["paths"]
+    operation = paths["/api/invoices/{id}/send/"]["post"]
+    assert set(operation["responses"]) == {"202", "404", "409"}
+    invoice_fields = api.get("/api/schema/?format=json").json()["components"]["schemas"]["Invoice"]["properties"]
+    assert "whatsapp" in invoice_fields
+
+
+# --- the admin -------------------------------------------------------------------------------------
+@pytest.fixture
+def admin_client(client):
+    from tests.agent.admin_support import admin_staff
+
+    client.force_login(admin_staff())
+    return client
+
+
+def test_the_admin_action_sends_each_invoice_it_may_and_names_the_others_with_why(
+        admin_client, acme, graph, django_capture_on_commit_callbacks):
+    reachable = invoice_for(acme)
+    offline = invoice_for(addressed_customer(company_name="Offline AG"))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(reverse("admin:agent_invoice_changelist"), {
+            "action": "send_on_whatsapp", "_selected_action": [reachable.pk, offline.pk]}, follow=True)
+    assert [str(m) for m in response.context["messages"]] == [
+        f"Not sent {offline.number}: Offline AG has no WhatsApp number: add the customer's phone, or link the "
+        f"person who writes for them, first.",
+        "1 invoice(s) on their way on WhatsApp.",
+    ]
+    [upload] = graph.uploads()
+    assert reachable.number in pdf_text(upload["content"])
+    assert [t["to"] for t in graph.sent("template")] == [CUSTOMER_PHONE]
+    assert Invoice.objects.get(pk=offline.pk).sent_message is None
+
+
+def test_the_invoice_page_has_a_send_button_that_posts_and_then_shows_the_ticks(
+        admin_client, acme, graph, signed_post, django_capture_on_commit_callbacks):
+    from tests.whatsapp.test_statuses import status_body
+
+    invoice = invoice_for(acme)
+    page = admin_client.get(reverse("admin:agent_invoice_change", args=[invoice.pk])).content.decode()
+    send_url = reverse("admin:agent_invoice_send", args=[invoice.pk])
+    assert f'action="{send_url}"' in page and 'id="invoice-send"' in page
+    assert admin_client.get(send_url).status_code == 405
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(send_url, follow=True)
+    assert [str(m) for m in response.context["messages"]] == [
+        f"Invoice {invoice.number} is on its way to Acme GmbH on WhatsApp; its ticks show here."]
+    assert "🕓 Queued" in response.content.decode()  # until the send after commit
+    page = admin_client.get(reverse("admin:agent_invoice_change", args=[invoice.pk])).content.decode()
+    assert "✓ Sent" in page
+    signed_post(status_body("read", wamid=Invoice.objects.get(pk=invoice.pk).sent_message.wamid,
+                            timestamp=int(time.time())))
+    listing = admin_client.get(reverse("admin:agent_invoice_changelist")).content.decode()
+    assert "✓✓ Read" in listing and "as the invoice template" in listing
+
+
+def test_the_send_button_checks_the_invoice_and_the_permission(client, acme, graph):
+    from tests.agent.admin_support import admin_staff
+
+    invoice = invoice_for(acme)
+    viewer = admin_staff(phone="+4915100000009", codenames=("view_invoice",))
+    client.force_login(viewer)
+    send_url = reverse("admin:agent_invoice_send", args=[invoice.pk])
+    assert 'id="invoice-send"' not in client.get(reverse("admin:agent_invoice_change", args=[invoice.pk])).content.decode()
+    assert client.post(send_url).status_code == 403
+    assert client.post(reverse("admin:agent_invoice_send", args=[424242])).status_code == 404
+    assert graph.uploads() == [] and Invoice.objects.get(pk=invoice.pk).sent_message is None
