@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from agent import selectors
-from agent.amounts import money
+from config.display import money
 from agent.models import Customer, Expense, Invoice, JobRun
 from whatsapp.outbound.notify import conversation_for_phone, conversation_for_user
 from whatsapp.outbound.queue import template_queue

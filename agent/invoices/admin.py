@@ -16,7 +16,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from agent import services
-from agent.amounts import money
+from config.display import money
 from agent.errors import ApplicationError
 from agent.invoices.document import invoice_document
 from agent.invoices.lines import line_check, totals_of
