@@ -17,9 +17,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from agent import selectors
-from agent.amounts import money
 from agent.errors import ApplicationError
 from agent.invoices.sending import customer_conversation, invoice_document_queue
+from config.display import local_date, money
 from agent.models import Customer, Expense, Invoice, JobRun
 from whatsapp.outbound.client import body_component
 from whatsapp.outbound.notify import conversation_for_user
@@ -77,7 +77,7 @@ def overdue_reminders_send(*, today: date | None = None) -> JobResult:
         def pdfs(data, conversation=conversation, overdue=overdue):
             for invoice in overdue.order_by("due_on", "id"):
                 caption = (f"Invoice {invoice.number}: {money(invoice.gross, invoice.currency)}, was due on "
-                           f"{invoice.due_on:%Y-%m-%d}.")
+                           f"{local_date(invoice.due_on)}.")
                 try:
                     invoice_document_queue(invoice=invoice, conversation=conversation, caption=caption, data=data)
                 except ApplicationError as error:

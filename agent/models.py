@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from agent.amounts import money
+from config.display import money
 
 _currency_code = RegexValidator(r"^[A-Z]{3}$", "Use a 3-letter ISO 4217 code, e.g. EUR.")
 _country_code = RegexValidator(r"^[A-Z]{2}$", "Use the 2-letter ISO 3166 code, e.g. DE.")

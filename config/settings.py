@@ -80,6 +80,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # Money, phone numbers, dates and times as people read them (config/display.py).
+            "libraries": {"display": "config.display_filters"},
         },
     },
 ]
@@ -142,7 +144,8 @@ AXES_DISABLE_ACCESS_LOG = True
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "accounts.login_throttle.client_ip"
 
-LANGUAGE_CODE = "en-us"
+# The locale whose formats dates, times and numbers are shown in (config/display.py), e.g. en-gb, de.
+LANGUAGE_CODE = env("LANGUAGE_CODE", default="en-us")
 # The business time zone: "today" for people; the database keeps UTC.
 TIME_ZONE = env("TIME_ZONE", default="UTC")
 USE_I18N = True

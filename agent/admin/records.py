@@ -10,7 +10,7 @@ from django.utils.html import format_html, format_html_join
 
 from agent import selectors, services
 from agent.admin.csv_export import CsvExportMixin
-from agent.amounts import money
+from config.display import money
 from agent.errors import ApplicationError
 from agent.invoices.admin import InvoiceDocumentAdminMixin
 from agent.models import AgentTurn, Customer, Invoice, Revenue, ToolCall

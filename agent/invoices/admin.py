@@ -18,7 +18,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from agent import services
-from agent.amounts import money
+from config.display import local_datetime, money
 from agent.errors import ApplicationError
 from agent.invoices.document import invoice_document
 from agent.invoices.lines import line_check, totals_of
@@ -39,7 +39,7 @@ def delivery_html(message) -> str:
     when = message.read_at or message.delivered_at or message.sent_at or message.failed_at
     return format_html('<span class="invoice-delivery delivery-{}" title="{}">{} {}</span>{}{}', css,
                        message.error_title or label, ticks, label,
-                       format_html(" ({})", f"{when:%Y-%m-%d %H:%M}") if when else "",
+                       format_html(" ({})", local_datetime(when)) if when else "",
                        " as the invoice template" if message.type == "template" else "")
 
 

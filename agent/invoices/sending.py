@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 
-from agent.amounts import money
 from agent.errors import ApplicationError, Conflict, NotFound, PermissionDenied
 from agent.invoices.document import invoice_document
 from agent.invoices.profile import InvoiceNotIssuable, invoice_check_issuable
 from agent.models import Customer, Invoice
 from agent.roles import is_customer, is_team_member
 from agent.selectors import invoices_visible_to, parse_id
+from config.display import local_date, money
 from whatsapp.models import Message
 from whatsapp.outbound.notify import conversation_for_phone, conversation_for_user
 from whatsapp.outbound.queue import TemplateInstead, document_queue
@@ -64,8 +64,7 @@ def customer_conversation(customer: Customer):
 
 # --- the one path ---------------------------------------------------------------------------------
 def invoice_caption(invoice: Invoice) -> str:
-    return (f"Invoice {invoice.number}: {money(invoice.gross, invoice.currency)}, "
-            f"due on {invoice.due_on:%Y-%m-%d}.")
+    return f"Invoice {invoice.number}: {money(invoice.gross, invoice.currency)}, due on {local_date(invoice.due_on)}."
 
 
 def invoice_document_queue(*, invoice: Invoice, conversation, sent_by=None, caption: str = "",
@@ -77,8 +76,8 @@ def invoice_document_queue(*, invoice: Invoice, conversation, sent_by=None, capt
     amount = money(invoice.gross, invoice.currency)
     template = TemplateInstead(
         name=settings.WHATSAPP_INVOICE_TEMPLATE, language=settings.WHATSAPP_INVOICE_TEMPLATE_LANGUAGE,
-        body=(customer.contact_name or customer.company_name, invoice.number, amount, f"{invoice.due_on:%Y-%m-%d}"),
-        text=f"Invoice {invoice.number} ({amount}, due {invoice.due_on:%Y-%m-%d}), with its PDF "
+        body=(customer.contact_name or customer.company_name, invoice.number, amount, local_date(invoice.due_on)),
+        text=f"Invoice {invoice.number} ({amount}, due on {local_date(invoice.due_on)}), with its PDF "
              f"(template {settings.WHATSAPP_INVOICE_TEMPLATE})",
     )
     return document_queue(conversation=conversation, content=document.pdf, filename=document.filename,

@@ -3,13 +3,13 @@
 from rest_framework import serializers
 
 from agent import selectors, services
-from agent.amounts import money
 from agent.errors import ApplicationError
 from agent.invoices.profile import invoice_check_issuable
 from agent.invoices.sending import MAX_REQUESTED, invoice_check_sendable, invoice_send, my_invoices_send
 from agent.tools.fields import AmountsSerializer, LineInputSerializer
 from agent.tools.registry import CUSTOMERS, STAFF, ToolContext, tool
-from agent.tools.serialize import invoice_json, totals_json, typed
+from agent.tools.serialize import invoice_json, quoted, totals_json
+from config.display import money, phone
 
 LIST_LIMIT = 25
 
@@ -67,7 +67,7 @@ def _ask_mark_paid(ctx: ToolContext, args: dict) -> str:
     invoice = selectors.invoice_get(user=ctx.user, invoice_id=args["invoice_id"])
     services.invoice_check_payable(invoice=invoice)
     when = f" on {args['paid_on']:%Y-%m-%d}" if args.get("paid_on") else ""
-    return (f"Mark invoice {invoice.number} ({invoice.currency} {invoice.gross}, {typed(invoice.customer)}) "
+    return (f"Mark invoice {invoice.number} ({invoice.currency} {invoice.gross}, {quoted(invoice.customer)}) "
             f"as paid{when}?")
 
 
@@ -88,7 +88,7 @@ def _ask_send_invoice(ctx: ToolContext, args: dict) -> str:
     sendable = invoice_check_sendable(user=ctx.user, invoice_id=args["invoice_id"])
     invoice = sendable.invoice
     return (f"Send invoice {invoice.number} ({money(invoice.gross, invoice.currency)}) as a PDF to "
-            f"{typed(invoice.customer)} on WhatsApp ({sendable.to})?")
+            f"{quoted(invoice.customer)} on WhatsApp ({phone(sendable.to)})?")
 
 
 @tool("send_invoice", roles=STAFF, serializer=SendInvoice, asks=_ask_send_invoice)

@@ -13,6 +13,7 @@ from accounts.models import User
 from agent import services
 from agent.invoices.sending import InvoiceNotSendable, invoice_check_sendable, invoice_send
 from agent.models import Invoice, PendingAction
+from config.display import local_date
 from tests.agent.confirm_support import tap, yes_button
 from tests.agent.document_support import addressed_customer, complete_profile
 from tests.agent.factories import person
@@ -72,7 +73,7 @@ def test_staff_are_asked_first_and_nothing_goes_out_before_their_yes(fake_openai
     ask_to_send(fake_openai, say, invoice)
     [question] = graph.sent("interactive")
     assert question["interactive"]["body"]["text"].endswith(
-        f"Send invoice {invoice.number} (EUR 1,428.00) as a PDF to Acme GmbH on WhatsApp ({CUSTOMER_PHONE})?")
+        f"Send invoice {invoice.number} (EUR 1,428.00) as a PDF to “Acme GmbH” on WhatsApp (+49 1511 2345678)?")
     assert graph.uploads() == [] and graph.sent("document") == [] and graph.sent("template") == []
     assert PendingAction.objects.get().tool == "send_invoice"
 
@@ -93,7 +94,7 @@ def test_their_yes_uploads_the_invoices_pdf_and_sends_it_as_a_document_inside_th
     assert document["document"]["filename"] == f"{invoice.number}.pdf"
     assert graph.media[document["document"]["id"]][0] == upload["content"]
     assert document["document"]["caption"] == (f"Invoice {invoice.number}: EUR 1,428.00, due on "
-                                               f"{invoice.due_on:%Y-%m-%d}.")
+                                               f"{local_date(invoice.due_on)}.")
     assert graph.texts()[-1] == f"Invoice {invoice.number} is on its way to Acme GmbH on WhatsApp as a PDF."
     invoice.refresh_from_db()
     assert invoice.sent_message.type == "document" and invoice.sent_message.status == "sent"
@@ -115,7 +116,7 @@ def test_outside_the_window_the_invoice_template_carries_the_pdf(fake_openai, st
     assert header["parameters"][0]["document"]["filename"] == f"{invoice.number}.pdf"
     assert graph.media[header["parameters"][0]["document"]["id"]][0] == upload["content"]
     assert [p["text"] for p in body["parameters"]] == ["Lena", invoice.number, "EUR 1,428.00",
-                                                       f"{invoice.due_on:%Y-%m-%d}"]
+                                                       local_date(invoice.due_on)]
     invoice.refresh_from_db()
     assert invoice.sent_message.type == "template" and invoice.sent_message.status == "sent"
 

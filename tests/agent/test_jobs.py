@@ -13,6 +13,7 @@ from pypdf import PdfReader
 from accounts.models import User
 from agent import jobs, services
 from agent.models import Expense
+from config.display import local_date
 from tests.agent import factories
 from tests.agent.document_support import addressed_customer, complete_profile
 from whatsapp.models import Conversation
@@ -164,7 +165,7 @@ def test_inside_the_window_the_reminders_pdfs_are_documents(flush, graph, issuab
     [document] = graph.sent("document")
     assert document["to"] == "+4915112345678"
     assert document["document"]["caption"] == f"Invoice {invoice.number}: EUR 119.00, was due on " \
-                                              f"{invoice.due_on:%Y-%m-%d}."
+                                              f"{local_date(invoice.due_on)}."
 
 
 def test_a_second_run_the_same_day_sends_no_pdf_again(flush, graph, issuable):

@@ -31,9 +31,16 @@ FREE_FORM_TYPES = {"text", "interactive", "document"}
 def _rows_for(conversation: Conversation, reply: Reply) -> list[dict]:
     if reply.buttons:
         payload = buttons_payload(conversation.recipient, reply.text, reply.buttons)
-        return [{"type": "interactive", "text": reply.text, "payload": payload,
+        rows = [{"type": "interactive", "text": reply.text, "payload": payload,
                  "data": {"buttons": [list(b) for b in reply.buttons]}}]
-    return [{"type": "text", "text": part} for part in split_text(reply.text)]
+    else:
+        rows = [{"type": "text", "text": part, "data": {}} for part in split_text(reply.text)]
+    if reply.as_written:
+        # The whole answer as written goes on its first part; the other parts say where it is.
+        rows[0]["data"]["as_written"] = reply.as_written
+        for row in rows[1:]:
+            row["data"]["as_written_in_part"] = 0
+    return rows
 
 
 # The rows are committed before their task is sent. If the broker cannot take it (robust: logged,
