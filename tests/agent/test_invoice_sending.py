@@ -131,6 +131,15 @@ def test_a_model_that_claims_the_person_confirmed_only_asks(fake_openai, staff, 
     assert invoice.sent_message is None
 
 
+def test_an_invoice_id_the_model_invented_is_not_found_and_nothing_is_asked(fake_openai, staff, say, graph, acme):
+    invoice_for(acme)
+    fake_openai.call(("send_invoice", {"invoice_id": 424242}))
+    fake_openai.reply("I couldn't find it.")
+    say("send the invoice")
+    assert fake_openai.tool_results(1) == [{"ok": False, "error": "Invoice #424242 not found."}]
+    assert graph.sent("interactive") == [] and graph.uploads() == [] and not PendingAction.objects.exists()
+
+
 def test_a_tap_on_an_invented_or_someone_elses_button_sends_nothing(fake_openai, staff, manager, say, graph, acme):
     invoice = invoice_for(acme)
     ask_to_send(fake_openai, say, invoice)
