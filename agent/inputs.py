@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from django.conf import settings
+
 from agent.media import image_data_url, media_bytes, pdf_text, transcribe
 from whatsapp.models import Message
 
@@ -16,7 +18,8 @@ class UserContent:
         if not self.image_url:
             return self.text
         parts = [{"type": "text", "text": self.text}] if self.text else []
-        return parts + [{"type": "image_url", "image_url": {"url": self.image_url}}]
+        return parts + [{"type": "image_url", "image_url": {"url": self.image_url,
+                                                            "detail": settings.AGENT_IMAGE_DETAIL}}]
 
 
 def user_content(message: Message) -> UserContent | None:

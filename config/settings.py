@@ -328,11 +328,31 @@ OPENAI_TRANSCRIBE_MODEL = env("OPENAI_TRANSCRIBE_MODEL", default="whisper-1")
 # Seconds one OpenAI request may take, and how often the client retries a failed one.
 OPENAI_TIMEOUT = env.float("OPENAI_TIMEOUT", default=45.0)
 OPENAI_MAX_RETRIES = env.int("OPENAI_MAX_RETRIES", default=2)
-# Tool-calling rounds per turn before the model must answer in words.
+# What one message costs (agent.budget), in prompt tokens counted with AGENT_TOKENIZER (agent.tokens):
+# every request to the model at most AGENT_MAX_PROMPT_TOKENS, the system prompt and tool schemas
+# included; all requests of one turn together at most AGENT_TURN_PROMPT_TOKENS (then the model must
+# answer; at least twice the cap, or it can call no tool); AGENT_MAX_TOOL_ROUNDS tool rounds at most.
+AGENT_MAX_PROMPT_TOKENS = env.int("AGENT_MAX_PROMPT_TOKENS", default=3000)
+AGENT_TURN_PROMPT_TOKENS = env.int("AGENT_TURN_PROMPT_TOKENS", default=12000)
 AGENT_MAX_TOOL_ROUNDS = env.int("AGENT_MAX_TOOL_ROUNDS", default=5)
-# How much earlier conversation goes into the prompt, in characters (about 4 per token).
-AGENT_HISTORY_CHARS = env.int("AGENT_HISTORY_CHARS", default=12000)
-# Text extracted from one PDF for the model, in characters.
+# The answer (or tool calls) of one request, in tokens (max_completion_tokens).
+AGENT_MAX_COMPLETION_TOKENS = env.int("AGENT_MAX_COMPLETION_TOKENS", default=800)
+# Earlier conversation in a request: at most this many tokens (less when the rest leaves less room).
+AGENT_HISTORY_TOKENS = env.int("AGENT_HISTORY_TOKENS", default=1000)
+# The person's message as the model reads it (a long text, a voice note's transcript, a PDF's text).
+AGENT_MESSAGE_TOKENS = env.int("AGENT_MESSAGE_TOKENS", default=800)
+# One tool result: at most this many rows of a list, and this many tokens (rows past it are left
+# out, with a hint telling the model how to get them).
+AGENT_TOOL_ROWS = env.int("AGENT_TOOL_ROWS", default=10)
+AGENT_TOOL_RESULT_TOKENS = env.int("AGENT_TOOL_RESULT_TOKENS", default=600)
+# The tokenizer the counts use (o200k_base: gpt-4o, gpt-4o-mini, gpt-4.1, o-series; cl100k_base: gpt-4).
+AGENT_TOKENIZER = env("AGENT_TOKENIZER", default="o200k_base")
+# Photos go to the model at this detail ("low": one fixed-size view; "high" or "auto" read small print
+# but cost far more), and count this many prompt tokens each: 85 is gpt-4o's and gpt-4.1's price of a
+# low-detail image; gpt-4o-mini bills 2833 for the same image.
+AGENT_IMAGE_DETAIL = env("AGENT_IMAGE_DETAIL", default="low")
+AGENT_IMAGE_TOKENS = env.int("AGENT_IMAGE_TOKENS", default=85)
+# Text extracted from one PDF, in characters (the model reads at most AGENT_MESSAGE_TOKENS of it).
 AGENT_PDF_CHARS = env.int("AGENT_PDF_CHARS", default=20000)
 # Minutes a Yes/No question (delete, mark paid, review, change an expense) stays answerable. After
 # that its buttons and a typed "yes" change nothing; the person asks again.
