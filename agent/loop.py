@@ -125,5 +125,7 @@ def _add_usage(turn: AgentTurn, response) -> None:
     if usage is None:
         return
     turn.prompt_tokens = (turn.prompt_tokens or 0) + (usage.prompt_tokens or 0)
+    details = getattr(usage, "prompt_tokens_details", None)
+    turn.cached_tokens = (turn.cached_tokens or 0) + (getattr(details, "cached_tokens", 0) or 0)
     turn.completion_tokens = (turn.completion_tokens or 0) + (usage.completion_tokens or 0)
     turn.total_tokens = (turn.total_tokens or 0) + (usage.total_tokens or 0)

@@ -249,6 +249,8 @@ class AgentTurn(models.Model):
                              related_name="+")
     model = models.CharField(max_length=128, blank=True)
     prompt_tokens = models.PositiveIntegerField(default=0)
+    # The part of prompt_tokens the provider served from its prompt cache (billed at a discount).
+    cached_tokens = models.PositiveIntegerField(default=0)
     completion_tokens = models.PositiveIntegerField(default=0)
     total_tokens = models.PositiveIntegerField(default=0)
     rounds = models.PositiveSmallIntegerField(default=0)

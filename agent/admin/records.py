@@ -179,7 +179,8 @@ class InvoiceAdmin(InvoiceDocumentAdminMixin, CsvExportMixin, admin.ModelAdmin):
 # --- the agent's log (read-only) ------------------------------------------------------------------
 @admin.register(AgentTurn)
 class AgentTurnAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "conversation", "model", "rounds", "total_tokens", "duration_ms", "failed")
+    list_display = ("created_at", "conversation", "model", "rounds", "prompt_tokens", "cached_tokens",
+                    "completion_tokens", "duration_ms", "failed")
     list_filter = ("model",)
     search_fields = ("error", "conversation__wa_id")
     date_hierarchy = "created_at"

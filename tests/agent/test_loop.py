@@ -119,6 +119,21 @@ def test_token_usage_of_every_round_is_summed_on_the_turn(fake_openai, staff, sa
     assert turn.model == "fake-model" and turn.error == ""
 
 
+def test_cached_prompt_tokens_of_every_round_are_summed_beside_the_others(fake_openai, staff, say):
+    fake_openai.usage = {"prompt_tokens": 1800, "completion_tokens": 25, "total_tokens": 1825,
+                         "prompt_tokens_details": {"cached_tokens": 1536}}
+    fake_openai.call(("list_expenses", {}))
+    fake_openai.reply("None yet.")
+    say("my expenses?")
+    turn = AgentTurn.objects.get()
+    assert (turn.prompt_tokens, turn.cached_tokens, turn.completion_tokens) == (3600, 3072, 50)
+
+
+def test_a_server_that_reports_no_cache_records_none(fake_openai, staff, say):
+    say("hello")
+    assert AgentTurn.objects.get().cached_tokens == 0
+
+
 def test_the_prompt_names_the_business_date_sender_role_currency_and_rules(fake_openai, staff, say, settings):
     settings.BUSINESS_NAME = "Nelson Plumbing"
     settings.DEFAULT_CURRENCY = "CHF"
