@@ -352,6 +352,12 @@ AGENT_TOKENIZER = env("AGENT_TOKENIZER", default="o200k_base")
 # low-detail image; gpt-4o-mini bills 2833 for the same image.
 AGENT_IMAGE_DETAIL = env("AGENT_IMAGE_DETAIL", default="low")
 AGENT_IMAGE_TOKENS = env.int("AGENT_IMAGE_TOKENS", default=85)
+# Per person (agent.limits; 0 turns one off): messages per minute and per day (TIME_ZONE's day), and
+# model tokens per day. Over one, their messages get no model call, and they are told once; commands
+# still work. Staff see who reached a limit in the admin (Limits reached).
+AGENT_LIMIT_MESSAGES_PER_MINUTE = env.int("AGENT_LIMIT_MESSAGES_PER_MINUTE", default=10)
+AGENT_LIMIT_MESSAGES_PER_DAY = env.int("AGENT_LIMIT_MESSAGES_PER_DAY", default=200)
+AGENT_LIMIT_TOKENS_PER_DAY = env.int("AGENT_LIMIT_TOKENS_PER_DAY", default=500000)
 # Text extracted from one PDF, in characters (the model reads at most AGENT_MESSAGE_TOKENS of it).
 AGENT_PDF_CHARS = env.int("AGENT_PDF_CHARS", default=20000)
 # Minutes a Yes/No question (delete, mark paid, review, change an expense) stays answerable. After
