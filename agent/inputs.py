@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from agent.media import image_data_url, media_bytes, pdf_text, transcribe
+from agent.media import image_data_url, media_bytes, media_download, pdf_text, transcribe
 from whatsapp.models import Message
 
 
@@ -40,7 +40,9 @@ def user_content(message: Message) -> UserContent | None:
         return UserContent(text=f"[Photo] {caption}", image_url=image_data_url(data, message.media_mime_type),
                            kind="image")
     if kind == "document" and "pdf" in (message.media_mime_type or "").lower():
-        text = pdf_text(media_bytes(message))
+        media_download(message)
+        with message.media_file.open("rb") as pdf:
+            text = pdf_text(pdf)
         name = message.media_filename or "document.pdf"
         caption = f"{message.text}\n\n" if message.text else ""
         body = text or "(no text could be extracted: it may be a scan)"

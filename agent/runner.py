@@ -15,7 +15,7 @@ from agent.invoices.receive import einvoice_receive
 from agent.limits import limit_check
 from agent.llm import NOT_CONFIGURED, LLMUnavailable, llm_configured
 from agent.loop import run_turn
-from agent.media import MediaUnavailable
+from agent.media import MediaTooBig, MediaUnavailable
 from agent.models import AgentTurn
 from whatsapp.replies import Reply
 
@@ -66,6 +66,9 @@ def reply(conversation, message) -> Reply | None:
         if received is not None and received.reply is not None:
             return received.reply
         content = received.content if received is not None else inputs.user_content(message)
+    except MediaTooBig as exc:
+        _record_failure(conversation, message, f"media: {exc}")
+        return Reply(text=exc.reply)
     except MediaUnavailable as exc:
         _record_failure(conversation, message, f"media: {exc}")
         return Reply(text=TYPE_IT_INSTEAD if message.type == "audio" else MEDIA_FAILED)

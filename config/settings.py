@@ -271,7 +271,11 @@ WHATSAPP_REENGAGEMENT_TEMPLATE_LANGUAGE = env("WHATSAPP_REENGAGEMENT_TEMPLATE_LA
 WHATSAPP_TEMPLATES = env.list("WHATSAPP_TEMPLATES", default=["hello_world:en_US"])
 WHATSAPP_CONNECT_TIMEOUT = env.float("WHATSAPP_CONNECT_TIMEOUT", default=5.0)
 WHATSAPP_READ_TIMEOUT = env.float("WHATSAPP_READ_TIMEOUT", default=20.0)
-WHATSAPP_MEDIA_MAX_BYTES = env.int("WHATSAPP_MEDIA_MAX_BYTES", default=100 * 1024 * 1024)
+# The largest media file downloaded, per message type: Meta's own limits (a larger one is refused, with
+# a reply that says so). "type=bytes" pairs, comma-separated; a type not named gets the largest.
+WHATSAPP_MEDIA_MAX_BYTES = {kind: int(size) for kind, size in env.dict("WHATSAPP_MEDIA_MAX_BYTES", default={
+    "audio": 16 * 1024 * 1024, "document": 100 * 1024 * 1024, "image": 5 * 1024 * 1024,
+    "video": 16 * 1024 * 1024, "sticker": 500 * 1024}).items()}
 # Retryable Graph failures are retried for at least this long before the message is marked failed.
 WHATSAPP_RETRY_FOR_SECONDS = env.int("WHATSAPP_RETRY_FOR_SECONDS", default=15 * 60)
 # Off by default: people who are not on the allow-list get no answer at all.
