@@ -362,6 +362,9 @@ AGENT_IMAGE_TOKENS = env.int("AGENT_IMAGE_TOKENS", default=85)
 AGENT_LIMIT_MESSAGES_PER_MINUTE = env.int("AGENT_LIMIT_MESSAGES_PER_MINUTE", default=10)
 AGENT_LIMIT_MESSAGES_PER_DAY = env.int("AGENT_LIMIT_MESSAGES_PER_DAY", default=200)
 AGENT_LIMIT_TOKENS_PER_DAY = env.int("AGENT_LIMIT_TOKENS_PER_DAY", default=500000)
+# A worker loads the assistant (its imports, the tokenizer, the tool schemas, the OpenAI client) when
+# it starts, so its first reply costs what later ones do (agent.warm); 0 loads it on first use.
+AGENT_WARM_UP = env.bool("AGENT_WARM_UP", default=True)
 # Text extracted from one PDF, in characters (the model reads at most AGENT_MESSAGE_TOKENS of it).
 AGENT_PDF_CHARS = env.int("AGENT_PDF_CHARS", default=20000)
 # Minutes a Yes/No question (delete, mark paid, review, change an expense) stays answerable. After
