@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from agent import checks  # noqa: F401  (registers the system checks)
+
 
 class AgentConfig(AppConfig):
     name = "agent"

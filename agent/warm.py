@@ -4,8 +4,8 @@ Without it the first turn of each worker process paid for importing the assistan
 client's types, pypdf, the tools and their serializers), loading the tokenizer, building the tool
 schemas and the client: seconds, where a later turn takes some tens of milliseconds.
 `worker_init` runs it in the worker's main process, before it forks its pool (the children inherit
-it); `worker_process_init` in each pool process, which also makes its own OpenAI client (its
-connection pool is not shared across a fork). Connected by agent.apps; AGENT_WARM_UP=0 turns it off.
+it); `worker_process_init` in each pool process, which also opens its own connections (the OpenAI
+client's pool, the Graph session, the database: none is shared across a fork). Connected by agent.apps; AGENT_WARM_UP=0 turns it off.
 """
 
 import logging
@@ -34,6 +34,8 @@ def warm_up(*, client: bool = True) -> float:
     from openai.types.chat import ChatCompletion
 
     from accounts.models import User
+    from whatsapp.models import Message
+    from whatsapp.outbound.client import GraphClient
     from agent import tokens
     from agent.budget import specs_for
     from agent.llm import llm_configured, openai_client
@@ -47,8 +49,12 @@ def warm_up(*, client: bool = True) -> float:
         tokens.count(system_prompt(role=role, role_label=label))
     # The client reads answers into these models, whose validators pydantic builds on first use.
     ChatCompletion.model_validate(ANSWER)
-    if client and llm_configured():
-        openai_client().chat.completions  # noqa: B018  (the client's resources load on first access)
+    if client:  # in the process that answers: its own connections
+        if llm_configured():
+            openai_client().chat.completions  # noqa: B018  (the client's resources load on first access)
+        GraphClient()  # the pooled Graph session
+        # The database connection, and the ORM's first compiled query (models' metadata, the compiler).
+        Message.objects.filter(pk=0, conversation__user__isnull=False).exists()
     seconds = time.monotonic() - started
     logger.info("Assistant loaded in %.2f s", seconds)
     return seconds

@@ -4,7 +4,7 @@ from celery.signals import worker_init, worker_process_init
 
 from agent import llm, tokens
 from agent.tools import REGISTRY
-from agent.warm import warm_up_worker
+from agent.warm import warm_up_process, warm_up_worker
 
 
 def forget_what_was_loaded():
@@ -15,10 +15,12 @@ def forget_what_was_loaded():
         tool.__dict__.pop("parameters", None)
 
 
-def test_a_pool_process_loads_the_tokenizer_the_tool_schemas_and_the_openai_client_when_it_starts(settings):
+def test_a_pool_process_loads_the_tokenizer_the_tool_schemas_and_the_openai_client_when_it_starts(settings, db):
     settings.OPENAI_API_KEY = "test-openai-key"
     forget_what_was_loaded()
-    worker_process_init.send(sender="worker@test")
+    [(_, outcome)] = [(r, o) for r, o in worker_process_init.send_robust(sender="worker@test")
+                      if r is warm_up_process]
+    assert outcome is None  # it ran to the end (Celery logs a receiver's error and goes on)
     assert tokens._tokenizer.cache_info().currsize == 1
     assert tokens._text_tokens.cache_info().currsize == 3  # the schemas of each role, counted
     assert all("parameters" in tool.__dict__ for tool in REGISTRY.values())
