@@ -31,7 +31,7 @@ def permissions_revoke(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('agent', '0009_agent_turn_cached_tokens'),
+        ('agent', '0010_agent_turn_cached_tokens'),
         ('whatsapp', '0008_heartbeat_and_retention'),
         ('accounts', '0002_staff_and_managers_groups'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('agent', '0008_invoice_lines_from_amounts'),
+        ('agent', '0009_invoice_sent_message'),
     ]
 
     operations = [
