@@ -124,6 +124,15 @@ def sandbox_served(sandbox_mode, plain_http, live_server, graph):
 
 
 @pytest.fixture(autouse=True)
+def person_limits_off(settings):
+    """Per-person limits (agent.limits) are off unless a test sets them (tests/agent/test_limits.py):
+    many tests send a conversation's worth of messages within a second."""
+    settings.AGENT_LIMIT_MESSAGES_PER_MINUTE = 0
+    settings.AGENT_LIMIT_MESSAGES_PER_DAY = 0
+    settings.AGENT_LIMIT_TOKENS_PER_DAY = 0
+
+
+@pytest.fixture(autouse=True)
 def eager_celery(request):
     """Tasks run inline unless a test is marked `broker` (then a real worker runs them)."""
     eager = request.node.get_closest_marker("broker") is None

@@ -365,6 +365,19 @@ def test_agent_log_is_read_only(client, boss):
     assert client.get("/admin/agent/toolcall/add/").status_code == 403
 
 
+def test_the_assistants_log_lists_each_turns_prompt_cached_and_completion_tokens(client, boss):
+    from agent.models import AgentTurn
+    from tests.agent.factories import inbound_message
+
+    message = inbound_message()
+    AgentTurn.objects.create(conversation=message.conversation, message=message, model="m", prompt_tokens=2345,
+                             cached_tokens=1792, completion_tokens=67, total_tokens=2412)
+    client.force_login(boss)
+    html = client.get("/admin/agent/agentturn/").content.decode()
+    assert "Cached tokens" in html
+    assert all(f">{n}</td>" in html for n in (2345, 1792, 67))
+
+
 def test_a_superuser_may_review_whatever_their_role(client, django_capture_on_commit_callbacks):
     from agent import services
     from tests.agent import factories

@@ -142,7 +142,7 @@ def test_a_template_is_accepted_and_billed_like_meta_bills_it(served, ann):
 def test_media_from_the_sandbox_phone_downloads_like_graph_media(served):
     kind, media = services.media_store(content=PNG, mime_type="image/png", filename="receipt.png")
     downloaded = GraphClient().download_media(media.media_id)
-    assert kind == "image" and downloaded.content == PNG and downloaded.mime_type == "image/png"
+    assert kind == "image" and downloaded.read() == PNG and downloaded.mime_type == "image/png"
     assert downloaded.sha256 == base64.b64encode(hashlib.sha256(PNG).digest()).decode()
 
 

@@ -6,7 +6,9 @@ returned; it never sits on the session, so nothing else can receive it.
 
 import json
 import logging
+import tempfile
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import requests
 from django.conf import settings
@@ -19,14 +21,44 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class Media:
-    content: bytes
+    """A downloaded file, on disk: `file` is a temporary file at its start, deleted when closed."""
+
+    file: BinaryIO
     mime_type: str
     sha256: str
     file_size: int
 
+    def read(self) -> bytes:
+        """The whole file in memory: for small files; keep a large one on disk (`file`)."""
+        self.file.seek(0)
+        try:
+            return self.file.read()
+        finally:
+            self.file.seek(0)
+
+    def close(self) -> None:
+        self.file.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
 
 class MediaTooLarge(GraphPermanentError):
-    pass
+    """Larger than Meta allows for its type (settings.WHATSAPP_MEDIA_MAX_BYTES): never downloaded whole."""
+
+    def __init__(self, *, size: int | None, limit: int, kind: str):
+        self.size, self.limit, self.kind = size, limit, kind
+        told = f"{size} bytes" if size is not None else "more"
+        super().__init__("Media too large", title="Media too large", details=f"{told}, limit {limit} ({kind or 'file'})")
+
+
+def media_limit(kind: str) -> int:
+    """The largest file of this message type (audio, document, image, video, sticker) Meta sends."""
+    limits = settings.WHATSAPP_MEDIA_MAX_BYTES
+    return limits.get(kind) or max(limits.values())
 
 
 class GraphClient:
@@ -125,35 +157,42 @@ class GraphClient:
         """{url, mime_type, sha256, file_size, id}; the URL expires after 5 minutes."""
         return self._json(self._request("GET", f"{self.base_url}/{self.version}/{media_id}"))
 
-    def download_media(self, media_id: str, *, max_bytes: int | None = None) -> Media:
-        """Look the media up, then fetch it from the URL Graph returned (asking again once on 404)."""
-        max_bytes = max_bytes or settings.WHATSAPP_MEDIA_MAX_BYTES
+    def download_media(self, media_id: str, *, kind: str = "", max_bytes: int | None = None) -> Media:
+        """Look the media up, then stream it from the URL Graph returned to a temporary file (asking
+        again once on 404). Refused (MediaTooLarge) above `max_bytes`, by default the limit of its
+        `kind`: when Graph declares it larger, before any download; else as soon as it grows past it."""
+        max_bytes = max_bytes or media_limit(kind)
         for attempt in (1, 2):
             info = self.media_info(media_id)
             declared = int(info.get("file_size") or 0)
             if declared > max_bytes:
-                raise MediaTooLarge("Media too large", title="Media too large",
-                                    details=f"{declared} bytes, limit {max_bytes}")
+                raise MediaTooLarge(size=declared, limit=max_bytes, kind=kind)
             try:
-                content = self._fetch_capped(str(info["url"]), max_bytes)
+                file, size = self._fetch_to_disk(str(info["url"]), max_bytes, kind)
             except GraphPermanentError as exc:
                 if exc.http_status == 404 and attempt == 1:
                     continue  # the URL expired: ask for a new one
                 raise
-            return Media(content=content, mime_type=str(info.get("mime_type") or ""),
-                         sha256=str(info.get("sha256") or ""), file_size=len(content))
+            return Media(file=file, mime_type=str(info.get("mime_type") or ""), sha256=str(info.get("sha256") or ""),
+                         file_size=size)
         raise GraphPermanentError("Media not found", http_status=404)
 
-    def _fetch_capped(self, url: str, max_bytes: int) -> bytes:
+    def _fetch_to_disk(self, url: str, max_bytes: int, kind: str) -> tuple[BinaryIO, int]:
         response = self._request("GET", url, stream=True)
-        chunks, size = [], 0
-        with response:
-            for chunk in response.iter_content(64 * 1024):
-                size += len(chunk)
-                if size > max_bytes:
-                    raise MediaTooLarge("Media too large", title="Media too large", details=f"over {max_bytes} bytes")
-                chunks.append(chunk)
-        return b"".join(chunks)
+        file = tempfile.TemporaryFile()
+        size = 0
+        try:
+            with response:
+                for chunk in response.iter_content(64 * 1024):
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise MediaTooLarge(size=None, limit=max_bytes, kind=kind)
+                    file.write(chunk)
+        except BaseException:
+            file.close()
+            raise
+        file.seek(0)
+        return file, size
 
 
 def addressed(to: str | dict) -> dict:
