@@ -8,7 +8,7 @@ import responses
 
 from accounts.models import User
 from config.celery import app as celery_app
-from tests.fakes.graph import BASE_URL, PHONE_NUMBER_ID, VERSION, FakeGraph
+from tests.fakes.graph import APP_ID, BASE_URL, PHONE_NUMBER_ID, VERSION, WABA_ID, FakeGraph
 from whatsapp.signatures import sign
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -74,6 +74,8 @@ def channel_settings(settings):
     settings.WHATSAPP_VERIFY_TOKEN = VERIFY_TOKEN
     settings.WHATSAPP_ACCESS_TOKEN = "test-access-token"
     settings.WHATSAPP_PHONE_NUMBER_ID = PHONE_NUMBER_ID
+    settings.WHATSAPP_BUSINESS_ACCOUNT_ID = WABA_ID
+    settings.WHATSAPP_APP_ID = APP_ID
     settings.WHATSAPP_API_BASE_URL = BASE_URL
     settings.WHATSAPP_API_VERSION = VERSION
     settings.WHATSAPP_NOT_REGISTERED_REPLY = ""
