@@ -169,3 +169,12 @@ def member(db):
     """Sheena Nelson from Meta's sample payloads, on the allow-list as staff."""
     return User.objects.create_user(username="sheena", phone_number="+16505551234", first_name="Sheena",
                                     last_name="Nelson", role=User.Role.STAFF)
+
+
+@pytest.fixture
+def catalogue(db):
+    """The project's templates approved in the catalogue (the re-engagement, reminder, summary,
+    review outcome and invoice templates), as after `whatsapp_templates create` and Meta's approval."""
+    from tests.catalogue_support import project_templates_approved
+
+    return project_templates_approved()
