@@ -1,8 +1,7 @@
 """The one-way rule: agent -> whatsapp -> accounts. The channel reaches the assistant, and accounts
 reaches either, only through functions named in settings (WHATSAPP_REPLY_HANDLER,
-WHATSAPP_AGENT_WORK, ACCOUNTS_PERSON_SECTIONS, RETENTION_PURGES, WHATSAPP_TEMPLATE_DEFINITIONS), never
-by an import. And no module
-of the project imports itself back, through any chain of imports."""
+WHATSAPP_AGENT_WORK, ACCOUNTS_PERSON_SECTIONS, RETENTION_PURGES, WHATSAPP_TEMPLATE_DEFINITIONS),
+never by an import. And no module of the project imports itself back, through any chain of imports."""
 
 import ast
 from pathlib import Path
