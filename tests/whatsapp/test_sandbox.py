@@ -12,12 +12,15 @@ import pytest
 import requests
 from django.core import signing
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from accounts.models import User
+from tests.fakes.graph import PHONE_NUMBER_ID
 from tests.whatsapp.conftest import worker_idle
+from whatsapp.catalogue.components import template_components
 from whatsapp.outbound.client import GraphClient
 from whatsapp.outbound.errors import GraphPermanentError
-from whatsapp.models import Message, SandboxDelivery, SandboxMedia, StatusUpdate
+from whatsapp.models import Conversation, Message, SandboxDelivery, SandboxMedia, StatusUpdate
 from whatsapp.payloads import parse_body
 from whatsapp.sandbox import graph as stand_in
 from whatsapp.sandbox import phone, services
@@ -104,6 +107,9 @@ def test_a_reply_goes_to_the_stand_in_and_comes_back_sent_delivered_and_read(ser
 @pytest.mark.django_db(transaction=True)
 def test_a_message_to_a_business_scoped_user_id_is_accepted_and_reported_by_that_id(served):
     bsuid = "US.13491208655302741918"
+    conversation = Conversation.objects.create(phone_number_id=PHONE_NUMBER_ID, contact_key=bsuid, bsuid=bsuid)
+    Message.objects.create(conversation=conversation, direction="in", type="text", wamid="wamid.in", text="hi",
+                           timestamp=timezone.now(), status="handled")  # they wrote: the window is open
     (wamid,) = GraphClient().send_text({"recipient": bsuid}, "hi")
     assert SandboxDelivery.objects.get(wamid=wamid).to == bsuid
     assert {(s.recipient_id, s.recipient_user_id) for s in StatusUpdate.objects.filter(wamid=wamid)} == {
@@ -131,8 +137,9 @@ def test_the_stand_in_refuses_what_meta_refuses(served, settings):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_template_is_accepted_and_billed_like_meta_bills_it(served, ann):
-    wamid = GraphClient().send_template("+15550102030", "hello_world", "en_US")
+def test_a_template_is_accepted_and_billed_like_meta_bills_it(served, ann, settings):
+    wamid = GraphClient().send_template("+15550102030", settings.WHATSAPP_REENGAGEMENT_TEMPLATE, "en_US",
+                                        template_components(body=["Acme"]))
     assert SandboxDelivery.objects.get(wamid=wamid).type == "template"
     sent = StatusUpdate.objects.get(wamid=wamid, status="sent")
     assert sent.raw["pricing"]["billable"] is True and sent.raw["pricing"]["category"] == "utility"
