@@ -10,8 +10,10 @@ from django.utils import timezone
 from tests.catalogue_support import template_approved
 from tests.conftest import fresh
 from tests.fakes.graph import graph_error
+from tests.whatsapp.test_statuses import WAMID, status_body
 from whatsapp.catalogue.components import template_components
 from whatsapp.catalogue.held import template_held_release
+from whatsapp.catalogue.sync import templates_sync
 from whatsapp.models import ChannelAlert, Conversation, Message, MessageTemplate
 from whatsapp.outbound.notify import fallback_template, notify_user
 from whatsapp.outbound.queue import outbound_queue, template_queue
@@ -188,6 +190,39 @@ def test_a_template_meta_refuses_is_held_not_failed_and_the_catalogue_synced(
     assert MessageTemplate.objects.get().status == "DELETED"
     assert held_for(message) == ("held", 132001, "Template “payment_reminder” (en_US) cannot be sent: its status "
                                                  "is Deleted")
+
+
+def test_a_refused_template_is_not_sent_again_until_its_catalogue_entry_changes(
+        conversation, graph, django_capture_on_commit_callbacks):
+    template = template_approved("payment_reminder", body=REMINDER, meta_id="806312974732579")
+    listed = graph.add_template("payment_reminder", components=template.components, id="806312974732579")
+    message = queue(conversation)
+    graph.fail_next(graph_error(132000, "(#132000) Number of parameters does not match the expected number of params"))
+    with django_capture_on_commit_callbacks(execute=True):
+        outbound_send(conversation_id=conversation.pk)
+    # The sync found the catalogue as it was: sending again would only be refused again.
+    assert held_for(message)[:2] == ("held", 132000)
+    assert len(graph.sent("template")) == 1
+    # Meta's text changed meanwhile (an edit, approved): the next sync brings it, and it goes.
+    listed["components"] = [{"type": "BODY", "text": "Dear {{1}}, {{2}} invoice(s) are overdue: {{3}}. Thank you."}]
+    with django_capture_on_commit_callbacks(execute=True):
+        templates_sync()
+    assert held_for(message)[0] == "sent" and len(graph.sent("template")) == 2
+    assert message.text == "Dear Ann, 2 invoice(s) are overdue: EUR 120.00. Thank you."
+
+
+def test_a_template_meta_fails_later_is_held_for_the_catalogue_not_failed(conversation, deliver, graph):
+    template = template_approved("payment_reminder", body=REMINDER)
+    graph.add_template("payment_reminder", components=template.components, status="PAUSED")  # what Meta knows
+    sent = Message.objects.create(conversation=conversation, direction="out", type="template", status="sent",
+                                  wamid=WAMID, timestamp=timezone.now(), text="Hello Ann...",
+                                  payload={"to": "+16505551234", "type": "template", "template": {
+                                      "name": "payment_reminder", "language": {"code": "en_US"}, "components": THREE}})
+    errors = [{"code": 132015, "title": "Template is paused", "error_data": {"details": "Template is paused."}}]
+    deliver(status_body("failed", errors=errors))
+    assert held_for(sent)[:2] == ("held", 132015)  # and the sync brought the pause into the catalogue
+    assert MessageTemplate.objects.get().status == "PAUSED"
+    assert ChannelAlert.objects.get().details.startswith("Template is paused.")
 
 
 # --- the window's fallback -------------------------------------------------------------------------

@@ -8,6 +8,8 @@ and how to fix it, in words for the operator. No call to Graph: a template that 
 is held (whatsapp.catalogue.held) instead of failing on each try.
 """
 
+import hashlib
+import json
 from dataclasses import dataclass
 
 from whatsapp import alerts
@@ -47,6 +49,14 @@ def template_checked(*, name: str, language: str, components) -> tuple[MessageTe
         others = sorted(MessageTemplate.objects.filter(name=name).values_list("language", flat=True))
         return None, _missing(name, language, others)
     return template, template_problem(template, components)
+
+
+def catalogue_version(template: MessageTemplate | None) -> str:
+    """What the catalogue says of a template now (status and components), as a short fingerprint."""
+    if template is None:
+        return "missing"
+    state = json.dumps([template.status, template.components], sort_keys=True, default=str)
+    return hashlib.sha256(state.encode()).hexdigest()[:16]
 
 
 def template_text(template: MessageTemplate | None, components) -> str:

@@ -13,15 +13,19 @@ from django.utils import timezone
 
 from whatsapp.catalogue.check import (
     Problem,
+    catalogue_version,
     template_alert,
     template_alerts_resolve,
     template_checked,
+    template_find,
     template_text,
 )
 from whatsapp.models import Message
 from whatsapp.outbound.queue import send_on_commit
 
 logger = logging.getLogger(__name__)
+# Message.data key: the catalogue entry (catalogue_version) Meta refused the message with.
+REFUSED_AT = "refused_at_catalogue"
 
 
 def _sent_template(message: Message) -> tuple[str, str, list | None]:
@@ -38,6 +42,21 @@ def template_hold(*, message: Message, problem: Problem) -> None:
         error_details=problem.details)
     logger.warning("Template message %s (%s:%s) held: %s", message.pk, name, language, problem.title)
     template_alert(problem, name=name, language=language)
+
+
+def template_refused(*, message: Message, problem: Problem) -> None:
+    """Meta refused (or failed) a template the catalogue had as sendable: the catalogue is out of date.
+
+    Held like any other, noting the catalogue as it was, and the catalogue is synced after commit.
+    It is released only once its catalogue entry changes (the sync brings Meta's current text or
+    status, a new approval comes): with the same entry Meta would only refuse it again."""
+    name, language, _ = _sent_template(message)
+    version = catalogue_version(template_find(name, language))
+    Message.objects.filter(pk=message.pk).update(data={**(message.data or {}), REFUSED_AT: version})
+    template_hold(message=message, problem=problem)
+    from whatsapp.tasks import templates_sync_task
+
+    transaction.on_commit(templates_sync_task.delay, robust=True)
 
 
 def held_templates(*, name: str, language: str):
@@ -57,6 +76,9 @@ def template_held_release(*, name: str, language: str) -> int:
             continue
         _, _, components = _sent_template(message)
         template, problem = template_checked(name=name, language=language, components=components)
+        if problem is None and (message.data or {}).get(REFUSED_AT) == catalogue_version(template):
+            waiting += 1  # Meta refused it with the catalogue as it is: it waits for a change
+            continue
         if problem is not None:
             waiting += 1
             Message.objects.filter(pk=message.pk).update(error_code=problem.code, error_title=problem.title[:255],

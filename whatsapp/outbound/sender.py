@@ -10,7 +10,6 @@ import random
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -28,7 +27,7 @@ from whatsapp.outbound.errors import (
     failure_explained,
 )
 from whatsapp.catalogue.check import Problem, template_check
-from whatsapp.catalogue.held import template_hold
+from whatsapp.catalogue.held import template_hold, template_refused
 from whatsapp.outbound.queue import FREE_FORM_TYPES, outbound_hold
 from whatsapp.outbound.retry import backoff_seconds, pair_limit_seconds
 from whatsapp.statuses import status_reapply
@@ -146,16 +145,12 @@ def _send_one(message: Message, conversation: Conversation, client: GraphClient)
 
 
 def _catalogue_out_of_date(message: Message, exc: GraphError) -> None:
-    """Meta refused a template the catalogue had as approved with these values: the catalogue is out
-    of date. The message is held (not failed) and the catalogue synced, which releases it if Meta
-    has the template approved with these values after all."""
-    from whatsapp.tasks import templates_sync_task
-
-    template_hold(message=message, problem=Problem(
+    """Meta refused a template the catalogue had as approved with these values: held, not failed,
+    and the catalogue synced (whatsapp.catalogue.held.template_refused)."""
+    template_refused(message=message, problem=Problem(
         exc.code, f"Meta refused the template: {exc.title}"[:255],
-        f"{exc.details} The template catalogue was out of date; it is being synced now. The message is held "
-        "and goes out once Meta has the template approved with the values we fill.".strip()))
-    transaction.on_commit(templates_sync_task.delay, robust=True)
+        f"{exc.details} The template catalogue was out of date; it is being synced. The message is held and goes "
+        "out once the template changes in the catalogue (Meta's current text, or a new approval).".strip()))
 
 
 def _retry_or_give_up(message, exc, attempts, delay, *, backoff_until=None, conversation=None) -> float | None:
