@@ -80,6 +80,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # Money, phone numbers, dates and times as people read them (config/display.py).
+            "libraries": {"display": "config.display_filters"},
         },
     },
 ]
@@ -142,7 +144,8 @@ AXES_DISABLE_ACCESS_LOG = True
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "accounts.login_throttle.client_ip"
 
-LANGUAGE_CODE = "en-us"
+# The locale whose formats dates, times and numbers are shown in (config/display.py), e.g. en-gb, de.
+LANGUAGE_CODE = env("LANGUAGE_CODE", default="en-us")
 # The business time zone: "today" for people; the database keeps UTC.
 TIME_ZONE = env("TIME_ZONE", default="UTC")
 USE_I18N = True
@@ -388,7 +391,7 @@ WHATSAPP_WEEKLY_SUMMARY_TEMPLATE_LANGUAGE = env("WHATSAPP_WEEKLY_SUMMARY_TEMPLAT
 # {{2}} approved or rejected, {{3}} the reviewer); the full message follows when they answer.
 WHATSAPP_REVIEW_OUTCOME_TEMPLATE = env("WHATSAPP_REVIEW_OUTCOME_TEMPLATE", default="expense_review_outcome")
 WHATSAPP_REVIEW_OUTCOME_TEMPLATE_LANGUAGE = env("WHATSAPP_REVIEW_OUTCOME_TEMPLATE_LANGUAGE", default="en_US")
-# An issued invoice, its PDF as the document header ({{1}} name, {{2}} invoice number, {{3}} amount,
-# {{4}} due date).
+# An invoice's PDF outside the person's 24-hour window: a UTILITY template with a DOCUMENT header
+# (the PDF) and {{1}} name, {{2}} invoice number, {{3}} amount, {{4}} due date.
 WHATSAPP_INVOICE_TEMPLATE = env("WHATSAPP_INVOICE_TEMPLATE", default="invoice_issued")
 WHATSAPP_INVOICE_TEMPLATE_LANGUAGE = env("WHATSAPP_INVOICE_TEMPLATE_LANGUAGE", default="en_US")

@@ -80,6 +80,15 @@ def test_switched_off_by_setting_the_sandbox_is_gone(settings, team_client):
 
 
 # --- the Graph API stand-in, through the real client and the real webhook ---------------------
+def wrote_just_now(*, wa_id: str = "", bsuid: str = "") -> Conversation:
+    """Someone wrote to our number a moment ago: their 24-hour window is open, at the stand-in too."""
+    conversation = Conversation.objects.create(phone_number_id=PHONE_NUMBER_ID, contact_key=wa_id or bsuid, wa_id=wa_id,
+                                               bsuid=bsuid)
+    Message.objects.create(conversation=conversation, direction="in", type="text", wamid=f"wamid.in-{wa_id or bsuid}",
+                           text="hi", timestamp=timezone.now(), status="handled")
+    return conversation
+
+
 def post_webhook(url: str, webhook: phone.SignedWebhook):
     return requests.post(f"{url}/webhooks/whatsapp/", data=webhook.body, timeout=30,
                          headers={"Content-Type": "application/json", "X-Hub-Signature-256": webhook.signature})
@@ -107,9 +116,7 @@ def test_a_reply_goes_to_the_stand_in_and_comes_back_sent_delivered_and_read(ser
 @pytest.mark.django_db(transaction=True)
 def test_a_message_to_a_business_scoped_user_id_is_accepted_and_reported_by_that_id(served):
     bsuid = "US.13491208655302741918"
-    conversation = Conversation.objects.create(phone_number_id=PHONE_NUMBER_ID, contact_key=bsuid, bsuid=bsuid)
-    Message.objects.create(conversation=conversation, direction="in", type="text", wamid="wamid.in", text="hi",
-                           timestamp=timezone.now(), status="handled")  # they wrote: the window is open
+    wrote_just_now(bsuid=bsuid)
     (wamid,) = GraphClient().send_text({"recipient": bsuid}, "hi")
     assert SandboxDelivery.objects.get(wamid=wamid).to == bsuid
     assert {(s.recipient_id, s.recipient_user_id) for s in StatusUpdate.objects.filter(wamid=wamid)} == {
@@ -160,6 +167,22 @@ def test_an_expired_media_url_answers_404_and_the_client_gives_up_after_asking_a
     with pytest.raises(GraphPermanentError) as caught:
         GraphClient().download_media(media.media_id)
     assert caught.value.http_status == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_document_is_uploaded_to_the_stand_in_and_sent_by_its_media_id(served):
+    wrote_just_now(wa_id="15550102030")
+    client = GraphClient()
+    media_id = client.upload_media(b"%PDF-1.7 invoice", mime_type="application/pdf", filename="INV-2026-0001.pdf")
+    kept = SandboxMedia.objects.get(media_id=media_id)
+    assert (bytes(kept.content), kept.mime_type, kept.filename) == (b"%PDF-1.7 invoice", "application/pdf",
+                                                                   "INV-2026-0001.pdf")
+    wamid = client.send_message({"to": "+15550102030", "type": "document",
+                                 "document": {"id": media_id, "filename": "INV-2026-0001.pdf"}})
+    assert SandboxDelivery.objects.get(wamid=wamid).type == "document"
+    with pytest.raises(GraphPermanentError) as wrong_token:
+        GraphClient(token="not-the-token").upload_media(b"%PDF", mime_type="application/pdf", filename="a.pdf")
+    assert wrong_token.value.code == 190
 
 
 def test_the_media_url_needs_the_bearer_token(sandbox, client, db):

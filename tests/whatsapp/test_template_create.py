@@ -43,7 +43,7 @@ def test_the_invoice_template_has_a_document_header_whose_example_is_an_uploaded
     header, body = invoice["components"]
     assert header == {"type": "HEADER", "format": "DOCUMENT", "example": {"header_handle": ["4::fake-handle-1"]}}
     assert body["example"]["body_text"] == [["Ann Lee", "INV-2026-0012", "EUR 1,250.00", "30 May 2026"]]
-    (pdf,) = graph.uploads
+    (pdf,) = graph.example_uploads
     assert pdf.startswith(b"%PDF")
     assert MessageTemplate.objects.get(name="invoice_issued").shape.media_header == "document"
 

@@ -15,5 +15,6 @@ urlpatterns = [
          name="sandbox-graph-templates"),
     path("graph/<str:version>/<str:app_id>/uploads", templates.upload_session, name="sandbox-graph-upload-session"),
     path("graph/<str:version>/upload:<str:session>", templates.upload, name="sandbox-graph-upload"),
+    path("graph/<str:version>/<str:phone_number_id>/media", graph.media_upload, name="sandbox-graph-media-upload"),
     path("graph/<str:version>/<str:media_id>", graph.media, name="sandbox-graph-media"),
 ]
