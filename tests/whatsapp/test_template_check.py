@@ -16,7 +16,7 @@ from whatsapp.catalogue.held import template_held_release
 from whatsapp.catalogue.sync import templates_sync
 from whatsapp.models import ChannelAlert, Conversation, Message, MessageTemplate
 from whatsapp.outbound.notify import fallback_template, notify_user
-from whatsapp.outbound.queue import outbound_queue, template_queue
+from whatsapp.outbound.queue import TemplateInstead, document_queue, outbound_queue, template_queue
 from whatsapp.outbound.sender import outbound_send
 from whatsapp.replies import Reply
 
@@ -131,6 +131,20 @@ def test_a_document_header_needs_the_document(conversation, graph, django_captur
     (body,) = graph.sent("template")
     assert body["template"]["components"][0] == {"type": "header", "parameters": [
         {"type": "document", "document": {"id": "4490709327384033", "filename": "INV-1.pdf"}}]}
+
+
+def test_a_document_whose_window_closed_waits_for_its_template_in_the_catalogue(conversation, graph, settings,
+                                                                                tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    Conversation.objects.filter(pk=conversation.pk).update(last_inbound_at=timezone.now() - timedelta(days=2))
+    message = document_queue(conversation=conversation, content=b"%PDF-1.7", filename="INV-1.pdf", caption="INV-1",
+                             template=TemplateInstead(name="invoice_issued", language="en_US",
+                                                      body=("Ann", "INV-1", "EUR 1", "1 May")))
+    outbound_send(conversation_id=conversation.pk)
+    message.refresh_from_db()
+    assert (message.type, message.status, message.error_code) == ("template", "held", 132001)
+    assert graph.requests == []  # not even the upload
+    assert ChannelAlert.objects.get().subject == "invoice_issued:en_US"
 
 
 def test_one_open_alert_per_template_counts_every_held_message(conversation):
