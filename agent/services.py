@@ -238,9 +238,14 @@ def _notify_submitter(expense: Expense) -> None:
             f"by {expense.reviewed_by.display_name}.")
     if expense.review_note:
         text += f"\nNote: {expense.review_note}"
+    # When their window is closed, the outcome goes as a template first; the text, note included,
+    # follows when they answer.
+    fallback = notify.fallback_template(
+        name=settings.WHATSAPP_REVIEW_OUTCOME_TEMPLATE, language=settings.WHATSAPP_REVIEW_OUTCOME_TEMPLATE_LANGUAGE,
+        body=[f"#{expense.pk} ({what})", expense.get_status_display().lower(), expense.reviewed_by.display_name])
     try:
         with transaction.atomic():
-            notify.notify_user(user=expense.submitted_by, text=text, sent_by=expense.reviewed_by)
+            notify.notify_user(user=expense.submitted_by, text=text, sent_by=expense.reviewed_by, fallback=fallback)
     except Exception:
         logger.exception("Could not notify the submitter of expense %s", expense.pk)
 

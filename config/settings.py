@@ -254,6 +254,8 @@ CELERY_BEAT_SCHEDULE = {
     "weekly-spend-summary": {"task": "agent.tasks.weekly_summary_send_task",
                              "schedule": crontab(hour=8, minute=0, day_of_week="mon")},
     "retention-purge": {"task": "whatsapp.tasks.retention_purge_task", "schedule": crontab(hour=3, minute=30)},
+    # The template catalogue from Graph (the account's template webhooks keep it current between).
+    "whatsapp-templates-sync": {"task": "whatsapp.tasks.templates_sync_task", "schedule": crontab(minute="*/15")},
 }
 CELERY_TIMEZONE = TIME_ZONE
 # /readiness/ answers 503 when no worker has written its heartbeat for this long (each beats every
@@ -268,10 +270,18 @@ WHATSAPP_ACCESS_TOKEN = env("WHATSAPP_ACCESS_TOKEN", default="")
 WHATSAPP_PHONE_NUMBER_ID = env("WHATSAPP_PHONE_NUMBER_ID", default="")
 WHATSAPP_API_BASE_URL = env("WHATSAPP_API_BASE_URL", default="https://graph.facebook.com").rstrip("/")
 WHATSAPP_API_VERSION = env("WHATSAPP_API_VERSION", default="v25.0")
-WHATSAPP_REENGAGEMENT_TEMPLATE = env("WHATSAPP_REENGAGEMENT_TEMPLATE", default="hello_world")
+# The WhatsApp Business Account (WABA) the number belongs to: its message templates are synced from
+# Graph into the catalogue (whatsapp.catalogue) and created there by `manage.py whatsapp_templates create`.
+WHATSAPP_BUSINESS_ACCOUNT_ID = env("WHATSAPP_BUSINESS_ACCOUNT_ID", default="")
+# The Meta app's id: creating a template with a document header uploads its example to the app.
+WHATSAPP_APP_ID = env("WHATSAPP_APP_ID", default="")
+# Sent when the 24-hour window is closed and something waits for the person ({{1}} the business name).
+WHATSAPP_REENGAGEMENT_TEMPLATE = env("WHATSAPP_REENGAGEMENT_TEMPLATE", default="reply_waiting")
 WHATSAPP_REENGAGEMENT_TEMPLATE_LANGUAGE = env("WHATSAPP_REENGAGEMENT_TEMPLATE_LANGUAGE", default="en_US")
-# Approved templates staff may send by hand once the 24-hour window is closed: "name:language", comma-separated.
-WHATSAPP_TEMPLATES = env.list("WHATSAPP_TEMPLATES", default=["hello_world:en_US"])
+# The templates this project sends, as Meta takes them to create them: each app lists its own here
+# (the channel never imports the agent). The names and languages are the settings they name.
+WHATSAPP_TEMPLATE_DEFINITIONS = ["whatsapp.catalogue.definitions.channel_templates",
+                                 "agent.message_templates.agent_templates"]
 WHATSAPP_CONNECT_TIMEOUT = env.float("WHATSAPP_CONNECT_TIMEOUT", default=5.0)
 WHATSAPP_READ_TIMEOUT = env.float("WHATSAPP_READ_TIMEOUT", default=20.0)
 # The largest media file downloaded, per message type: Meta's own limits (a larger one is refused, with
@@ -315,6 +325,8 @@ if WHATSAPP_SANDBOX:
     WHATSAPP_APP_SECRET = WHATSAPP_SANDBOX_APP_SECRET
     WHATSAPP_VERIFY_TOKEN = "sandbox"
     WHATSAPP_PHONE_NUMBER_ID = "100000000000001"
+    WHATSAPP_BUSINESS_ACCOUNT_ID = "100000000000000"
+    WHATSAPP_APP_ID = "100000000000002"
     WHATSAPP_API_BASE_URL = f"{WHATSAPP_SANDBOX_URL}/sandbox/graph"
 
 # --- OpenAI -------------------------------------------------------------------------------------
@@ -400,13 +412,18 @@ RETENTION_RECEIPT_YEARS = env.int("RETENTION_RECEIPT_YEARS", default=10)
 # What the job runs: each app registers its own purge here (the channel never imports the agent).
 RETENTION_PURGES = ["whatsapp.retention.channel_purge", "agent.retention.receipts_purge"]
 
-# --- Scheduled messages (approved templates, with body parameters) ------------------------------
+# --- Templates the business sends (approved by Meta; `manage.py whatsapp_templates create`) ------
+# Their texts are in agent/message_templates.py; the parameters below are what the code fills in.
 # Daily to customers with overdue invoices: {{1}} name, {{2}} number of invoices, {{3}} amount owed.
 WHATSAPP_REMINDER_TEMPLATE = env("WHATSAPP_REMINDER_TEMPLATE", default="payment_reminder")
 WHATSAPP_REMINDER_TEMPLATE_LANGUAGE = env("WHATSAPP_REMINDER_TEMPLATE_LANGUAGE", default="en_US")
 # Weekly to managers: {{1}} the week, {{2}} total spent, {{3}} expenses waiting for review.
 WHATSAPP_WEEKLY_SUMMARY_TEMPLATE = env("WHATSAPP_WEEKLY_SUMMARY_TEMPLATE", default="weekly_spend_summary")
 WHATSAPP_WEEKLY_SUMMARY_TEMPLATE_LANGUAGE = env("WHATSAPP_WEEKLY_SUMMARY_TEMPLATE_LANGUAGE", default="en_US")
+# To the submitter of an expense a manager reviewed, when their window is closed ({{1}} the expense,
+# {{2}} approved or rejected, {{3}} the reviewer); the full message follows when they answer.
+WHATSAPP_REVIEW_OUTCOME_TEMPLATE = env("WHATSAPP_REVIEW_OUTCOME_TEMPLATE", default="expense_review_outcome")
+WHATSAPP_REVIEW_OUTCOME_TEMPLATE_LANGUAGE = env("WHATSAPP_REVIEW_OUTCOME_TEMPLATE_LANGUAGE", default="en_US")
 # An invoice's PDF outside the person's 24-hour window: a UTILITY template with a DOCUMENT header
 # (the PDF) and {{1}} name, {{2}} invoice number, {{3}} amount, {{4}} due date.
 WHATSAPP_INVOICE_TEMPLATE = env("WHATSAPP_INVOICE_TEMPLATE", default="invoice_issued")

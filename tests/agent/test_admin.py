@@ -58,7 +58,8 @@ def test_the_changelist_links_to_the_csv_export_of_the_filtered_list(client, bos
 
 
 # --- review -------------------------------------------------------------------------------------
-def test_approve_with_a_note_notifies_the_submitter(client, boss, sam, graph, django_capture_on_commit_callbacks):
+def test_approve_with_a_note_notifies_the_submitter(client, boss, sam, graph, catalogue,
+                                                    django_capture_on_commit_callbacks):
     pending = expense(by=sam, merchant="Shell", net="35.71", gross="42.50")
     client.force_login(boss)
     page = client.get(f"{CHANGELIST}{pending.pk}/review/")
@@ -68,11 +69,15 @@ def test_approve_with_a_note_notifies_the_submitter(client, boss, sam, graph, dj
     assert response.status_code == 302 and response["Location"] == CHANGELIST
     pending.refresh_from_db()
     assert (pending.status, pending.reviewed_by, pending.review_note) == ("approved", boss, "Thanks")
-    # Sam never wrote: the window is closed, so the re-engagement template goes out first.
-    assert graph.sent("template") or any(f"#{pending.pk}" in text for text in graph.texts())
+    # Sam never wrote: the window is closed, so the outcome goes out as the review template first,
+    # and the full text, note included, waits for his answer.
     from whatsapp.models import Message
-    [outbound] = Message.objects.filter(direction=Message.Direction.OUTBOUND, text__contains=f"#{pending.pk}")
-    assert "approved" in outbound.text and "Note: Thanks" in outbound.text
+    template, text = Message.objects.filter(direction=Message.Direction.OUTBOUND).order_by("type")
+    assert (template.type, template.status) == ("template", "sent")
+    assert template.text.startswith(f"Your expense #{pending.pk} (EUR 42.50, ") and "was approved by" in template.text
+    assert (text.type, text.status) == ("text", "held")
+    assert "approved" in text.text and "Note: Thanks" in text.text
+    assert len(graph.sent("template")) == 1 and graph.texts() == []
 
 
 def test_the_review_returns_to_the_filtered_list_and_its_total_changes(client, boss, sam):
@@ -95,7 +100,7 @@ def test_the_change_page_links_to_the_review(client, boss, sam):
     assert f"/admin/agent/expense/{pending.pk}/review/" in response.content.decode()
 
 
-def test_the_change_page_has_approve_and_reject_with_a_note(client, boss, sam, graph,
+def test_the_change_page_has_approve_and_reject_with_a_note(client, boss, sam, graph, catalogue,
                                                             django_capture_on_commit_callbacks):
     pending = expense(by=sam, merchant="Shell")
     client.force_login(boss)

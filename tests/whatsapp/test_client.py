@@ -8,10 +8,10 @@ import requests
 import responses
 
 from tests.fakes.graph import BASE_URL, PHONE_NUMBER_ID, VERSION, graph_error, send_fixture
+from whatsapp.catalogue.components import template_components
 from whatsapp.outbound.client import (
     GraphClient,
     MediaTooLarge,
-    document_header,
     document_payload,
     media_filled,
     media_limit,
@@ -448,8 +448,7 @@ def test_a_document_names_the_uploaded_media_its_file_name_and_caption(client, g
 
 
 def test_a_templates_document_header_gets_the_uploaded_media():
-    components = [document_header(filename="INV-2026-0012.pdf"),
-                  {"type": "body", "parameters": [{"type": "text", "text": "Ann"}]}]
+    components = template_components(body=["Ann"], header_document={"id": "", "filename": "INV-2026-0012.pdf"})
     payload = template_payload("+16505551234", "invoice_issued", "en_US", components)
     assert media_filled(payload, "77")["template"]["components"] == [
         {"type": "header", "parameters": [{"type": "document", "document": {"id": "77",
