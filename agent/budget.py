@@ -48,8 +48,7 @@ class TurnPrompt:
     @classmethod
     def start(cls, *, user, conversation, message, content: UserContent, today) -> "TurnPrompt":
         text = cut(content.text, settings.AGENT_MESSAGE_TOKENS)
-        person = {"role": "user", "content": UserContent(text=text, image_url=content.image_url,
-                                                         kind=content.kind).as_openai()}
+        person = {"role": "user", "content": text}  # text only: a photo was read before (agent.photos)
         head = [{"role": "system", "content": system_prompt(role=user.role, role_label=user.get_role_display())},
                 {"role": "system", "content": turn_context(user=user, today=today)}]
         specs = specs_for(user)

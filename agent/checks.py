@@ -11,8 +11,9 @@ CONTEXT_TOKENS = 60
 def agent_budget(app_configs, **kwargs):
     from accounts.models import User
     from agent.budget import specs_for
+    from agent.photos import photo_request_tokens
     from agent.prompt import system_prompt
-    from agent.tokens import request_tokens
+    from agent.tokens import image_tokens, request_tokens
 
     cap, turn = settings.AGENT_MAX_PROMPT_TOKENS, settings.AGENT_TURN_PROMPT_TOKENS
     problems = []
@@ -30,4 +31,12 @@ def agent_budget(app_configs, **kwargs):
                 f"A {label.lower()}'s request needs up to {needed} prompt tokens (system prompt and tools {fixed}, a "
                 f"message up to AGENT_MESSAGE_TOKENS={settings.AGENT_MESSAGE_TOKENS}), over AGENT_MAX_PROMPT_TOKENS "
                 f"({cap}).", hint="Raise AGENT_MAX_PROMPT_TOKENS or lower AGENT_MESSAGE_TOKENS.", id="agent.W002"))
+    photo = photo_request_tokens()
+    if photo > cap:
+        problems.append(Warning(
+            f"Reading a photo with {settings.OPENAI_MODEL} needs {photo} prompt tokens (the photo alone "
+            f"{image_tokens()} at AGENT_IMAGE_DETAIL={settings.AGENT_IMAGE_DETAIL}), over AGENT_MAX_PROMPT_TOKENS "
+            f"({cap}): photos will not be read, and people are asked what they show.",
+            hint="Choose a model that bills less for an image (gpt-4o: 85 tokens at detail low), AGENT_IMAGE_DETAIL="
+                 "low, or raise AGENT_MAX_PROMPT_TOKENS.", id="agent.W003"))
     return problems

@@ -14,6 +14,7 @@ from agent.formatting import to_whatsapp
 from agent.inputs import UserContent
 from agent.llm import LLMUnavailable, openai_client
 from agent.models import AgentTurn, ToolCall
+from agent.photos import NOT_READ, photo_read, photo_text
 from agent.tools import ToolContext, execute
 from agent.tools.results import result_text
 from agent.tools.serialize import untyped
@@ -41,7 +42,8 @@ def _what_changed(name: str, result: dict) -> list[str]:
 def run_turn(*, user, conversation, message, content: UserContent) -> Reply:
     """Ask the model, run the tools it calls (several per round allowed), return its answer.
 
-    Every request stays within AGENT_MAX_PROMPT_TOKENS (agent.budget) and asks for at most
+    A photo is read first, in a request of its own (agent.photos); the turn's requests carry its
+    reading as text. Every request stays within AGENT_MAX_PROMPT_TOKENS (agent.budget) and asks for at most
     AGENT_MAX_COMPLETION_TOKENS; once the turn has used its AGENT_TURN_PROMPT_TOKENS, or
     AGENT_MAX_TOOL_ROUNDS rounds, the model is asked to answer with what it has.
     Raises LLMUnavailable when the model cannot be reached after the client's retries; the
@@ -50,13 +52,14 @@ def run_turn(*, user, conversation, message, content: UserContent) -> Reply:
     started = time.monotonic()
     client = openai_client()
     ctx = ToolContext(user=user, conversation=conversation, message=message, today=timezone.localdate())
-    prompt = TurnPrompt.start(user=user, conversation=conversation, message=message, content=content,
-                              today=ctx.today)
-
     turn = AgentTurn(conversation=conversation, message=message, user=user, model=settings.OPENAI_MODEL)
     final = ""
     done: list[str] = []  # what the tools changed during this turn, for a person-readable summary
     try:
+        if content.image_url:
+            content = _read_photo(client, turn, message, content)
+        prompt = TurnPrompt.start(user=user, conversation=conversation, message=message, content=content,
+                                  today=ctx.today)
         for round_no in range(1, settings.AGENT_MAX_TOOL_ROUNDS + 2):
             last = round_no > settings.AGENT_MAX_TOOL_ROUNDS or not prompt.room_for_another_round()
             messages = prompt.request(answer_now=last)
@@ -112,6 +115,19 @@ def run_turn(*, user, conversation, message, content: UserContent) -> Reply:
     # The person reads it without the ⟦ ⟧ markers; the history replays it as written, so text
     # someone typed that the model repeated stays marked as theirs on the next turn.
     return confirmations.attach(Reply(text=text, as_written=final if final.strip() else ""), ctx)
+
+
+def _read_photo(client, turn: AgentTurn, message, content: UserContent) -> UserContent:
+    """The photo read in a request of its own (agent.photos); the turn goes on with the reading, as text."""
+    try:
+        response = photo_read(client=client, message=message, image_url=content.image_url)
+    except openai.APIError as exc:
+        turn.error = f"{type(exc).__name__}: {exc}"[:2000]
+        raise LLMUnavailable(turn.error) from exc
+    if response is None:  # this model's image cost does not fit the cap
+        return UserContent(text=f"{photo_text(message)}\n{NOT_READ}", kind=content.kind)
+    _add_usage(turn, response)
+    return UserContent(text=photo_text(message), kind=content.kind)
 
 
 def _arguments_json(raw) -> dict:

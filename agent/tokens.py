@@ -8,13 +8,14 @@ models' tokenizers (a local Llama) differ by some percent.
 
 A chat message costs its text plus 3 tokens of framing, an answer 3 more to start (OpenAI's published
 count). Tool schemas and tool calls are counted as their compact JSON, which errs high: the provider
-renders them more tersely. An image part counts `AGENT_IMAGE_TOKENS`, what the provider bills for one
-at `AGENT_IMAGE_DETAIL`.
+renders them more tersely. An image part counts what the model bills for one at `AGENT_IMAGE_DETAIL`
+(`image_tokens`), or `AGENT_IMAGE_TOKENS` when that is set.
 """
 
 import importlib.machinery
 import importlib.util
 import json
+import math
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,6 +23,26 @@ from django.conf import settings
 
 PER_MESSAGE = 3
 PER_REQUEST = 3
+
+# What one image costs in prompt tokens, by model, from OpenAI's vision guide ("Calculating costs").
+# Two ways of billing:
+# - ("tiles", low, per_tile): `low` at detail "low"; at "high" (and "auto", which may choose it) also
+#   `per_tile` per 512 px tile of the photo scaled to 768 px on its short side: at most 8 tiles.
+# - ("patches", multiplier): 32 px patches covering the photo, at most 1,536 (larger photos are scaled
+#   down), times the multiplier, whatever the detail. A phone photo reaches the 1,536: counted so.
+IMAGE_COSTS = {
+    "gpt-4o": ("tiles", 85, 170),
+    "gpt-4o-mini": ("tiles", 2833, 5667),
+    "gpt-4.1": ("tiles", 85, 170),
+    "gpt-4.1-mini": ("patches", 1.62),
+    "gpt-4.1-nano": ("patches", 2.46),
+    "o4-mini": ("patches", 1.72),
+}
+MOST_TILES = 8
+MOST_PATCHES = 1536
+# A model not in the table (a local server's) counts as the default model, gpt-4o-mini: the dearest
+# of the table at detail "low". AGENT_IMAGE_TOKENS says what it really costs.
+UNKNOWN_MODEL = "gpt-4o-mini"
 
 
 @lru_cache(maxsize=1)
@@ -57,11 +78,25 @@ def compact(value) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
+def image_tokens(model: str | None = None) -> int:
+    """What one photo costs `model` (OPENAI_MODEL) at AGENT_IMAGE_DETAIL; AGENT_IMAGE_TOKENS when set."""
+    if settings.AGENT_IMAGE_TOKENS:
+        return settings.AGENT_IMAGE_TOKENS
+    model = model or settings.OPENAI_MODEL
+    # The longest name the model's starts with: "gpt-4o-mini-2024-07-18" is gpt-4o-mini, not gpt-4o.
+    known = max((name for name in IMAGE_COSTS if model == name or model.startswith(f"{name}-")), key=len,
+                default=UNKNOWN_MODEL)
+    way, *figures = IMAGE_COSTS[known]
+    if way == "patches":
+        return math.ceil(MOST_PATCHES * figures[0])
+    low, per_tile = figures
+    return low if settings.AGENT_IMAGE_DETAIL == "low" else low + MOST_TILES * per_tile
+
+
 def message_tokens(message: dict) -> int:
     content = message.get("content")
     if isinstance(content, list):
-        total = sum(count(part.get("text", "")) if part.get("type") == "text" else settings.AGENT_IMAGE_TOKENS
-                    for part in content)
+        total = sum(count(part.get("text", "")) if part.get("type") == "text" else image_tokens() for part in content)
     else:
         total = count(content or "")
     if message.get("tool_calls"):

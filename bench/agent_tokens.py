@@ -18,6 +18,11 @@ of each kind on file (expenses for staff and managers, invoices for the customer
 long. The measured turn is one more of the same. Printed per role and length: the requests of the
 measured turn, their prompt tokens, the largest, and how many earlier messages the history kept.
 
+Photo turn: a manager at the longest length sends a receipt photo, which the model records, on
+gpt-4o-mini and on gpt-4o (the photo costs what each bills for one at AGENT_IMAGE_DETAIL: 2,833 and
+85 tokens at detail low). Printed: the request that reads the photo (the photo and its instruction
+only), then the turn's requests, which carry the reading as text (a receipt of 212 tokens).
+
 Worst turn: a manager at the longest length whose model uses every tool round, each with two
 parallel list_expenses calls over the 30 long expenses; printed: each request, their sum against
 AGENT_TURN_PROMPT_TOKENS, and how many rounds the loop allowed.
@@ -126,6 +131,12 @@ def main() -> int:
             print(f"{role:>9} {length:>7} {len(sizes):>9} {fixed:>6} {' / '.join(f'{s:,}' for s in sizes):>27} "
                   f"{max(sizes):>6,} {history:>13}")
 
+    photos = photo_turns(fake, people["manager"], max(lengths))
+    for model, (reading, turn) in photos.items():
+        print(f"photo turn ({model}, manager, length {max(lengths)}): reading the photo {reading:,}, then the turn "
+              + " / ".join(f"{s:,}" for s in turn) + f"; largest {max(reading, *turn):,}")
+    largest = max(largest, *(max(reading, *turn) for reading, turn in photos.values()))
+
     worst = worst_turn(fake, people["manager"], max(lengths))
     rounds = settings.AGENT_MAX_TOOL_ROUNDS
     print(f"worst turn (manager, length {max(lengths)}, the model calls two list_expenses in each of "
@@ -182,27 +193,32 @@ def script(fake, role: str, n: int) -> None:
     fake.reply(ANSWER.format(n=n))
 
 
-def one_turn(fake, role, conversation, n: int, *, keep: bool = True, text: str = "") -> list[dict]:
+def one_turn(fake, role, conversation, n: int, *, keep: bool = True, text: str = "", photo: bytes = b"") -> list[dict]:
     """One turn as the channel runs it (scripted for `role`, unless `role` is empty); returns the
-    requests the model received. Without `keep`, what it made is deleted afterwards, so the
-    conversation keeps its length."""
+    requests the model received (a photo's reading first). Without `keep`, what it made is deleted
+    afterwards, so the conversation keeps its length."""
+    from django.core.files.base import ContentFile
     from django.utils import timezone
 
     from agent import runner
     from whatsapp.models import Message
 
     fake.chat_requests.clear()
+    fake.photo_requests.clear()
     if role:
         script(fake, role, n)
-    inbound = Message.objects.create(
-        conversation=conversation, direction=Message.Direction.INBOUND, type="text", wamid=f"wamid.{uuid.uuid4().hex}",
-        text=text or f"spent 42.50 on fuel, and how much fuel this month? turn {n}", timestamp=timezone.now(),
-        status=Message.Status.RECEIVED)
+    inbound = Message(
+        conversation=conversation, direction=Message.Direction.INBOUND, type="image" if photo else "text",
+        wamid=f"wamid.{uuid.uuid4().hex}", text=text or f"spent 42.50 on fuel, and how much fuel this month? turn {n}",
+        timestamp=timezone.now(), status=Message.Status.RECEIVED, media_mime_type="image/jpeg" if photo else "")
+    if photo:
+        inbound.media_file.save(f"receipt-{n}.jpg", ContentFile(photo), save=False)  # as if downloaded
+    inbound.save()
     answer = runner.reply(conversation, inbound)
     outbound = Message.objects.create(
         conversation=conversation, direction=Message.Direction.OUTBOUND, type="text", text=answer.text,
         timestamp=timezone.now(), status=Message.Status.SENT, in_reply_to=inbound)
-    requests = list(fake.chat_requests)
+    requests = list(fake.photo_requests) + list(fake.chat_requests)
     if not keep:
         undo(inbound, outbound)
     return requests
@@ -216,6 +232,36 @@ def undo(inbound, outbound):
     AgentTurn.objects.filter(message=inbound).delete()
     outbound.delete()
     inbound.delete()
+
+
+RECEIPT = ("Receipt. Merchant: Trattoria Da Mario, Via Roma 12, 80100 Napoli. Date: 2026-01-15 13:42. Currency: "
+           "EUR. Items: 2 x Spaghetti alle vongole 14.00 = 28.00; 1 x Pizza margherita 9.50; 1 x Insalata mista "
+           "6.00; 2 x Acqua minerale 0.75 l 3.00 = 6.00; 1 x Vino della casa 0.5 l 12.00; 2 x Caffè 1.50 = 3.00; "
+           "1 x Tiramisù 6.50; coperto 2 x 2.50 = 5.00. Net 69.09, VAT 10% 6.91, gross 76.00. Paid by card "
+           "(Visa ending 4242). Table 7, 2 guests, receipt no. 0042-118.")
+
+
+def photo_turns(fake, manager, length: int) -> dict[str, tuple[int, list[int]]]:
+    """A receipt photo at `length` on gpt-4o-mini and gpt-4o: the reading's prompt tokens and the turn's."""
+    from django.test import override_settings
+
+    from agent.tokens import request_tokens
+
+    conversation = new_conversation(manager, "manager")
+    for n in range(length - 1):
+        one_turn(fake, "manager", conversation, n)
+    fake.photo_reading = RECEIPT
+    out = {}
+    for model in ("gpt-4o-mini", "gpt-4o"):
+        with override_settings(OPENAI_MODEL=model):
+            fake.call(("record_expense", {"gross": "76.00", "category": "meals", "merchant": "Trattoria Da Mario",
+                                          "spent_on": "2026-01-15"}))
+            fake.reply(ANSWER.format(n=length))
+            reading, *turn = one_turn(fake, "", conversation, length, keep=False, text="lunch with a client",
+                                      photo=b"\xff\xd8\xff\xe0receipt\xff\xd9")
+            out[model] = (request_tokens(reading["messages"]), [request_tokens(r["messages"], r.get("tools"))
+                                                                for r in turn])
+    return out
 
 
 def worst_turn(fake, manager, length: int) -> list[int]:

@@ -366,11 +366,14 @@ AGENT_TOOL_ROWS = env.int("AGENT_TOOL_ROWS", default=10)
 AGENT_TOOL_RESULT_TOKENS = env.int("AGENT_TOOL_RESULT_TOKENS", default=600)
 # The tokenizer the counts use (o200k_base: gpt-4o, gpt-4o-mini, gpt-4.1, o-series; cl100k_base: gpt-4).
 AGENT_TOKENIZER = env("AGENT_TOKENIZER", default="o200k_base")
-# Photos go to the model at this detail ("low": one fixed-size view; "high" or "auto" read small print
-# but cost far more), and count this many prompt tokens each: 85 is gpt-4o's and gpt-4.1's price of a
-# low-detail image; gpt-4o-mini bills 2833 for the same image.
+# A photo is read in a request of its own (agent.photos), at this detail ("low": one fixed-size view;
+# "high" or "auto" read small print but cost far more). What one costs is known per model
+# (agent.tokens.IMAGE_COSTS: gpt-4o 85 tokens at low detail, gpt-4o-mini 2,833); AGENT_IMAGE_TOKENS,
+# when set, is the figure instead (a model not in that table, a local server's).
 AGENT_IMAGE_DETAIL = env("AGENT_IMAGE_DETAIL", default="low")
-AGENT_IMAGE_TOKENS = env.int("AGENT_IMAGE_TOKENS", default=85)
+AGENT_IMAGE_TOKENS = int(env("AGENT_IMAGE_TOKENS", default="") or 0)
+# The reading of a photo (what a receipt says, or what the photo shows), in tokens (max_completion_tokens).
+AGENT_PHOTO_READING_TOKENS = env.int("AGENT_PHOTO_READING_TOKENS", default=300)
 # Per person (agent.limits; 0 turns one off): messages per minute and per day (TIME_ZONE's day), and
 # model tokens per day. Over one, their messages get no model call, and they are told once; commands
 # still work. Staff see who reached a limit in the admin (Limits reached).
