@@ -22,4 +22,5 @@ class PermissionDenied(ApplicationError):
 
 
 class Conflict(ApplicationError):
-    """The record's state does not allow the action any more (already reviewed, already paid)."""
+    """The record cannot take this action in its present state (the API answers 409): an expense
+    already reviewed, an invoice already paid or void, or whose customer has no WhatsApp number."""

@@ -1,22 +1,19 @@
-"""What the person sent, as something the model can read: text, a transcript, an image, a PDF's text."""
+"""What the person sent, as something the model can read: text, a transcript, a photo (to be read), a PDF's text."""
 
 from dataclasses import dataclass
 
-from agent.media import image_data_url, media_bytes, pdf_text, transcribe
+from agent.media import image_data_url, media_bytes, media_download, pdf_text, transcribe
+from agent.photos import photo_reading, photo_text
 from whatsapp.models import Message
 
 
 @dataclass
 class UserContent:
     text: str
-    image_url: str = ""  # a data: URL for a photo
+    # A photo still to be read, as a data: URL: read in a request of its own (agent.photos), never sent
+    # in the turn's requests, which carry `text` only.
+    image_url: str = ""
     kind: str = "text"
-
-    def as_openai(self) -> str | list:
-        if not self.image_url:
-            return self.text
-        parts = [{"type": "text", "text": self.text}] if self.text else []
-        return parts + [{"type": "image_url", "image_url": {"url": self.image_url}}]
 
 
 def user_content(message: Message) -> UserContent | None:
@@ -32,12 +29,15 @@ def user_content(message: Message) -> UserContent | None:
     if kind == "audio":
         return UserContent(text=transcribe(message), kind="voice")
     if kind == "image":
+        if photo_reading(message) is not None:  # read already (the turn is retried): not read again
+            return UserContent(text=photo_text(message), kind="image")
         data = media_bytes(message)
-        caption = message.text or "(a photo without a caption)"
-        return UserContent(text=f"[Photo] {caption}", image_url=image_data_url(data, message.media_mime_type),
+        return UserContent(text=photo_text(message), image_url=image_data_url(data, message.media_mime_type),
                            kind="image")
     if kind == "document" and "pdf" in (message.media_mime_type or "").lower():
-        text = pdf_text(media_bytes(message))
+        media_download(message)
+        with message.media_file.open("rb") as pdf:
+            text = pdf_text(pdf)
         name = message.media_filename or "document.pdf"
         caption = f"{message.text}\n\n" if message.text else ""
         body = text or "(no text could be extracted: it may be a scan)"
@@ -48,7 +48,7 @@ def user_content(message: Message) -> UserContent | None:
 def history_text(message: Message) -> str:
     """How an earlier message reads in the prompt's history (no media is sent again)."""
     if message.type == "image":
-        return f"[Photo] {message.text}".strip()
+        return photo_text(message)
     if message.type == "audio":
         return message.transcript or "[Voice note]"
     if message.type == "document":

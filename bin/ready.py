@@ -1,5 +1,7 @@
 """./bin/run's closing block: once the web server answers and the worker is ready (below Celery's
-start-up banner), where to open the sandbox and the admin, the login, and things to try.
+start-up banner), where to open the sandbox and the admin, the login, and things to try. Before it,
+once the web server answers, it syncs the template catalogue (in sandbox mode from the web server's
+Graph stand-in, which has the project's templates approved; beat syncs every 15 minutes after).
 
     ready.py URL WORKER_READY_FILE [LOGIN_FILE]
 
@@ -7,6 +9,7 @@ LOGIN_FILE is the demo login seed_demo keeps ("key: value" lines); without it (D
 says to log in with an admin login of one's own. Standard library only: it runs beside the server.
 """
 
+import subprocess
 import sys
 import time
 import urllib.request
@@ -45,6 +48,17 @@ def block(url: str, login: dict[str, str], login_file: Path | None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def templates_sync() -> str:
+    """One line saying how the template catalogue's sync went (`manage.py whatsapp_templates sync`)."""
+    try:
+        synced = subprocess.run([sys.executable, "manage.py", "whatsapp_templates", "sync", "--skip-checks"],
+                                capture_output=True, text=True, timeout=120)
+    except subprocess.SubprocessError as exc:
+        return f"Templates: not synced ({exc}); beat syncs them within 15 minutes."
+    said = (synced.stdout or synced.stderr).strip().splitlines()
+    return f"Templates: {said[0] if said else 'synced'}"
+
+
 def wait_for(check, seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -69,6 +83,7 @@ def main(argv: list[str]) -> int:
     if not wait_for(answers, WAIT_SECONDS):
         print(f"bin/run: the web server did not answer {url}/health/ within two minutes.", file=sys.stderr)
         return 1
+    print(templates_sync(), flush=True)
     if not wait_for(ready_file.exists, WAIT_SECONDS):
         print("bin/run: the Celery worker is not ready after two minutes: messages wait until it is.",
               file=sys.stderr)

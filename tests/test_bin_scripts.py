@@ -77,8 +77,10 @@ def health_server():
     server.shutdown()
 
 
-def ready(*args) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, str(ROOT / "bin" / "ready.py"), *map(str, args)],
+def ready(tmp_path, *args) -> subprocess.Popen:
+    """bin/ready.py in a project whose `manage.py whatsapp_templates sync` only says what it did."""
+    (tmp_path / "manage.py").write_text("import sys\nprint('Synced 4 templates:', ' '.join(sys.argv[1:]))\n")
+    return subprocess.Popen([sys.executable, str(ROOT / "bin" / "ready.py"), *map(str, args)], cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -87,13 +89,16 @@ def test_the_closing_block_names_the_address_and_the_login_once_the_worker_is_re
     login.write_text("# The demo admin login made by `manage.py seed_demo`.\nurl: /admin/\nusername: admin\n"
                      "password: s3cret-Pa55\n")
     marker = tmp_path / "worker-ready"
-    process = ready(health_server, marker, login)
+    process = ready(tmp_path, health_server, marker, login)
     time.sleep(1)
     assert process.poll() is None  # the server answers, but the worker is not ready yet
     marker.write_text("1234\n")
     out, err = process.communicate(timeout=10)
     assert (process.returncode, err) == (0, "")
     lines = out.strip("\n").splitlines()
+    assert lines[0] == "Templates: Synced 4 templates: whatsapp_templates sync --skip-checks"
+    assert lines[1] == ""
+    lines = lines[2:]
     assert lines[:4] == [f"Ready: open {health_server}/sandbox/ and log in.",
                          "  username  admin",
                          f"  password  s3cret-Pa55   (kept in {login})",
@@ -104,6 +109,6 @@ def test_the_closing_block_names_the_address_and_the_login_once_the_worker_is_re
 def test_without_the_demo_the_block_says_how_to_make_a_login(health_server, tmp_path):
     marker = tmp_path / "worker-ready"
     marker.write_text("1\n")
-    out, _ = ready(health_server, marker).communicate(timeout=10)
+    out, _ = ready(tmp_path, health_server, marker).communicate(timeout=10)
     assert f"Ready: open {health_server}/sandbox/ and log in." in out
     assert "DEMO=0" in out and "createsuperuser" in out and "password" not in out

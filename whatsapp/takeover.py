@@ -1,18 +1,17 @@
 """A person takes a conversation over from the assistant, replies by hand, and hands it back.
 
 Manual replies go through the same outbound queue as the assistant's (whatsapp.outbound.queue), with
-`sent_by` set, so they are sent, retried and shown in the transcript the same way.
+`sent_by` set, so they are sent, retried and shown in the transcript the same way. Outside the
+24-hour window staff send a template with the picker (whatsapp.catalogue.picker).
 """
 
 import logging
-from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import transaction
 
 from whatsapp.attention import conversation_flag_clear
 from whatsapp.models import Conversation, Message
-from whatsapp.outbound.queue import outbound_queue, template_queue
+from whatsapp.outbound.queue import outbound_queue
 from whatsapp.replies import Reply
 
 logger = logging.getLogger(__name__)
@@ -26,32 +25,8 @@ class WindowClosedForFreeText(TakeoverError):
     """More than 24 hours since the person last wrote: only an approved template may go out."""
 
 
-class TemplateNotApproved(TakeoverError):
-    """The template is not one of settings.WHATSAPP_TEMPLATES."""
-
-
 class EmptyReply(TakeoverError):
     pass
-
-
-@dataclass(frozen=True)
-class Template:
-    name: str
-    language: str
-
-    @property
-    def key(self) -> str:
-        return f"{self.name}:{self.language}"
-
-
-def templates_approved() -> list[Template]:
-    """The templates staff may send by hand, from settings.WHATSAPP_TEMPLATES ("name:language", ...)."""
-    templates = []
-    for entry in settings.WHATSAPP_TEMPLATES:
-        name, _, language = entry.strip().partition(":")
-        if name:
-            templates.append(Template(name=name.strip(), language=language.strip() or "en_US"))
-    return templates
 
 
 def _set_paused(conversation: Conversation, paused: bool) -> Conversation:
@@ -90,17 +65,5 @@ def manual_reply_send(*, conversation: Conversation, by, text: str) -> list[Mess
             "Only an approved template can be sent."
         )
     sent = outbound_queue(conversation=conversation, reply=Reply(text=text), sent_by=by)
-    conversation_flag_clear(conversation=conversation)
-    return sent
-
-
-@transaction.atomic
-def manual_template_send(*, conversation: Conversation, by, name: str, language: str) -> Message:
-    """Queue an approved template (what may go out at any time, also outside the window)."""
-    template = Template(name=name, language=language)
-    if template not in templates_approved():
-        raise TemplateNotApproved(f"{template.key} is not an approved template.")
-    sent = template_queue(conversation=conversation, name=name, language=language, sent_by=by,
-                          text=f"[template {name} ({language})]")
     conversation_flag_clear(conversation=conversation)
     return sent

@@ -13,7 +13,7 @@ from agent.admin.columns import money_column
 from agent.admin.csv_export import CsvExportMixin
 from agent.errors import ApplicationError
 from agent.invoices.admin import InvoiceDocumentAdminMixin
-from agent.models import AgentTurn, Customer, Invoice, Revenue, ToolCall
+from agent.models import AgentTurn, Customer, Invoice, LimitReached, Revenue, ToolCall
 from config.admin_site import ReadOnlyAdmin
 from config.display import money, phone
 
@@ -142,15 +142,15 @@ class OverdueFilter(admin.SimpleListFilter):
 @admin.register(Invoice)
 class InvoiceAdmin(InvoiceDocumentAdminMixin, CsvExportMixin, admin.ModelAdmin):
     list_display = ("number", "customer", "issued_on", "due_on", "status", "overdue", "net_amount", "gross_amount",
-                    "paid_on")
+                    "paid_on", "whatsapp_delivery")
     list_filter = ("status", OverdueFilter, ("customer", admin.RelatedOnlyFieldListFilter), "currency")
     date_hierarchy = "issued_on"
     search_fields = ("number", "description", "customer__company_name")
-    list_select_related = ("customer",)
+    list_select_related = ("customer", "sent_message")
     raw_id_fields = ("customer",)
     # Who created it, and from which message, are facts: nobody puts an invoice in someone else's name.
     readonly_fields = ("number", "created_by", "source_message", "created_at", "updated_at")
-    actions = ["mark_paid"]
+    actions = ["mark_paid", "send_on_whatsapp"]
     change_list_template = "admin/agent/change_list_totals.html"
     csv_columns = [
         ("number", "number"), ("customer", "customer__company_name"), ("description", "description"),
@@ -192,7 +192,8 @@ class InvoiceAdmin(InvoiceDocumentAdminMixin, CsvExportMixin, admin.ModelAdmin):
 # --- the agent's log (read-only) ------------------------------------------------------------------
 @admin.register(AgentTurn)
 class AgentTurnAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "conversation", "model", "rounds", "total_tokens", "duration_ms", "failed")
+    list_display = ("created_at", "conversation", "model", "rounds", "prompt_tokens", "cached_tokens",
+                    "completion_tokens", "duration_ms", "failed")
     list_filter = ("model",)
     search_fields = ("error", "conversation__wa_id")
     date_hierarchy = "created_at"
@@ -200,6 +201,17 @@ class AgentTurnAdmin(ReadOnlyAdmin):
     @admin.display(boolean=True, description="Error")
     def failed(self, obj):
         return bool(obj.error)
+
+
+@admin.register(LimitReached)
+class LimitReachedAdmin(ReadOnlyAdmin):
+    """Who went over a per-person limit (agent.limits), when, and how many messages got no answer."""
+
+    list_display = ("user", "kind", "limit", "started_at", "last_at", "messages")
+    list_filter = ("kind",)
+    list_select_related = ("user",)
+    search_fields = ("user__first_name", "user__last_name", "user__username", "user__phone_number")
+    date_hierarchy = "started_at"
 
 
 @admin.register(ToolCall)

@@ -6,12 +6,12 @@ from rest_framework.views import exception_handler
 
 from agent.errors import ApplicationError, Conflict, NotFound, PermissionDenied
 
-STATUSES = ((NotFound, status.HTTP_404_NOT_FOUND), (PermissionDenied, status.HTTP_403_FORBIDDEN),
-            (Conflict, status.HTTP_409_CONFLICT))
-
 
 def api_exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
-        code = next((code for kind, code in STATUSES if isinstance(exc, kind)), status.HTTP_400_BAD_REQUEST)
+        code = (status.HTTP_404_NOT_FOUND if isinstance(exc, NotFound)
+                else status.HTTP_403_FORBIDDEN if isinstance(exc, PermissionDenied)
+                else status.HTTP_409_CONFLICT if isinstance(exc, Conflict)
+                else status.HTTP_400_BAD_REQUEST)
         return Response({"detail": exc.message, **exc.extra}, status=code)
     return exception_handler(exc, context)

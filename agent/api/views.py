@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from agent import selectors, services
 from agent.api.queries import MAX_PAGE_SIZE, ExpenseQuery, InvoiceQuery
-from agent.api.schema import CONFLICT, LOCKED_OUT
+from agent.api.schema import CONFLICT, LOCKED_OUT, error
 from agent.api.serializers import (
     ExpenseSerializer,
     InvoiceCreateSerializer,
@@ -21,6 +21,7 @@ from agent.api.serializers import (
     ReviewSerializer,
 )
 from agent.invoices.document import invoice_document
+from agent.invoices.sending import invoice_send
 from agent.roles import is_team_member
 
 REVIEW_PERMISSION = "agent.review_expense"
@@ -99,7 +100,7 @@ class ExpenseViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class InvoiceViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    """Invoices: list (open, overdue, paid, all; by customer), create, mark paid."""
+    """Invoices: list (open, overdue, paid, all; by customer), create, mark paid, PDF, send on WhatsApp."""
 
     serializer_class = InvoiceSerializer
     permission_classes = [IsTeamMember]
@@ -107,7 +108,8 @@ class InvoiceViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         query = InvoiceQuery.validated(self.request)
-        return selectors.invoice_list(user=self.request.user, state=query["state"], customer_id=query.get("customer"))
+        return selectors.invoice_list(user=self.request.user, state=query["state"],
+                                      customer_id=query.get("customer")).select_related("sent_message")
 
     def get_object(self):
         """The invoice in the URL among those this person may see (404 otherwise)."""
@@ -137,7 +139,7 @@ class InvoiceViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiResponse(
         OpenApiTypes.BINARY, description="The invoice as a PDF/A-3 with its Factur-X (EN 16931) XML attached."),
-        400: OpenApiResponse(description="The invoice cannot be issued yet: `detail` says what is missing.")})
+        400: error("The invoice cannot be issued yet: `detail` says what is missing.")})
     @action(detail=True, methods=["get"])
     def pdf(self, request, pk=None):
         """The invoice's PDF, for whoever may see the invoice (same object checks as its detail)."""
@@ -145,6 +147,18 @@ class InvoiceViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         response = HttpResponse(document.pdf, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{document.filename}"'
         return response
+
+    @extend_schema(request=None, responses={
+        202: OpenApiResponse(InvoiceSerializer, description="Queued: its PDF goes to the customer on WhatsApp (a "
+                                                            "document, or the invoice template outside their "
+                                                            "24-hour window); `whatsapp` shows its ticks."),
+        409: error("It cannot be sent now: void, not issuable (`missing` names what is missing), or the customer "
+                   "has no WhatsApp number.")})
+    @action(detail=True, methods=["post"])
+    def send(self, request, pk=None):
+        """Send the invoice's PDF to its customer on WhatsApp (same object checks as its detail)."""
+        invoice = invoice_send(user=request.user, invoice_id=pk)
+        return Response(InvoiceSerializer(invoice).data, status=202)
 
 
 @extend_schema(responses={200: inline_serializer("Token", {"token": serializers.CharField()}), 429: LOCKED_OUT})

@@ -4,9 +4,11 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.base import ContentFile
+from django.urls import reverse
 from django.utils import timezone
 
 from agent.models import Expense, Invoice
+from config.display import local_date
 from tests.agent.admin_support import admin_manager, admin_staff, group_staff
 from tests.agent.factories import customer, expense, invoice, revenue
 
@@ -87,7 +89,8 @@ def test_the_changelist_links_to_the_csv_export_of_the_filtered_list(client, bos
 
 
 # --- review -------------------------------------------------------------------------------------
-def test_approve_with_a_note_notifies_the_submitter(client, boss, sam, graph, django_capture_on_commit_callbacks):
+def test_approve_with_a_note_notifies_the_submitter(client, boss, sam, graph, catalogue,
+                                                    django_capture_on_commit_callbacks):
     pending = expense(by=sam, merchant="Shell", net="35.71", gross="42.50")
     client.force_login(boss)
     page = client.get(f"{CHANGELIST}{pending.pk}/review/")
@@ -97,11 +100,15 @@ def test_approve_with_a_note_notifies_the_submitter(client, boss, sam, graph, dj
     assert response.status_code == 302 and response["Location"] == CHANGELIST
     pending.refresh_from_db()
     assert (pending.status, pending.reviewed_by, pending.review_note) == ("approved", boss, "Thanks")
-    # Sam never wrote: the window is closed, so the re-engagement template goes out first.
-    assert graph.sent("template") or any(f"#{pending.pk}" in text for text in graph.texts())
+    # Sam never wrote: the window is closed, so the outcome goes out as the review template first,
+    # and the full text, note included, waits for his answer.
     from whatsapp.models import Message
-    [outbound] = Message.objects.filter(direction=Message.Direction.OUTBOUND, text__contains=f"#{pending.pk}")
-    assert "approved" in outbound.text and "Note: Thanks" in outbound.text
+    template, text = Message.objects.filter(direction=Message.Direction.OUTBOUND).order_by("type")
+    assert (template.type, template.status) == ("template", "sent")
+    assert template.text.startswith(f"Your expense #{pending.pk} (EUR 42.50, ") and "was approved by" in template.text
+    assert (text.type, text.status) == ("text", "held")
+    assert "approved" in text.text and "Note: Thanks" in text.text
+    assert len(graph.sent("template")) == 1 and graph.texts() == []
 
 
 def test_the_review_returns_to_the_filtered_list_and_its_total_changes(client, boss, sam):
@@ -124,7 +131,7 @@ def test_the_change_page_links_to_the_review(client, boss, sam):
     assert f"/admin/agent/expense/{pending.pk}/review/" in response.content.decode()
 
 
-def test_the_change_page_has_approve_and_reject_with_a_note(client, boss, sam, graph,
+def test_the_change_page_has_approve_and_reject_with_a_note(client, boss, sam, graph, catalogue,
                                                             django_capture_on_commit_callbacks):
     pending = expense(by=sam, merchant="Shell")
     client.force_login(boss)
@@ -333,11 +340,36 @@ def test_mark_paid_names_each_invoice_it_skipped_and_why(client, boss, invoices)
     response = client.post("/admin/agent/invoice/", {"action": "mark_paid", "_selected_action": [late.pk, paid.pk]},
                            follow=True)
     assert [str(m) for m in response.context["messages"]] == [
-        f"Skipped {paid.number}: Invoice {paid.number} was already paid on {paid.paid_on}.",
+        f"Skipped {paid.number}: Invoice {paid.number} was already paid on {local_date(paid.paid_on)}.",
         "1 invoice(s) marked paid.",
     ]
     late.refresh_from_db()
     assert late.status == "paid"
+
+
+def _invoice_add_form(buyer, *, issued_on: str) -> dict:
+    return {"customer": buyer.pk, "description": "Consulting", "issued_on": issued_on, "due_on": "2026-12-31",
+            "status": "sent", "currency": "EUR", "lines-TOTAL_FORMS": "1", "lines-INITIAL_FORMS": "0",
+            "lines-MIN_NUM_FORMS": "1", "lines-MAX_NUM_FORMS": "1000", "lines-0-position": "1",
+            "lines-0-description": "Consulting", "lines-0-quantity": "2", "lines-0-unit": "HUR",
+            "lines-0-unit_price": "100", "lines-0-tax_rate": "0.19"}
+
+
+def test_invoices_added_in_the_admin_are_numbered_in_sequence_with_the_other_paths(client, boss):
+    from agent import services
+    buyer = customer()
+    client.force_login(boss)
+    first = client.post(reverse("admin:agent_invoice_add"), _invoice_add_form(buyer, issued_on="2026-03-02"))
+    second = client.post(reverse("admin:agent_invoice_add"), _invoice_add_form(buyer, issued_on="2026-03-03"))
+    assert (first.status_code, second.status_code) == (302, 302)
+    by_api = services.invoice_create(user=boss, customer_id=buyer.pk, description="Repair", net="50",
+                                     issued_on="2026-04-01")
+    assert by_api.number == "INV-2026-0003"
+    rows = Invoice.objects.order_by("id").values_list("number", "gross", "created_by")
+    assert list(rows) == [("INV-2026-0001", Decimal("238.00"), boss.pk), ("INV-2026-0002", Decimal("238.00"), boss.pk),
+                          ("INV-2026-0003", Decimal("59.50"), boss.pk)]
+    assert list(Invoice.objects.get(number="INV-2026-0001").lines.values_list("net_amount", flat=True)) == [
+        Decimal("200.00")]
 
 
 def test_a_customers_page_shows_their_invoices_and_what_they_owe(client, boss, invoices):
@@ -367,6 +399,19 @@ def test_agent_log_is_read_only(client, boss):
     assert client.get("/admin/agent/agentturn/").status_code == 200
     assert client.get("/admin/agent/toolcall/").status_code == 200
     assert client.get("/admin/agent/toolcall/add/").status_code == 403
+
+
+def test_the_assistants_log_lists_each_turns_prompt_cached_and_completion_tokens(client, boss):
+    from agent.models import AgentTurn
+    from tests.agent.factories import inbound_message
+
+    message = inbound_message()
+    AgentTurn.objects.create(conversation=message.conversation, message=message, model="m", prompt_tokens=2345,
+                             cached_tokens=1792, completion_tokens=67, total_tokens=2412)
+    client.force_login(boss)
+    html = client.get("/admin/agent/agentturn/").content.decode()
+    assert "Cached tokens" in html
+    assert all(f">{n}</td>" in html for n in (2345, 1792, 67))
 
 
 def test_a_superuser_may_review_whatever_their_role(client, django_capture_on_commit_callbacks):

@@ -4,6 +4,10 @@ Script chat answers with `fake.reply("text")`, `fake.call("tool", {...}, ...)` (
 tool calls, several for parallel calls), `fake.fail(500)`; transcriptions with `fake.transcript`.
 Every request body is kept in `fake.chat_requests` / `fake.transcription_requests`.
 
+A request that reads a photo (an image part, no tools: agent.photos) is answered apart, with
+`fake.photo_reading` (or `fake.photo_status`, an error), and kept in `fake.photo_requests`, not in
+`chat_requests`: the script is the turn's.
+
 `fake.obey()` makes it, once its script is used up, a model that obeys any instruction it reads:
 every "call <tool> {json}" in anything it is sent (the prompt, the person's messages, tool results,
 however deeply quoted) is called, once each, as asked.
@@ -37,6 +41,11 @@ def _strings(value):
             yield from _strings(item)
 
 
+def _has_image(body: dict) -> bool:
+    return any(isinstance(m.get("content"), list) and any(p.get("type") == "image_url" for p in m["content"])
+               for m in body.get("messages", []))
+
+
 class FakeOpenAI:
     def __init__(self):
         self.script: list = []
@@ -45,6 +54,9 @@ class FakeOpenAI:
         self.transcription_requests: list[bytes] = []
         self.transcript = "spent 42.50 on fuel yesterday"
         self.transcription_status = 200
+        self.photo_requests: list[dict] = []
+        self.photo_reading = "Receipt. Merchant: Trattoria. Date: 2026-01-15. EUR. Gross 18.90, tax 1.72. 2 pasta."
+        self.photo_status = 200
         self.usage = {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -113,6 +125,11 @@ class FakeOpenAI:
 
     # --- serving ---------------------------------------------------------------------------------
     def _chat(self, body: dict):
+        if "tools" not in body and _has_image(body):
+            with self._lock:
+                self.photo_requests.append(body)
+            step = ("text", self.photo_reading) if self.photo_status == 200 else ("fail", self.photo_status)
+            return self._answer(body, step)
         with self._lock:
             self.chat_requests.append(body)
             if self.script:
@@ -121,6 +138,9 @@ class FakeOpenAI:
                 step = self._obey(body)
             else:
                 step = ("text", "OK.")
+        return self._answer(body, step)
+
+    def _answer(self, body: dict, step):
         kind, value = step
         if kind == "fail":
             return value, {"error": {"message": "upstream failure", "type": "server_error"}}

@@ -1,14 +1,24 @@
 """The Graph API client: protocol bodies, the bearer token, the 4096 split, typed errors, media."""
 
 import json
+import os
 
 import pytest
 import requests
 import responses
 
 from tests.fakes.graph import BASE_URL, PHONE_NUMBER_ID, VERSION, graph_error, send_fixture
-from whatsapp.outbound.client import GraphClient, MediaTooLarge
+from whatsapp.catalogue.components import template_components
+from whatsapp.outbound.client import (
+    GraphClient,
+    MediaTooLarge,
+    document_payload,
+    media_filled,
+    media_limit,
+    template_payload,
+)
 from whatsapp.outbound.errors import (
+    GraphError,
     GraphPermanentError,
     GraphRateLimited,
     GraphRetryableError,
@@ -301,7 +311,7 @@ def test_download_media_looks_the_media_up_then_fetches_the_url_graph_returned(m
     media_lookup(graph, "2621233374848975", f"{CDN}/v/t62/abc?ext=1", size=len(content))
     graph.mock.add(responses.GET, f"{CDN}/v/t62/abc?ext=1", body=content)
     media = media_client.download_media("2621233374848975")
-    assert media.content == content
+    assert media.read() == content
     assert media.mime_type == "image/jpeg"
     assert media.file_size == len(content)
     assert [(r.method, r.url) for r in graph.requests] == [
@@ -322,7 +332,33 @@ def test_the_bearer_token_is_sent_to_the_media_url_graph_returned(media_client, 
 def test_download_media_through_the_shared_fake(client, graph):
     graph.add_media("img-1", b"PNGDATA", "image/png")
     media = client.download_media("img-1")
-    assert (media.content, media.mime_type) == (b"PNGDATA", "image/png")
+    assert (media.read(), media.mime_type) == (b"PNGDATA", "image/png")
+
+
+def test_a_download_is_streamed_to_a_file_on_disk(media_client, graph):
+    content = b"%PDF-1.4 " + b"x" * 300_000
+    media_lookup(graph, "doc", f"{CDN}/file/doc", size=len(content), mime="application/pdf")
+    graph.mock.add(responses.GET, f"{CDN}/file/doc", body=content)
+    with media_client.download_media("doc", kind="document") as media:
+        assert os.fstat(media.file.fileno()).st_size == len(content) == media.file_size
+        assert media.file.tell() == 0 and media.read() == content
+
+
+def test_each_media_type_has_metas_size_limit():
+    assert [media_limit(kind) for kind in ("audio", "document", "image", "video", "sticker")] == [
+        16 * 1024 * 1024, 100 * 1024 * 1024, 5 * 1024 * 1024, 16 * 1024 * 1024, 500 * 1024]
+    assert media_limit("something new") == 100 * 1024 * 1024
+
+
+def test_a_photo_over_5_mb_is_refused_where_a_document_that_large_is_not(media_client, graph):
+    six_mb = 6 * 1024 * 1024
+    media_lookup(graph, "photo", f"{CDN}/file/photo", size=six_mb)
+    with pytest.raises(MediaTooLarge) as caught:
+        media_client.download_media("photo", kind="image")
+    assert (caught.value.size, caught.value.limit, caught.value.kind) == (six_mb, 5 * 1024 * 1024, "image")
+    media_lookup(graph, "pdf", f"{CDN}/file/pdf", size=six_mb, mime="application/pdf")
+    graph.mock.add(responses.GET, f"{CDN}/file/pdf", body=b"%PDF-1.4 small")
+    assert media_client.download_media("pdf", kind="document").read() == b"%PDF-1.4 small"
 
 
 def test_media_declared_larger_than_the_cap_is_refused_without_downloading(media_client, graph):
@@ -350,7 +386,7 @@ def test_a_404_on_download_asks_graph_for_a_fresh_url_once(media_client, graph):
     graph.mock.add(responses.GET, f"{CDN}/file/m2?expired", status=404, body="Not Found")
     media_lookup(graph, "m2", f"{CDN}/file/m2?fresh", size=4)
     graph.mock.add(responses.GET, f"{CDN}/file/m2?fresh", body=b"data")
-    assert media_client.download_media("m2").content == b"data"
+    assert media_client.download_media("m2").read() == b"data"
     assert [r.url for r in graph.requests] == [
         f"{MEDIA_GRAPH}/{VERSION}/m2", f"{CDN}/file/m2?expired",
         f"{MEDIA_GRAPH}/{VERSION}/m2", f"{CDN}/file/m2?fresh",
@@ -372,3 +408,50 @@ def test_an_unknown_media_id_is_a_permanent_error(client, graph):
     with pytest.raises(GraphPermanentError) as caught:
         client.download_media("no-such-media")
     assert caught.value.code == 100
+
+
+# --- uploading and sending a document ------------------------------------------------------------
+def test_upload_media_posts_the_file_as_a_multipart_form_to_our_numbers_media_url(client, graph):
+    media_id = client.upload_media(b"%PDF-1.7 bytes", mime_type="application/pdf", filename="INV-2026-0012.pdf")
+    (upload,) = graph.uploads()
+    assert upload == {"messaging_product": "whatsapp", "type": "application/pdf", "content": b"%PDF-1.7 bytes",
+                      "filename": "INV-2026-0012.pdf", "content_type": "application/pdf"}
+    (request,) = [r for r in graph.requests if r.url.endswith("/media")]
+    assert request.url == f"{BASE_URL}/{VERSION}/{PHONE_NUMBER_ID}/media"
+    assert request.headers["Authorization"] == f"Bearer {TOKEN}"
+    assert graph.media[media_id] == (b"%PDF-1.7 bytes", "application/pdf")
+
+
+def test_a_refused_upload_is_a_typed_error_like_a_refused_send(client, graph):
+    graph.fail_next_upload(graph_error(131000, "Something went wrong", http_status=500))
+    with pytest.raises(GraphRetryableError):
+        client.upload_media(b"%PDF", mime_type="application/pdf", filename="a.pdf")
+    graph.fail_next_upload(graph_error(190, "Token expired", http_status=401))
+    with pytest.raises(OperatorActionRequired):
+        client.upload_media(b"%PDF", mime_type="application/pdf", filename="a.pdf")
+
+
+def test_an_upload_answered_without_a_media_id_is_an_error(client, graph):
+    graph.fail_next_upload((200, {"success": True}))
+    with pytest.raises(GraphError, match="no media id"):
+        client.upload_media(b"%PDF", mime_type="application/pdf", filename="a.pdf")
+
+
+def test_a_document_names_the_uploaded_media_its_file_name_and_caption(client, graph):
+    payload = media_filled(document_payload("+16505551234", filename="INV-2026-0012.pdf", caption="Your invoice"),
+                           "4490709327384033")
+    client.send_message(payload)
+    (body,) = graph.sent("document")
+    assert body == {"messaging_product": "whatsapp", "recipient_type": "individual", "to": "+16505551234",
+                    "type": "document", "document": {"id": "4490709327384033", "filename": "INV-2026-0012.pdf",
+                                                     "caption": "Your invoice"}}
+
+
+def test_a_templates_document_header_gets_the_uploaded_media():
+    components = template_components(body=["Ann"], header_document={"id": "", "filename": "INV-2026-0012.pdf"})
+    payload = template_payload("+16505551234", "invoice_issued", "en_US", components)
+    assert media_filled(payload, "77")["template"]["components"] == [
+        {"type": "header", "parameters": [{"type": "document", "document": {"id": "77",
+                                                                            "filename": "INV-2026-0012.pdf"}}]},
+        {"type": "body", "parameters": [{"type": "text", "text": "Ann"}]},
+    ]

@@ -27,14 +27,8 @@ from whatsapp.admin.common import admin_url, changelist_url
 from whatsapp.admin.transcript import transcript_build, window_state
 from whatsapp.attention import NEEDS_PERSON
 from whatsapp.models import REPLY_WINDOW, Conversation, Message, on_our_number_q
-from whatsapp.takeover import (
-    TakeoverError,
-    conversation_pause,
-    conversation_resume,
-    manual_reply_send,
-    manual_template_send,
-    templates_approved,
-)
+from whatsapp.catalogue.picker import TemplatePickError, picker_context, template_send_from_form
+from whatsapp.takeover import TakeoverError, conversation_pause, conversation_resume, manual_reply_send
 from whatsapp.visibility import conversations_visible_to
 
 UNKNOWN = Q(user__isnull=True) | Q(user__is_active=False)
@@ -266,7 +260,8 @@ class ConversationAdmin(admin.ModelAdmin):
             "can_take_over": conversation.on_our_number and self.has_change_permission(request, conversation),
             "window_open": conversation.window_open(),
             "window_state": window_state(conversation),
-            "approved_templates": templates_approved(),
+            # Outside the window only a template can go out: the picker's templates and fields.
+            "template_picker": {} if conversation.window_open() else picker_context(),
             "pause_url": url("pause"),
             "resume_url": url("resume"),
             "reply_url": url("reply"),
@@ -295,10 +290,11 @@ class ConversationAdmin(admin.ModelAdmin):
             return redirect(admin_url(conversation))
         try:
             done = act(conversation)
-        except TakeoverError as exc:
+        except (TakeoverError, TemplatePickError) as exc:
             self.message_user(request, str(exc), messages.ERROR)
         else:
-            self.message_user(request, done, messages.SUCCESS)
+            text, level = done if isinstance(done, tuple) else (done, messages.SUCCESS)
+            self.message_user(request, text, level)
         return redirect(admin_url(conversation) + "#takeover")
 
     def pause_view(self, request, object_id):
@@ -317,10 +313,12 @@ class ConversationAdmin(admin.ModelAdmin):
 
     def reply_view(self, request, object_id):
         def send(conversation):
-            template = request.POST.get("template", "")
-            if template:
-                name, _, language = template.partition(":")
-                manual_template_send(conversation=conversation, by=request.user, name=name, language=language)
+            if "template" in request.POST:
+                message = template_send_from_form(conversation=conversation, data=request.POST, sent_by=request.user)
+                name = message.payload["template"]["name"]
+                if message.status == Message.Status.HELD:
+                    return (f"Template {name} is held, not sent: {message.error_title}. {message.error_details}",
+                            messages.WARNING)
                 return f"Template {name} queued.{_paused_note()}"
             manual_reply_send(conversation=conversation, by=request.user, text=request.POST.get("text", ""))
             return f"Reply queued.{_paused_note()}"

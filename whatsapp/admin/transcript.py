@@ -28,6 +28,8 @@ DELIVERY = {
     Message.Status.PLAYED: ("✓✓", "Played", "read"),
     Message.Status.FAILED: ("✗", "Failed", "failed"),
 }
+# A template waits for its catalogue entry, not for the person (why: its error title and details).
+HELD_TEMPLATE = ("⏸", "Held until its template can go out", "held")
 
 
 def time_left(delta: timedelta) -> str:
@@ -77,6 +79,8 @@ def transcript_build(*, conversation: Conversation, limit: int | None = None) ->
         else:
             message.sender = message.sent_by.display_name if message.sent_by_id else "assistant"
             message.delivery = DELIVERY.get(message.status, ("", message.get_status_display(), ""))
+            if message.status == Message.Status.HELD and message.type == "template":
+                message.delivery = HELD_TEMPLATE
     for inbound_id, agent_work in work["messages"].items():
         target = first_reply.get(inbound_id) or next(m for m in messages if m.pk == inbound_id)
         target.agent_work = agent_work
