@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import User
+from config.display import local_datetime
 from tests.catalogue_support import template_approved
 from tests.fakes.graph import send_fixture
 from whatsapp.models import MessageTemplate
@@ -28,7 +29,8 @@ def test_staff_see_the_catalogue_with_status_category_quality_and_last_sync(staf
     assert "overdue_reminder" in html and "seasonal_promotion" in html
     assert "High" in html  # GREEN
     assert "Rejected" in html and "not sent: messages that need it are held" in html
-    assert "Last synced from Meta: 20" in html
+    synced = MessageTemplate.objects.order_by("-last_synced_at").first().last_synced_at
+    assert f"Last synced from Meta: {local_datetime(synced)}" in html  # the locale's format
 
 
 def test_sync_now_asks_meta_and_says_what_changed(staff_client, graph):
