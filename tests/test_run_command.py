@@ -188,14 +188,15 @@ def test_a_refused_request_is_logged_once_in_one_line(run_command, graph):
 
 
 def worker_main_process(run: Run) -> int | None:
-    """The pid of the Celery worker's main process among the run's processes (not its pool's)."""
+    """The pid of the Celery worker's main process among the run's processes: the one bin/run started
+    (not its pool's, nor a pool process its killed main process left behind for a moment)."""
     listing = subprocess.run(["ps", "-o", "pid=,ppid=,args=", "-g", str(run.process.pid)], capture_output=True,
                              text=True).stdout
     processes = {int(pid): (int(ppid), args) for pid, ppid, args in
                  (line.split(None, 2) for line in listing.splitlines() if line.strip())}
     for pid, (ppid, args) in processes.items():
         parent_args = processes.get(ppid, (0, ""))[1]
-        if "celery -A config worker" in args and "celery -A config worker" not in parent_args:
+        if "celery -A config worker" in args and "bin/run" in parent_args:
             return pid
     return None
 

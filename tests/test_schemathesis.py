@@ -4,6 +4,7 @@ business, and finds nothing. The expected refusals the schema cannot express are
 schemathesis.toml, each with its reason."""
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -19,5 +20,6 @@ def test_schemathesis_finds_nothing_in_the_api(tmp_path):
     result = subprocess.run(["bash", "bin/schemathesis", "--report", "junit"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-12000:] + result.stderr[-3000:]
-    assert "Operations:       10 selected / 10 total" in result.stdout
+    selected, total = re.search(r"Operations:\s+(\d+) selected / (\d+) total", result.stdout).groups()
+    assert selected == total and int(total) >= 10  # every operation of the API was tested
     assert list(tmp_path.glob("junit*.xml"))  # the report schemathesis writes on a finished run
