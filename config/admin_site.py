@@ -46,6 +46,19 @@ def admin_pages() -> tuple[AdminPage, ...]:
 
 
 class AdminSite(admin.AdminSite):
+    """Named after the business (settings.BUSINESS_NAME): "<name> back office" in the header and the
+    browser's title."""
+
+    index_title = "Back office"
+
+    @property
+    def site_header(self) -> str:
+        return f"{settings.BUSINESS_NAME} back office"
+
+    @property
+    def site_title(self) -> str:
+        return self.site_header
+
     def index(self, request, extra_context=None):
         context = {}
         for hook in settings.ADMIN_INDEX_CONTEXT:

@@ -149,6 +149,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# The back office's own stylesheet (config/static/backoffice/), for every admin page.
+STATICFILES_DIRS = [BASE_DIR / "config" / "static"]
 STATIC_ROOT = BASE_DIR / "var" / "static"
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
