@@ -15,6 +15,8 @@ class Reply:
     text: str = ""
     # Interactive reply buttons: (id, title) pairs, at most three.
     buttons: list[tuple[str, str]] = field(default_factory=list)
+    # A team member's name when they wrote it by hand: the person reads it above the text.
+    signature: str = ""
 
 
 def acknowledge(conversation, message) -> Reply | None:

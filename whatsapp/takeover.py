@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.text import capfirst
 
 from whatsapp.models import Conversation, Message
 from whatsapp.outbound.queue import outbound_queue, template_queue
@@ -88,7 +89,9 @@ def manual_reply_send(*, conversation: Conversation, by, text: str) -> list[Mess
             "The 24-hour window is closed: the person has not written for more than 24 hours. "
             "Only an approved template can be sent."
         )
-    return outbound_queue(conversation=conversation, reply=Reply(text=text), sent_by=by)
+    # Signed with their name (the person reads who answered them, never a login name).
+    return outbound_queue(conversation=conversation, reply=Reply(text=text, signature=capfirst(by.public_name)),
+                          sent_by=by)
 
 
 @transaction.atomic

@@ -46,7 +46,7 @@ CONVERSATION_FIELDS = Fields(
     row=("phone_number_id", "wa_id", "bsuid", "profile_name", "created_at", "last_inbound_at", "last_message_at"),
     # contact_key: the found conversation's own key, else this message's; user: the sender found.
     sql=("id", "contact_key", "user"),
-    defaults=("bot_paused", "inbound_lease_until", "outbox_lease_until", "send_backoff_until",
+    defaults=("bot_paused", "assigned_to", "inbound_lease_until", "outbox_lease_until", "send_backoff_until",
               "not_registered_reply_at"),
 )
 MESSAGE_FIELDS = Fields(

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from whatsapp.models import REPLY_WINDOW, Conversation, Message
 from whatsapp.outbound.client import buttons_payload, template_payload
-from whatsapp.outbound.text import split_text
+from whatsapp.outbound.text import TEXT_LIMIT, signature_line, split_text
 from whatsapp.replies import Reply
 
 # What only goes out inside the person's 24-hour window (templates go out at any time).
@@ -23,7 +23,12 @@ def _rows_for(conversation: Conversation, reply: Reply) -> list[dict]:
         payload = buttons_payload(conversation.recipient, reply.text, reply.buttons)
         return [{"type": "interactive", "text": reply.text, "payload": payload,
                  "data": {"buttons": [list(b) for b in reply.buttons]}}]
-    return [{"type": "text", "text": part} for part in split_text(reply.text)]
+    # A team member's name goes above the first part: every part leaves room for it.
+    limit = TEXT_LIMIT - len(signature_line(reply.signature)) if reply.signature else TEXT_LIMIT
+    rows = [{"type": "text", "text": part} for part in split_text(reply.text, limit)]
+    if reply.signature and rows:
+        rows[0]["data"] = {"signature": reply.signature}
+    return rows
 
 
 # The rows are committed before their task is sent. If the broker cannot take it (robust: logged,

@@ -27,6 +27,7 @@ from whatsapp.outbound.errors import (
 )
 from whatsapp.outbound.queue import FREE_FORM_TYPES, outbound_hold
 from whatsapp.outbound.retry import backoff_seconds, pair_limit_seconds
+from whatsapp.outbound.text import text_for_person
 from whatsapp.statuses import status_reapply
 
 logger = logging.getLogger(__name__)
@@ -106,7 +107,7 @@ def _send_one(message: Message, conversation: Conversation, client: GraphClient)
         outbound_hold(message=message, conversation=conversation,
                       reason="The 24-hour window was closed: held until the person writes again.")
         return None
-    payload = message.payload or text_payload(conversation.recipient, message.text)
+    payload = message.payload or text_payload(conversation.recipient, text_for_person(message))
     attempts = message.attempts + 1
     Message.objects.filter(pk=message.pk).update(attempts=attempts, first_attempt_at=message.first_attempt_at or now)
     try:
