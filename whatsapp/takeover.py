@@ -9,8 +9,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils.text import capfirst
 
+from accounts.models import User
+from accounts.permissions import PRIVATE_CONVERSATION_ROLES, person_conversations_visible
 from whatsapp.models import Conversation, Message
 from whatsapp.outbound.queue import outbound_queue, template_queue
 from whatsapp.replies import Reply
@@ -71,6 +74,45 @@ def conversation_resume(*, conversation: Conversation, by) -> Conversation:
     """Hand the conversation back to the assistant (it answers the next message the person sends)."""
     logger.info("Conversation %s: assistant resumed by %s", conversation.pk, by)
     return _set_paused(conversation, False)
+
+
+class NotAssignable(TakeoverError):
+    """The chosen person cannot answer this conversation (not an active team member who may read it)."""
+
+
+def assignees_for(conversation: Conversation):
+    """Who may be given this conversation to answer: active team members (and superusers) who may
+    read it (a team member's own conversation: themselves, managers, superusers)."""
+    candidates = User.objects.filter(is_active=True).filter(
+        Q(is_superuser=True) | Q(role__in=PRIVATE_CONVERSATION_ROLES)).order_by("first_name", "last_name", "username")
+    return [person for person in candidates
+            if person_conversations_visible(viewer=person, person=conversation.user)]
+
+
+def conversation_assign(*, conversation: Conversation, to, by) -> Conversation:
+    """Give the conversation to `to` to answer by hand (None: to nobody). The caller checks that `by`
+    may change this conversation; `to` must be able to read it (NotAssignable otherwise)."""
+    if to is not None and to not in assignees_for(conversation):
+        raise NotAssignable(f"{to.display_name} cannot answer this conversation: only an active team member who "
+                            "may read it can.")
+    Conversation.objects.filter(pk=conversation.pk).update(assigned_to=to)
+    conversation.assigned_to = to
+    logger.info("Conversation %s: assigned to %s by %s", conversation.pk, to, by)
+    return conversation
+
+
+@transaction.atomic
+def conversation_take_over(*, conversation: Conversation, by) -> Conversation:
+    """`by` answers this person from now on: the assistant pauses and the conversation is theirs."""
+    conversation_pause(conversation=conversation, by=by)
+    return conversation_assign(conversation=conversation, to=by, by=by)
+
+
+@transaction.atomic
+def conversation_hand_back(*, conversation: Conversation, by) -> Conversation:
+    """The assistant answers this person again, and the conversation is nobody's to answer by hand."""
+    conversation_resume(conversation=conversation, by=by)
+    return conversation_assign(conversation=conversation, to=None, by=by)
 
 
 @transaction.atomic

@@ -329,7 +329,7 @@ def test_the_transcript_is_a_chat_of_bubbles_in_and_out(admin_client, conversati
     html = html_of(admin_client.get(url(Conversation, "change", conversation.pk)))
     assert html.count('class="bubble transcript-message inbound') == 4
     assert html.count('class="bubble transcript-message outbound') == 3
-    assert 'class="bubble transcript-message outbound failed"' in html
+    assert 'class="bubble transcript-message outbound by-assistant failed"' in html
     assert '<span class="sender">Sheena Nelson</span>' in html
     assert '<span class="sender">Max Ops</span>' in html and '<span class="sender">assistant</span>' in html
     assert ">09:06</time>" in html  # times
