@@ -86,7 +86,7 @@ def live(client, **params) -> dict:
 # --- the list ---------------------------------------------------------------------------------------
 def test_conversations_waiting_for_a_person_come_first_then_those_waiting_then_the_newest(maya, priya, omar, bo):
     answered = chat(bo, "spent 12 on fuel", minutes_ago=1, answered=True)
-    waiting = chat(omar, "Hello?", minutes_ago=30)
+    chat(omar, "Hello?", minutes_ago=30)
     for_a_person = chat(priya, "Can someone call me?", minutes_ago=60)
     conversation_pause(conversation=for_a_person, by=maya)
 
