@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from agent import selectors
+from agent.admin.columns import AmountColumns
 from agent.admin.csv_export import CsvExportMixin
 from agent.admin.expense_review import (
     REVIEW_PERMISSION,
@@ -55,7 +56,7 @@ def _drop_after_commit(files) -> None:
 
 
 @admin.register(Expense)
-class ExpenseAdmin(ExpenseReviewMixin, CsvExportMixin, admin.ModelAdmin):
+class ExpenseAdmin(AmountColumns, ExpenseReviewMixin, CsvExportMixin, admin.ModelAdmin):
     # A reviewer's list opens on the pending expenses. Related-only: the person filter offers only
     # people in the list this user may see.
     list_filter = (StatusFilter, "category", ("submitted_by", admin.RelatedOnlyFieldListFilter))
@@ -100,28 +101,21 @@ class ExpenseAdmin(ExpenseReviewMixin, CsvExportMixin, admin.ModelAdmin):
             return format_html('<a class="button review-link" href="{}">Review</a>', url)
 
         review.short_description = "Review"
-        return ("spent_on", "person", "category", "merchant", "short_description", "net_amount", "tax_amount",
-                "gross_amount", "currency", "status_badge", "receipt_link", review)
+        # The key columns fit a laptop beside the menu: amounts with their currency (no columns of
+        # their own for the tax and the currency: the expense's page has them), the status, the review.
+        return ("spent_on", "person", "category", "merchant_and_description", "net_amount", "gross_amount",
+                "status_badge", "receipt_link", review)
 
     @admin.display(description="Person", ordering="submitted_by__first_name")
     def person(self, obj):
         return obj.submitted_by.display_name
 
-    @admin.display(description="Description")
-    def short_description(self, obj):
-        return Truncator(obj.description).chars(60)
-
-    @admin.display(description="Net", ordering="net")
-    def net_amount(self, obj):
-        return obj.net
-
-    @admin.display(description="Tax")
-    def tax_amount(self, obj):
-        return obj.tax
-
-    @admin.display(description="Gross", ordering="gross")
-    def gross_amount(self, obj):
-        return obj.gross
+    @admin.display(description="Merchant / description", ordering="merchant")
+    def merchant_and_description(self, obj):
+        description = Truncator(obj.description).chars(60)
+        if obj.merchant and description:
+            return format_html("<strong>{}</strong><br>{}", obj.merchant, description)
+        return obj.merchant or description or "-"
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj):

@@ -44,7 +44,7 @@ def test_a_reviewers_list_opens_on_the_pending_expenses(client, boss, sam):
     assert sorted(listed(client.get(CHANGELIST, {"status__exact": "all"}))) == sorted([pending.pk, approved.pk])
     assert listed(client.get(CHANGELIST, {"status__exact": "approved"})) == [approved.pk]
     page = client.get(CHANGELIST).content.decode()
-    assert 'By status: <strong class="filter-in-use">' not in page  # the default is no filter to clear
+    assert 'class="filter-in-use"' not in page  # the default is no filter to clear
     assert f'<a href="{CHANGELIST}review/" class="review-queue-link">Review pending expenses</a>' in page
 
 

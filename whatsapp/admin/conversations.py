@@ -133,8 +133,9 @@ class FailedDeliveryFilter(admin.SimpleListFilter):
 @admin.register(Conversation)
 class ConversationAdmin(admin.ModelAdmin):
     change_form_template = "admin/whatsapp/conversation/change_form.html"
-    list_display = ("person", "number", "allow_list", "last_message", "last_message_at", "window", "waiting",
-                    "bot_paused", "failed", "business_number")
+    # The key columns fit a laptop beside the menu: the number under the name, the last message cut short.
+    list_display = ("person", "allow_list", "last_message", "last_message_at", "window", "waiting", "bot_paused",
+                    "failed", "business_number")
     list_filter = (AllowListFilter, "last_message_at", WindowFilter,
                    WaitingFilter, "bot_paused", FailedDeliveryFilter, BusinessNumberFilter)
     list_select_related = ("user",)
@@ -167,7 +168,10 @@ class ConversationAdmin(admin.ModelAdmin):
     # --- columns ----------------------------------------------------------------------------------
     @admin.display(description="Person", ordering="profile_name")
     def person(self, obj):
-        return str(obj)
+        number = self.number(obj)
+        if number == "—" or str(obj) == number:
+            return str(obj)
+        return format_html('{}<br><small class="person-number">{}</small>', obj, number)
 
     @admin.display(description="Number", ordering="wa_id")
     def number(self, obj):
@@ -193,7 +197,7 @@ class ConversationAdmin(admin.ModelAdmin):
             return "—"
         arrow = "←" if obj.last_direction == Message.Direction.INBOUND else "→"
         text = obj.last_text or f"[{obj.last_type}]"
-        return f"{arrow} {text[:60]}{'…' if len(text) > 60 else ''}"
+        return f"{arrow} {text[:50]}{'…' if len(text) > 50 else ''}"
 
     @admin.display(description="Window", ordering="last_inbound_at")
     def window(self, obj):
