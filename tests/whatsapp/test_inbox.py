@@ -298,3 +298,8 @@ def test_a_message_arriving_by_signed_webhook_shows_in_the_live_view_with_the_an
     assert "Does it come in another color?" in answer["conversation"]["chat"]
     assert "Does it come in another color?" in answer["list"]["html"]
     assert "Add to the allow-list" in answer["conversation"]["person"]
+
+
+def test_the_home_page_opens_the_inbox(client, ann):
+    client.force_login(ann)
+    assert f'<a href="{INBOX}" class="button">Open the inbox</a>' in client.get(reverse("admin:index")).content.decode()
