@@ -1,4 +1,5 @@
-"""A person takes a conversation over from the assistant, replies by hand, and hands it back.
+"""A person takes a conversation over from the assistant (it is then theirs: assigned to them),
+replies by hand, and hands it back; a conversation can also be assigned to a team member who may read it.
 
 Manual replies go through the same outbound queue as the assistant's (whatsapp.outbound.queue), with
 `sent_by` set, so they are sent, retried and shown in the transcript the same way.
