@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from agent.errors import ApplicationError
+from config.display import round_cents
 
-CENT = Decimal("0.01")
 # Tax rates are stored as fractions with four decimals (0.1925 = 19.25%).
 RATE_PLACES = Decimal("0.0001")
 # Allowed difference between a given gross and net * (1 + rate) when all three are given.
@@ -106,11 +106,6 @@ def _decimal_mark(number: str) -> str:
 
 def _not_an_amount(value) -> ApplicationError:
     return ApplicationError(f"{value!r} is not an amount. Write it like 42.50, 1,190 or 1.234,50.")
-
-
-def round_cents(value: Decimal) -> Decimal:
-    """Round to cents, half up (2.675 -> 2.68)."""
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def parse_tax_rate(value) -> Decimal:
@@ -218,8 +213,3 @@ def _positive(value, name: str) -> Decimal:
 
 def _percent(rate: Decimal) -> str:
     return f"{(rate * 100).normalize():f}%"
-
-
-def money(amount, currency: str) -> str:
-    """Format an amount for people: "EUR 1,190.00" (cents rounded half up)."""
-    return f"{currency} {round_cents(Decimal(amount)):,.2f}"

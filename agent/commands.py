@@ -6,7 +6,8 @@
 from django.utils import timezone
 
 from agent import selectors, services
-from agent.amounts import money, parse_decimal
+from agent.amounts import parse_decimal
+from config.display import money
 from agent.errors import ApplicationError
 from agent.models import Expense
 

@@ -68,11 +68,15 @@ def attach(reply: Reply, ctx: ToolContext) -> Reply:
                                    tool=asked.tool, arguments=asked.arguments, question=question)
     # The code's question is always the last thing above the buttons: whatever the model wrote (or
     # was talked into writing) before it, Yes and No answer exactly that question.
-    text = reply.text if reply.text.rstrip().endswith(question) else f"{reply.text}\n\n{question}"
+    asks_it = reply.text.rstrip().endswith(question)
+    text = reply.text if asks_it else f"{reply.text}\n\n{question}"
     if len(text.strip()) > BODY_LIMIT:
         # WhatsApp cuts a button message's body at 1024 characters: shorten the answer, keep the question.
         text = f"{reply.text[:BODY_LIMIT - len(question) - 4].rstrip()}…\n\n{question}"
-    return Reply(text=text.strip(),
+    # For the history: the whole answer as the model wrote it, then the question as the code wrote it.
+    written = reply.as_written or reply.text
+    as_written = written if asks_it else f"{written}\n\n{asked.question}"
+    return Reply(text=text.strip(), as_written=as_written.strip(),
                  buttons=[(button_id(action, yes=True), "Yes"), (button_id(action, yes=False), "No")])
 
 

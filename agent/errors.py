@@ -19,3 +19,8 @@ class NotFound(ApplicationError):
 
 class PermissionDenied(ApplicationError):
     """This person's role does not allow the action."""
+
+
+class Conflict(ApplicationError):
+    """The record cannot take this action in its present state (the API answers 409): an invoice
+    whose customer has no WhatsApp number cannot be sent there."""

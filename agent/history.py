@@ -4,6 +4,8 @@ Two queries whatever the conversation's length: its newest messages, and their t
 Earlier tool calls are replayed correctly paired (an assistant message with `tool_calls`, then
 one `tool` message per call) and a turn is kept or dropped whole, never cut in the middle. What a
 team member sent by hand (`sent_by`) is replayed as theirs, labelled, never as the assistant's.
+The assistant's own answers are replayed as the model wrote them (`as_written`): text a person typed
+that it repeated is still between ⟦ and ⟧, never turned into the assistant's own words.
 """
 
 import json
@@ -57,8 +59,11 @@ def build_history(*, conversation, before: Message, budget_chars: int | None = N
             groups.append(group)
         elif message.sent_by_id is not None:
             groups.append([_by_hand(message)])
+        elif "as_written_in_part" in message.data:
+            continue  # a later part of an answer replayed whole from its first part
         elif message.type != "template" or not message.data.get("reengagement"):
-            entry = {"role": "assistant", "content": message.text}
+            # As the model wrote it (typed text still between ⟦ ⟧), not as the person read it.
+            entry = {"role": "assistant", "content": message.data.get("as_written") or message.text}
             if groups and message.in_reply_to_id is not None:
                 groups[-1].append(entry)
             else:

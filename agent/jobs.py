@@ -1,5 +1,7 @@
 """Scheduled messages: a daily reminder to customers with overdue invoices and a weekly spend
 summary to managers, each as an approved template (they usually go outside the 24-hour window).
+The reminder carries each overdue invoice's PDF (agent.invoices.sending: a document inside the
+window, the invoice template outside it).
 
 Each is idempotent for its day or week: a JobRun row per (job, period, recipient), inserted in the
 same transaction as the queued message, so a second run (or a retried task) sends nothing twice.
@@ -15,9 +17,12 @@ from django.utils import timezone
 
 from accounts.models import User
 from agent import selectors
-from agent.amounts import money
+from agent.errors import ApplicationError
+from agent.invoices.sending import customer_conversation, invoice_document_queue
+from config.display import local_date, money
 from agent.models import Customer, Expense, Invoice, JobRun
-from whatsapp.outbound.notify import conversation_for_phone, conversation_for_user
+from whatsapp.outbound.client import body_component
+from whatsapp.outbound.notify import conversation_for_user
 from whatsapp.outbound.queue import template_queue
 
 logger = logging.getLogger(__name__)
@@ -32,20 +37,20 @@ class JobResult:
     skipped: list[str] = field(default_factory=list)
 
 
-def _body(*values: str) -> list[dict]:
-    return [{"type": "body", "parameters": [{"type": "text", "text": str(v)} for v in values]}]
-
-
 def _send_once(*, job: str, period_key: str, recipient_key: str, conversation, name: str, language: str,
-               parameters: list[str], text: str, valid_for: timedelta) -> bool:
+               parameters: list[str], text: str, valid_for: timedelta, then=None) -> bool:
+    """Queue the template once for this period and recipient; `then(data)` queues what follows it
+    (in the same transaction, with the same `data`)."""
     # Stale after `valid_for`: if delivery is paused (an expired token) past the next run, that run's
     # message replaces this one instead of both going out late, with out-of-date figures.
-    expires_at = (timezone.now() + valid_for).isoformat()
+    data = {"job": job, "period": period_key, "expires_at": (timezone.now() + valid_for).isoformat()}
     try:
         with transaction.atomic():
             JobRun.objects.create(job=job, period_key=period_key, recipient_key=recipient_key)
-            template_queue(conversation=conversation, name=name, language=language, components=_body(*parameters),
-                           text=text, data={"job": job, "period": period_key, "expires_at": expires_at})
+            template_queue(conversation=conversation, name=name, language=language,
+                           components=[body_component(parameters)], text=text, data=data)
+            if then is not None:
+                then(data)
     except IntegrityError:
         return False  # already sent for this period
     return True
@@ -56,28 +61,35 @@ def _totals_text(totals: list[dict]) -> str:
 
 
 def overdue_reminders_send(*, today: date | None = None) -> JobResult:
-    """Remind every customer with overdue invoices, once a day."""
+    """Remind every customer with overdue invoices, once a day, with each overdue invoice's PDF."""
     today = today or timezone.localdate()
     result = JobResult()
     customers = Customer.objects.filter(invoices__in=Invoice.objects.overdue(today)).distinct().select_related("user")
     for customer in customers:
-        overdue = Invoice.objects.overdue(today).filter(customer=customer)
-        if customer.user_id and customer.user.phone_number:
-            conversation = conversation_for_user(user=customer.user)
-        else:
-            conversation = conversation_for_phone(phone=customer.phone, name=customer.contact_name)
+        overdue = Invoice.objects.overdue(today).filter(customer=customer).select_related("customer")
+        conversation = customer_conversation(customer)
         if conversation is None:
             result.skipped.append(f"{customer} (no WhatsApp number)")
             continue
         count = overdue.count()
         owed = _totals_text(selectors.invoice_totals(overdue))
+
+        def pdfs(data, conversation=conversation, overdue=overdue):
+            for invoice in overdue.order_by("due_on", "id"):
+                caption = (f"Invoice {invoice.number}: {money(invoice.gross, invoice.currency)}, was due on "
+                           f"{local_date(invoice.due_on)}.")
+                try:
+                    invoice_document_queue(invoice=invoice, conversation=conversation, caption=caption, data=data)
+                except ApplicationError as error:
+                    result.skipped.append(f"the PDF of {invoice.number} ({error})")
+
         sent = _send_once(
             job=OVERDUE_REMINDER, period_key=today.isoformat(), recipient_key=f"customer:{customer.pk}",
             conversation=conversation, name=settings.WHATSAPP_REMINDER_TEMPLATE,
             language=settings.WHATSAPP_REMINDER_TEMPLATE_LANGUAGE,
             parameters=[customer.contact_name or customer.company_name, str(count), owed],
             text=f"Reminder: {count} overdue invoice(s), {owed} outstanding.",
-            valid_for=timedelta(days=1),
+            valid_for=timedelta(days=1), then=pdfs,
         )
         (result.sent if sent else result.skipped).append(str(customer))
     return result

@@ -109,7 +109,9 @@ def run_turn(*, user, conversation, message, content: UserContent) -> Reply:
         turn.save()
 
     text = to_whatsapp(untyped(final)) or EMPTY_ANSWER
-    return confirmations.attach(Reply(text=text), ctx)
+    # The person reads it without the ⟦ ⟧ markers; the history replays it as written, so text
+    # someone typed that the model repeated stays marked as theirs on the next turn.
+    return confirmations.attach(Reply(text=text, as_written=final if final.strip() else ""), ctx)
 
 
 def _arguments_json(raw) -> dict:

@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from agent.amounts import money
+from config.display import money
 
 _currency_code = RegexValidator(r"^[A-Z]{3}$", "Use a 3-letter ISO 4217 code, e.g. EUR.")
 _country_code = RegexValidator(r"^[A-Z]{2}$", "Use the 2-letter ISO 3166 code, e.g. DE.")
@@ -209,6 +209,9 @@ class Invoice(AmountsModel):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     source_message = models.ForeignKey("whatsapp.Message", null=True, blank=True, on_delete=models.SET_NULL,
                                        related_name="+")
+    # The WhatsApp message that last sent its PDF to the customer (agent.invoices.sending): its ticks.
+    sent_message = models.ForeignKey("whatsapp.Message", null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+", editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

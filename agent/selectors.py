@@ -16,7 +16,8 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from accounts.models import User
-from agent.amounts import parse_decimal, round_cents
+from agent.amounts import parse_decimal
+from config.display import round_cents
 from agent.categories import parse_category
 from agent.errors import ApplicationError, NotFound, PermissionDenied
 from agent.models import AgentTurn, Customer, Expense, Invoice, Revenue

@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.phone import InvalidPhoneNumber, normalize_phone
-from agent.amounts import money, parse_currency, resolve_amounts
+from agent.amounts import parse_currency, resolve_amounts
+from config.display import money
 from agent.categories import parse_category
 from agent.errors import ApplicationError, NotFound, PermissionDenied
 from agent.invoices.lines import lines_check, single_line, totals_of

@@ -85,6 +85,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # Money, phone numbers, dates and times as people read them (config/display.py).
+            "libraries": {"display": "config.display_filters"},
         },
     },
 ]
@@ -147,7 +149,8 @@ AXES_DISABLE_ACCESS_LOG = True
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "accounts.login_throttle.client_ip"
 
-LANGUAGE_CODE = "en-us"
+# The locale whose formats dates, times and numbers are shown in (config/display.py), e.g. en-gb, de.
+LANGUAGE_CODE = env("LANGUAGE_CODE", default="en-us")
 # The business time zone: "today" for people; the database keeps UTC.
 TIME_ZONE = env("TIME_ZONE", default="UTC")
 USE_I18N = True
@@ -378,3 +381,7 @@ WHATSAPP_REMINDER_TEMPLATE_LANGUAGE = env("WHATSAPP_REMINDER_TEMPLATE_LANGUAGE",
 # Weekly to managers: {{1}} the week, {{2}} total spent, {{3}} expenses waiting for review.
 WHATSAPP_WEEKLY_SUMMARY_TEMPLATE = env("WHATSAPP_WEEKLY_SUMMARY_TEMPLATE", default="weekly_spend_summary")
 WHATSAPP_WEEKLY_SUMMARY_TEMPLATE_LANGUAGE = env("WHATSAPP_WEEKLY_SUMMARY_TEMPLATE_LANGUAGE", default="en_US")
+# An invoice's PDF outside the person's 24-hour window: a UTILITY template with a DOCUMENT header
+# (the PDF) and {{1}} name, {{2}} invoice number, {{3}} amount, {{4}} due date.
+WHATSAPP_INVOICE_TEMPLATE = env("WHATSAPP_INVOICE_TEMPLATE", default="invoice_issued")
+WHATSAPP_INVOICE_TEMPLATE_LANGUAGE = env("WHATSAPP_INVOICE_TEMPLATE_LANGUAGE", default="en_US")

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.utils.html import format_html
 
-from agent.amounts import money
+from config.display import money
 
 
 def amount_cell(amount, currency: str) -> str:

@@ -11,7 +11,7 @@ from django.utils.html import format_html, format_html_join
 from agent import selectors, services
 from agent.admin.columns import AmountColumns
 from agent.admin.csv_export import CsvExportMixin
-from agent.amounts import money
+from config.display import money
 from agent.errors import ApplicationError
 from agent.invoices.admin import InvoiceDocumentAdminMixin
 from agent.models import AgentTurn, Customer, Invoice, Revenue, ToolCall
@@ -133,17 +133,17 @@ class OverdueFilter(admin.SimpleListFilter):
 @admin.register(Invoice)
 class InvoiceAdmin(AmountColumns, InvoiceDocumentAdminMixin, CsvExportMixin, admin.ModelAdmin):
     # The key columns fit a laptop beside the menu: amounts with their currency, the status with
-    # "overdue" beside it, the payment date.
+    # "overdue" beside it, the payment date, the delivery on WhatsApp.
     list_display = ("number", "customer", "issued_on", "due_on", "status_and_overdue", "net_amount", "gross_amount",
-                    "paid_on")
+                    "paid_on", "whatsapp_delivery")
     list_filter = ("status", OverdueFilter, ("customer", admin.RelatedOnlyFieldListFilter), "currency")
     date_hierarchy = "issued_on"
     search_fields = ("number", "description", "customer__company_name")
-    list_select_related = ("customer",)
+    list_select_related = ("customer", "sent_message")
     raw_id_fields = ("customer",)
     # Who created it, and from which message, are facts: nobody puts an invoice in someone else's name.
     readonly_fields = ("number", "created_by", "source_message", "created_at", "updated_at")
-    actions = ["mark_paid"]
+    actions = ["mark_paid", "send_on_whatsapp"]
     change_list_template = "admin/agent/change_list_totals.html"
     csv_columns = [
         ("number", "number"), ("customer", "customer__company_name"), ("description", "description"),

@@ -5,6 +5,7 @@ from rest_framework import serializers
 from agent.invoices.serializers import LineSerializer, TaxBreakdownField
 from agent.models import Expense, Invoice
 from agent.tools.fields import AmountsSerializer, LineInputSerializer
+from whatsapp.models import Message
 
 
 class ExpenseSerializer(serializers.ModelSerializer):
@@ -24,17 +25,32 @@ class ReviewSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
 
 
+class DeliverySerializer(serializers.ModelSerializer):
+    """The WhatsApp message that sent an invoice's PDF, and how far it got (its ticks)."""
+
+    message_id = serializers.IntegerField(source="pk", read_only=True)
+    error = serializers.CharField(source="error_title", read_only=True)
+
+    class Meta:
+        model = Message
+        fields = ["message_id", "type", "status", "sent_at", "delivered_at", "read_at", "failed_at", "error"]
+        read_only_fields = fields
+
+
 class InvoiceSerializer(serializers.ModelSerializer):
     customer_name = serializers.CharField(source="customer.company_name", read_only=True)
     overdue = serializers.BooleanField(source="is_overdue", read_only=True)
     lines = LineSerializer(many=True, read_only=True)
     tax_by_rate = TaxBreakdownField()
+    whatsapp = DeliverySerializer(source="sent_message", read_only=True, allow_null=True,
+                                  help_text="Its PDF sent on WhatsApp: the message and its status (queued, held, "
+                                            "sent, delivered, read, failed); null until sent.")
 
     class Meta:
         model = Invoice
         fields = ["id", "number", "customer", "customer_name", "description", "net", "tax_rate", "gross",
                   "currency", "issued_on", "supplied_on", "due_on", "status", "overdue", "paid_on", "lines",
-                  "tax_by_rate", "created_at"]
+                  "tax_by_rate", "whatsapp", "created_at"]
         read_only_fields = fields
 
 

@@ -17,6 +17,7 @@ from agent.api.serializers import (
     ReviewSerializer,
 )
 from agent.invoices.document import invoice_document
+from agent.invoices.sending import invoice_send
 from agent.roles import is_team_member
 
 REVIEW_PERMISSION = "agent.review_expense"
@@ -87,7 +88,7 @@ class ExpenseViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class InvoiceViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    """Invoices: list (open, overdue, paid, all; by customer), create, mark paid."""
+    """Invoices: list (open, overdue, paid, all; by customer), create, mark paid, PDF, send on WhatsApp."""
 
     serializer_class = InvoiceSerializer
     permission_classes = [IsTeamMember]
@@ -96,9 +97,9 @@ class InvoiceViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         params = self.request.query_params
         if self.action != "list":
-            return selectors.invoices_visible_to(self.request.user)
+            return selectors.invoices_visible_to(self.request.user).select_related("sent_message")
         return selectors.invoice_list(user=self.request.user, state=params.get("state") or "all",
-                                      customer_id=params.get("customer") or None)
+                                      customer_id=params.get("customer") or None).select_related("sent_message")
 
     @extend_schema(parameters=[OpenApiParameter("state", str, enum=["open", "overdue", "paid", "all"]),
                                OpenApiParameter("customer", int)])
@@ -131,3 +132,16 @@ class InvoiceViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         response = HttpResponse(document.pdf, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{document.filename}"'
         return response
+
+    @extend_schema(request=None, responses={
+        202: OpenApiResponse(InvoiceSerializer, description="Queued: its PDF goes to the customer on WhatsApp (a "
+                                                            "document, or the invoice template outside their "
+                                                            "24-hour window); `whatsapp` shows its ticks."),
+        404: OpenApiResponse(description="No such invoice among those you may see."),
+        409: OpenApiResponse(description="It cannot be sent now: void, not issuable (`missing` names what is "
+                                         "missing), or the customer has no WhatsApp number.")})
+    @action(detail=True, methods=["post"])
+    def send(self, request, pk=None):
+        """Send the invoice's PDF to its customer on WhatsApp (same object checks as its detail)."""
+        invoice = invoice_send(user=request.user, invoice_id=pk)
+        return Response(InvoiceSerializer(invoice).data, status=202)

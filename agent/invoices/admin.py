@@ -1,9 +1,11 @@
-"""Admin of invoices as documents: lines inline on the invoice, its "Download PDF", the business
-profile (one row, managers and superusers edit it), and the e-invoices people sent in.
+"""Admin of invoices as documents: lines inline on the invoice, its "Download PDF" and "Send on
+WhatsApp", the business profile (one row, managers and superusers edit it), and the e-invoices
+people sent in.
 
-InvoiceDocumentAdminMixin goes on the invoice admin (agent.admin_records): it adds the lines, keeps
-the stored totals those of the lines, and serves the PDF after checking the viewer may see that
-invoice.
+InvoiceDocumentAdminMixin goes on the invoice admin (agent.admin.records): it adds the lines, keeps
+the stored totals those of the lines, serves the PDF after checking the viewer may see that
+invoice, sends it (the page's button and the list's action, each invoice checked by
+agent.invoices.sending) and shows the ticks of the message that sent it.
 """
 
 from decimal import Decimal
@@ -11,20 +13,34 @@ from decimal import Decimal
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import BaseInlineFormSet
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from agent import services
-from agent.amounts import money
+from config.display import local_datetime, money
 from agent.errors import ApplicationError
 from agent.invoices.document import invoice_document
 from agent.invoices.lines import line_check, totals_of
 from agent.invoices.models import BusinessProfile, IncomingEInvoice, InvoiceLine
 from agent.invoices.profile import business_profile, invoice_check_issuable
+from agent.invoices.sending import invoice_send
 from agent.invoices.services import invoice_totals_refresh
+from whatsapp.admin.transcript import DELIVERY
 
 TOTALS = ("net", "tax_rate", "gross", "tax_breakdown")
+
+
+def delivery_html(message) -> str:
+    """The ticks of the message that sent an invoice: "✓✓ Read", with when it got there."""
+    if message is None:
+        return "-"
+    ticks, label, css = DELIVERY.get(message.status, ("", message.get_status_display(), ""))
+    when = message.read_at or message.delivered_at or message.sent_at or message.failed_at
+    return format_html('<span class="invoice-delivery delivery-{}" title="{}">{} {}</span>{}{}', css,
+                       message.error_title or label, ticks, label,
+                       format_html(" ({})", local_datetime(when)) if when else "",
+                       " as the invoice template" if message.type == "template" else "")
 
 
 class InvoiceLineFormSet(BaseInlineFormSet):
@@ -40,12 +56,14 @@ class InvoiceLineFormSet(BaseInlineFormSet):
         for position, form in enumerate(kept, start=1):
             data = form.cleaned_data
             try:
-                lines.append(line_check(description=data.get("description"), quantity=data.get("quantity"),
-                                        unit=data.get("unit"), unit_price=data.get("unit_price"),
-                                        tax_rate=data.get("tax_rate"), default_tax_rate=Decimal(0),
-                                        position=position))
+                line = line_check(description=data.get("description"), quantity=data.get("quantity"),
+                                  unit=data.get("unit"), unit_price=data.get("unit_price"),
+                                  tax_rate=data.get("tax_rate"), default_tax_rate=Decimal(0), position=position)
             except ApplicationError as error:
                 raise ValidationError(str(error)) from None
+            # Not a form field: a new line row needs it before it is saved (the totals follow).
+            form.instance.net_amount = line.net_amount
+            lines.append(line)
         if totals_of(lines).net <= 0:
             raise ValidationError("The lines add up to nothing: the invoice's net total must be more than zero.")
 
@@ -86,7 +104,11 @@ class InvoiceDocumentAdminMixin:
     change_form_template = "admin/agent/invoice/change_form.html"
 
     def get_readonly_fields(self, request, obj=None):
-        return tuple(super().get_readonly_fields(request, obj)) + TOTALS
+        return tuple(super().get_readonly_fields(request, obj)) + TOTALS + ("whatsapp_delivery",)
+
+    @admin.display(description="On WhatsApp")
+    def whatsapp_delivery(self, obj):
+        return delivery_html(obj.sent_message if obj is not None and obj.pk else None)
 
     @admin.display(description="Tax by rate")
     def tax_breakdown(self, obj):
@@ -110,7 +132,38 @@ class InvoiceDocumentAdminMixin:
 
     def get_urls(self):
         pdf = path("<path:object_id>/pdf/", self.admin_site.admin_view(self.pdf_view), name="agent_invoice_pdf")
-        return [pdf] + super().get_urls()
+        send = path("<path:object_id>/send/", self.admin_site.admin_view(self.send_view), name="agent_invoice_send")
+        return [pdf, send] + super().get_urls()
+
+    def _send(self, request, invoice) -> bool:
+        """Send one invoice (agent.invoices.sending checks it for this person); says what happened."""
+        try:
+            invoice_send(user=request.user, invoice_id=invoice.pk)
+        except ApplicationError as error:
+            self.message_user(request, f"Not sent {invoice.number}: {error}", messages.WARNING)
+            return False
+        return True
+
+    def send_view(self, request, object_id):
+        """The page's "Send on WhatsApp" (POST): this invoice's PDF to its customer."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        invoice = self.get_object(request, object_id)
+        if invoice is None:
+            raise Http404("No such invoice.")
+        if not self.has_change_permission(request, invoice):
+            raise PermissionDenied
+        if self._send(request, invoice):
+            self.message_user(request, f"Invoice {invoice.number} is on its way to {invoice.customer} on WhatsApp; "
+                                       f"its ticks show here.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:agent_invoice_change", args=[invoice.pk]))
+
+    @admin.action(description="Send on WhatsApp (PDF)", permissions=["change"])
+    def send_on_whatsapp(self, request, queryset):
+        """Each selected invoice through invoice_send; the others are named, with why."""
+        done = sum(self._send(request, invoice) for invoice in queryset.select_related("customer"))
+        if done:
+            self.message_user(request, f"{done} invoice(s) on their way on WhatsApp.", messages.SUCCESS)
 
     def pdf_view(self, request, object_id):
         """The invoice's PDF (with its e-invoice), for whoever may view this invoice here."""
@@ -133,6 +186,8 @@ class InvoiceDocumentAdminMixin:
         invoice = self.get_object(request, object_id)
         if invoice is not None:
             extra["pdf_url"] = reverse("admin:agent_invoice_pdf", args=[invoice.pk])
+            if self.has_change_permission(request, invoice):
+                extra["send_url"] = reverse("admin:agent_invoice_send", args=[invoice.pk])
             try:
                 invoice_check_issuable(invoice=invoice)
             except ApplicationError as error:

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from django.template.loader import render_to_string
 
-from agent.amounts import money
+from config.display import money
 from agent.invoices import facturx, pdf
 from agent.invoices.lines import totals_of
 from agent.invoices.models import BusinessProfile, Unit

@@ -10,7 +10,7 @@ from decimal import Decimal
 import facturx
 from iso4217 import Currency
 
-from agent.amounts import round_cents
+from config.display import round_cents
 from agent.errors import ApplicationError
 from agent.invoices.lines import totals_of
 from agent.invoices.models import BusinessProfile

@@ -12,7 +12,8 @@ Pure functions: nothing here reads or writes the database.
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from agent.amounts import LARGEST, RATE_PLACES, Amounts, parse_decimal, parse_tax_rate, round_cents
+from agent.amounts import LARGEST, RATE_PLACES, Amounts, parse_decimal, parse_tax_rate
+from config.display import round_cents
 from agent.errors import ApplicationError
 from agent.invoices.models import Unit
 

@@ -20,7 +20,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 
 from agent import services
-from agent.amounts import money
+from config.display import money
 from agent.errors import ApplicationError
 from agent.inputs import UserContent
 from agent.invoices.incoming import EInvoice, Unreadable, einvoice_read, looks_like_pdf, looks_like_xml

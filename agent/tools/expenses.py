@@ -7,7 +7,7 @@ from agent.errors import ApplicationError
 from agent.models import Expense
 from agent.tools.fields import AmountField, AmountsSerializer, TaxRateField
 from agent.tools.registry import MANAGERS, STAFF, ToolContext, tool
-from agent.tools.serialize import expense_json, person_name, totals_json, typed
+from agent.tools.serialize import QUESTION_TEXT_LIMIT, expense_json, person_name, quoted, totals_json, typed
 
 LIST_LIMIT = 25
 PERIODS = list(selectors.PERIODS)
@@ -124,7 +124,8 @@ def _changeable(ctx: ToolContext, expense_id, action: str) -> Expense:
 
 def _ask_update(ctx: ToolContext, args: dict) -> str:
     expense = _changeable(ctx, args.pop("expense_id"), "change")
-    changes = [f"{name.replace('_', ' ')} to {typed(value) if name in ('description', 'merchant') else value}"
+    changes = [f"{name.replace('_', ' ')} to "
+               f"{quoted(value, limit=QUESTION_TEXT_LIMIT) if name in ('description', 'merchant') else value}"
                for name, value in args.items() if value is not None]
     if not changes:
         raise ApplicationError("Nothing to change: name what should change.")
@@ -169,9 +170,10 @@ class ReviewExpense(serializers.Serializer):
 def _ask_review(ctx: ToolContext, args: dict) -> str:
     expense = selectors.expense_get(user=ctx.user, expense_id=args["expense_id"])
     services.expense_check_reviewable(reviewer=ctx.user, expense=expense)
-    question = f"{args['decision'].capitalize()} {_what(expense)} of {person_name(expense.submitted_by)}?"
+    submitter = person_name(expense.submitted_by, in_question=True)
+    question = f"{args['decision'].capitalize()} {_what(expense)} of {submitter}?"
     if args.get("note"):
-        question += f" Note: {typed(args['note'])}"
+        question += f" Note: {quoted(args['note'], limit=QUESTION_TEXT_LIMIT)}"
     return question
 
 

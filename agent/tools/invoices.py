@@ -5,9 +5,11 @@ from rest_framework import serializers
 from agent import selectors, services
 from agent.errors import ApplicationError
 from agent.invoices.profile import invoice_check_issuable
+from agent.invoices.sending import MAX_REQUESTED, invoice_check_sendable, invoice_send, my_invoices_send
 from agent.tools.fields import AmountsSerializer, LineInputSerializer
 from agent.tools.registry import CUSTOMERS, STAFF, ToolContext, tool
-from agent.tools.serialize import invoice_json, totals_json, typed
+from agent.tools.serialize import invoice_json, quoted, totals_json
+from config.display import money, phone
 
 LIST_LIMIT = 25
 
@@ -65,7 +67,7 @@ def _ask_mark_paid(ctx: ToolContext, args: dict) -> str:
     invoice = selectors.invoice_get(user=ctx.user, invoice_id=args["invoice_id"])
     services.invoice_check_payable(invoice=invoice)
     when = f" on {args['paid_on']:%Y-%m-%d}" if args.get("paid_on") else ""
-    return (f"Mark invoice {invoice.number} ({invoice.currency} {invoice.gross}, {typed(invoice.customer)}) "
+    return (f"Mark invoice {invoice.number} ({invoice.currency} {invoice.gross}, {quoted(invoice.customer)}) "
             f"as paid{when}?")
 
 
@@ -78,6 +80,26 @@ def mark_invoice_paid(ctx: ToolContext, args: dict) -> dict:
                                                        f"({invoice.currency} {invoice.gross})."}
 
 
+class SendInvoice(serializers.Serializer):
+    invoice_id = serializers.IntegerField(help_text="From list_invoices or create_invoice.")
+
+
+def _ask_send_invoice(ctx: ToolContext, args: dict) -> str:
+    sendable = invoice_check_sendable(user=ctx.user, invoice_id=args["invoice_id"])
+    invoice = sendable.invoice
+    return (f"Send invoice {invoice.number} ({money(invoice.gross, invoice.currency)}) as a PDF to "
+            f"{quoted(invoice.customer)} on WhatsApp ({phone(sendable.to)})?")
+
+
+@tool("send_invoice", roles=STAFF, serializer=SendInvoice, asks=_ask_send_invoice)
+def send_invoice(ctx: ToolContext, args: dict) -> dict:
+    """Send an invoice's PDF (with its e-invoice) to the customer on WhatsApp. The person is asked
+    first with Yes/No buttons; it is sent only when they tap Yes (you cannot confirm for them)."""
+    invoice = invoice_send(user=ctx.user, invoice_id=args["invoice_id"])
+    return {"saved": invoice_json(invoice), "summary": f"Invoice {invoice.number} is on its way to {invoice.customer.company_name} on WhatsApp "
+                       f"as a PDF."}
+
+
 class NoArguments(serializers.Serializer):
     pass
 
@@ -88,3 +110,20 @@ def my_invoices(ctx: ToolContext, args: dict) -> dict:
     invoices, outstanding = selectors.my_invoices(user=ctx.user)
     rows = [invoice_json(i) for i in invoices.select_related("customer")[:LIST_LIMIT]]
     return {"invoices": rows, "outstanding": totals_json(outstanding)}
+
+
+class SendMyInvoices(serializers.Serializer):
+    numbers = serializers.ListField(
+        child=serializers.CharField(max_length=40), required=False, max_length=MAX_REQUESTED,
+        help_text="Invoice numbers as the customer wrote them (e.g. INV-2026-0012); omit for all their open "
+                  "invoices.")
+
+
+@tool("send_my_invoices", roles=CUSTOMERS, serializer=SendMyInvoices)
+def send_my_invoices(ctx: ToolContext, args: dict) -> dict:
+    """Send the customer you are talking to the PDFs of their own invoices, in this chat: the
+    numbers they name, or all their open invoices. Only their own invoices can be found."""
+    sent, problems = my_invoices_send(user=ctx.user, numbers=args.get("numbers"))
+    summary = (f"Sent as PDF: {', '.join(i.number for i in sent)}." if sent else "Nothing was sent.")
+    return {"sent": [invoice_json(i) for i in sent], "not_sent": problems,
+            "summary": " ".join([summary, *problems])}

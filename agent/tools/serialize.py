@@ -20,6 +20,20 @@ def typed(value, *, limit: int = TEXT_LIMIT) -> str:
     return f"{OPEN}{text}{CLOSE}"
 
 
+# In a question the code writes (agent.confirmations), typed text is short and between “ and ”, so
+# it reads as a quote and cannot pass for the code's own words.
+QUESTION_NAME_LIMIT = 40
+QUESTION_TEXT_LIMIT = 80
+_QUOTE_MARKS = str.maketrans("", "", "“”„\"")
+
+
+def quoted(value, *, limit: int = QUESTION_NAME_LIMIT) -> str:
+    """Text a person typed, as a question the code writes shows it: at most `limit` characters between
+    “ and ” (the quote marks taken out of the text itself), and between ⟦ and ⟧ for the model."""
+    text = typed(str(value or "").translate(_QUOTE_MARKS), limit=limit)
+    return f"{OPEN}“{text[1:-1]}”{CLOSE}" if text else ""
+
+
 def untyped(text: str) -> str:
     """`text` with the markers taken out, as people read it (the model sometimes repeats them)."""
     return str(text or "").replace(OPEN, "").replace(CLOSE, "")
@@ -30,8 +44,9 @@ def _amounts(record) -> dict:
             "gross": str(record.gross), "currency": record.currency}
 
 
-def person_name(user) -> str:
-    return typed(user.get_full_name() or user.username)
+def person_name(user, *, in_question: bool = False) -> str:
+    name = user.get_full_name() or user.username
+    return quoted(name) if in_question else typed(name)
 
 
 def expense_json(e) -> dict:

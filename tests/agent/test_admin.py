@@ -3,6 +3,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.base import ContentFile
+from django.urls import reverse
 from django.utils import timezone
 
 from agent.models import Expense, Invoice
@@ -310,6 +311,31 @@ def test_mark_paid_names_each_invoice_it_skipped_and_why(client, boss, invoices)
     ]
     late.refresh_from_db()
     assert late.status == "paid"
+
+
+def _invoice_add_form(buyer, *, issued_on: str) -> dict:
+    return {"customer": buyer.pk, "description": "Consulting", "issued_on": issued_on, "due_on": "2026-12-31",
+            "status": "sent", "currency": "EUR", "lines-TOTAL_FORMS": "1", "lines-INITIAL_FORMS": "0",
+            "lines-MIN_NUM_FORMS": "1", "lines-MAX_NUM_FORMS": "1000", "lines-0-position": "1",
+            "lines-0-description": "Consulting", "lines-0-quantity": "2", "lines-0-unit": "HUR",
+            "lines-0-unit_price": "100", "lines-0-tax_rate": "0.19"}
+
+
+def test_invoices_added_in_the_admin_are_numbered_in_sequence_with_the_other_paths(client, boss):
+    from agent import services
+    buyer = customer()
+    client.force_login(boss)
+    first = client.post(reverse("admin:agent_invoice_add"), _invoice_add_form(buyer, issued_on="2026-03-02"))
+    second = client.post(reverse("admin:agent_invoice_add"), _invoice_add_form(buyer, issued_on="2026-03-03"))
+    assert (first.status_code, second.status_code) == (302, 302)
+    by_api = services.invoice_create(user=boss, customer_id=buyer.pk, description="Repair", net="50",
+                                     issued_on="2026-04-01")
+    assert by_api.number == "INV-2026-0003"
+    rows = Invoice.objects.order_by("id").values_list("number", "gross", "created_by")
+    assert list(rows) == [("INV-2026-0001", Decimal("238.00"), boss.pk), ("INV-2026-0002", Decimal("238.00"), boss.pk),
+                          ("INV-2026-0003", Decimal("59.50"), boss.pk)]
+    assert list(Invoice.objects.get(number="INV-2026-0001").lines.values_list("net_amount", flat=True)) == [
+        Decimal("200.00")]
 
 
 def test_a_customers_page_shows_their_invoices_and_what_they_owe(client, boss, invoices):

@@ -2,7 +2,8 @@ from decimal import Decimal
 
 import pytest
 
-from agent.amounts import Amounts, money, parse_currency, parse_decimal, parse_tax_rate, resolve_amounts
+from agent.amounts import Amounts, parse_currency, parse_decimal, parse_tax_rate, resolve_amounts
+from config.display import money
 from agent.errors import ApplicationError
 
 RATE = Decimal("0.19")
@@ -184,15 +185,6 @@ def test_neither_net_nor_gross_is_refused():
 
 def test_an_empty_string_counts_as_not_given():
     assert resolve_amounts(net="10", gross="", tax_rate=" ", default_tax_rate=RATE).gross == Decimal("11.90")
-
-
-# --- money ----------------------------------------------------------------------------------------------
-def test_money_shows_the_currency_code_and_thousands_with_two_decimals():
-    assert money(Decimal("1190"), "EUR") == "EUR 1,190.00"
-
-
-def test_money_rounds_half_up():
-    assert money(Decimal("0.125"), "USD") == "USD 0.13"
 
 
 def test_an_amount_larger_than_the_books_can_hold_is_refused():

@@ -97,3 +97,12 @@ def test_db_queries_per_turn_do_not_grow_with_the_conversation(fake_openai, staf
         one_turn()
     long = one_turn()
     assert long == short
+
+
+def test_a_long_answer_sent_in_parts_is_replayed_once_as_the_model_wrote_it(fake_openai, staff, say):
+    written = "**Your notes** say ⟦see you Monday⟧. " + "All of it is booked. " * 250
+    fake_openai.reply(written)
+    say("what do my notes say?")
+    say("thanks")
+    assistant = [m for m in conversation_part(fake_openai.chat_requests[-1]) if m["role"] == "assistant"]
+    assert assistant == [{"role": "assistant", "content": written}]

@@ -17,28 +17,19 @@ from agent import services
 from agent.invoices.document import invoice_document
 from agent.invoices.incoming import einvoice_read
 from agent.invoices.profile import InvoiceNotIssuable, business_profile
+from tests.agent.document_support import addressed_customer, complete_profile
 from tests.agent.factories import customer, person
 
 pytestmark = pytest.mark.django_db
 
-PROFILE = {"legal_name": "Ortega Plumbing GmbH", "address_line1": "Hafenstraße 12", "postcode": "20457",
-           "city": "Hamburg", "country_code": "DE", "vat_id": "DE123456789", "iban": "DE89370400440532013000",
-           "bic": "COBADEFFXXX", "bank_name": "Commerzbank", "payment_terms": "Payable within 14 days."}
-
-
 @pytest.fixture
 def profile():
-    row = business_profile()
-    for name, value in PROFILE.items():
-        setattr(row, name, value)
-    row.save()
-    return row
+    return complete_profile()
 
 
 @pytest.fixture
 def buyer():
-    return customer(company_name="Harbor Street Café", address="Elbchaussee 5", postal_code="22765",
-                    city="Hamburg", country_code="DE", vat_id="DE987654321")
+    return addressed_customer()
 
 
 def make(buyer, **fields):

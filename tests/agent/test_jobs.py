@@ -1,15 +1,23 @@
-"""Scheduled messages: overdue reminders to customers (daily) and spend summaries to managers (weekly)."""
+"""Scheduled messages: overdue reminders to customers (daily, with the PDFs) and spend summaries to managers
+(weekly)."""
 
+import io
 from datetime import date, timedelta
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.utils import timezone
+from pypdf import PdfReader
 
 from accounts.models import User
-from agent import jobs
+from agent import jobs, services
 from agent.models import Expense
+from config.display import local_date
 from tests.agent import factories
+from tests.agent.document_support import addressed_customer, complete_profile
+from whatsapp.models import Conversation
+from whatsapp.outbound.notify import conversation_for_user
 
 pytestmark = pytest.mark.django_db
 TODAY = date(2026, 11, 25)  # a Wednesday
@@ -109,3 +117,71 @@ def test_the_commands_print_what_they_did(capsys):
 def test_beat_runs_both_jobs():
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert {"agent.tasks.overdue_reminders_send_task", "agent.tasks.weekly_summary_send_task"} <= tasks
+
+
+# --- the overdue invoices' PDFs go with the reminder --------------------------------------------
+@pytest.fixture
+def issuable(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    settings.WHATSAPP_INVOICE_TEMPLATE = "invoice_issued"
+    complete_profile()
+
+
+def overdue_invoice(customer, *, days_late: int, net: str):
+    return services.invoice_create(user=factories.person(), customer_id=customer.pk, description="Repair", net=net,
+                                   issued_on=TODAY - timedelta(days=days_late + 14),
+                                   due_on=TODAY - timedelta(days=days_late))
+
+
+def test_the_reminder_carries_each_overdue_invoices_pdf_through_the_invoice_template(flush, graph, issuable):
+    acme = addressed_customer(company_name="Acme GmbH", contact_name="Lena", phone="+447700900123")
+    older = overdue_invoice(acme, days_late=10, net="100")
+    newer = overdue_invoice(acme, days_late=2, net="200")
+
+    flush(jobs.overdue_reminders_send, today=TODAY)
+
+    reminder, *documents = graph.sent("template")
+    assert reminder["template"]["name"] == settings.WHATSAPP_REMINDER_TEMPLATE
+    assert [d["template"]["name"] for d in documents] == ["invoice_issued", "invoice_issued"]
+    uploads = graph.uploads()
+    for invoice, document, upload in zip((older, newer), documents, uploads, strict=True):
+        header = document["template"]["components"][0]["parameters"][0]["document"]
+        assert header["filename"] == f"{invoice.number}.pdf"
+        assert graph.media[header["id"]][0] == upload["content"]
+        reader = PdfReader(io.BytesIO(upload["content"]))
+        assert f"Invoice {invoice.number}" in reader.pages[0].extract_text()
+
+
+def test_inside_the_window_the_reminders_pdfs_are_documents(flush, graph, issuable):
+    lena = factories.person(role=User.Role.CUSTOMER, phone="+4915112345678")
+    acme = addressed_customer(company_name="Acme GmbH", user=lena)
+    invoice = overdue_invoice(acme, days_late=3, net="100")
+    conversation = conversation_for_user(user=lena)
+    Conversation.objects.filter(pk=conversation.pk).update(last_inbound_at=timezone.now())
+
+    flush(jobs.overdue_reminders_send, today=TODAY)
+
+    assert [t["template"]["name"] for t in graph.sent("template")] == [settings.WHATSAPP_REMINDER_TEMPLATE]
+    [document] = graph.sent("document")
+    assert document["to"] == "+4915112345678"
+    assert document["document"]["caption"] == f"Invoice {invoice.number}: EUR 119.00, was due on " \
+                                              f"{local_date(invoice.due_on)}."
+
+
+def test_a_second_run_the_same_day_sends_no_pdf_again(flush, graph, issuable):
+    acme = addressed_customer(phone="+447700900123")
+    overdue_invoice(acme, days_late=3, net="100")
+    flush(jobs.overdue_reminders_send, today=TODAY)
+    flush(jobs.overdue_reminders_send, today=TODAY)
+    assert len(graph.uploads()) == 1 and len(graph.sent("template")) == 2
+
+
+def test_an_invoice_that_cannot_be_issued_is_reminded_without_its_pdf_and_the_run_says_so(flush, graph, issuable):
+    acme = addressed_customer(company_name="Acme GmbH", address="", phone="+447700900123")
+    invoice = overdue_invoice(acme, days_late=3, net="100")
+    result = flush(jobs.overdue_reminders_send, today=TODAY)
+    assert result.sent == ["Acme GmbH"]
+    assert result.skipped == [f"the PDF of {invoice.number} (Invoice {invoice.number} cannot be issued yet: the "
+                              f"customer Acme GmbH lacks address.)"]
+    assert [t["template"]["name"] for t in graph.sent("template")] == [settings.WHATSAPP_REMINDER_TEMPLATE]
+    assert graph.uploads() == []

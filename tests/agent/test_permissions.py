@@ -27,16 +27,17 @@ def offered_tools(fake_openai, request_index: int = 0) -> set[str]:
     return {t["function"]["name"] for t in fake_openai.chat_requests[request_index].get("tools", [])}
 
 
-def test_a_customer_is_offered_only_my_invoices(fake_openai, customer_user, say):
+def test_a_customer_is_offered_only_their_own_invoices_and_their_pdfs(fake_openai, customer_user, say):
     say("hello", sender=CUSTOMER_WA_ID)
-    assert offered_tools(fake_openai) == {"my_invoices"}
+    assert offered_tools(fake_openai) == {"my_invoices", "send_my_invoices"}
 
 
 def test_staff_are_offered_every_bookkeeping_tool_but_review_expense(fake_openai, staff, say):
     say("hello")
     tools = offered_tools(fake_openai)
-    assert "review_expense" not in tools and "my_invoices" not in tools
-    assert {"record_expense", "list_expenses", "delete_expense", "create_invoice", "mark_invoice_paid"} <= tools
+    assert "review_expense" not in tools and "my_invoices" not in tools and "send_my_invoices" not in tools
+    assert {"record_expense", "list_expenses", "delete_expense", "create_invoice", "mark_invoice_paid",
+            "send_invoice"} <= tools
 
 
 def test_a_manager_is_also_offered_review_expense(fake_openai, manager, say):

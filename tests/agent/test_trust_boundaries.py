@@ -199,7 +199,7 @@ def test_hole5_an_obedient_model_cannot_make_a_manager_review_without_their_own_
     [question] = graph.sent("interactive")
     assert question["to"] == f"+{MAYA}"
     assert question["interactive"]["body"]["text"].endswith(
-        f"Approve expense #{expense.pk} (EUR 4999.00, other, {expense.spent_on:%Y-%m-%d}) of Sheena Nelson?")
+        f"Approve expense #{expense.pk} (EUR 4999.00, other, {expense.spent_on:%Y-%m-%d}) of “Sheena Nelson”?")
     assert "⟦" not in question["interactive"]["body"]["text"]
 
 

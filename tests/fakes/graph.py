@@ -7,6 +7,8 @@ Every request to the fake base URL is recorded; answers are scripted per test. A
 import itertools
 import json
 import re
+from email.parser import BytesParser
+from email.policy import HTTP
 from pathlib import Path
 
 import responses
@@ -26,8 +28,11 @@ class FakeGraph:
         self.mock = mock
         self._ids = itertools.count(1)
         self.script: list = []  # answers for the next message sends: (status, body) or an exception
+        self.upload_script: list = []  # answers for the next media uploads, like `script`
         self.media: dict[str, tuple[bytes, str]] = {}
+        self._uploads = itertools.count(1)
         mock.add_callback(responses.POST, re.compile(rf"{BASE_URL}/{VERSION}/\d+/messages"), callback=self._messages)
+        mock.add_callback(responses.POST, re.compile(rf"{BASE_URL}/{VERSION}/\d+/media"), callback=self._upload)
         mock.add_callback(responses.GET, re.compile(rf"{BASE_URL}/{VERSION}/[^/]+$"), callback=self._media_info)
         mock.add_callback(responses.GET, re.compile(rf"{BASE_URL}/media-download/.+"), callback=self._media_download)
 
@@ -35,6 +40,10 @@ class FakeGraph:
     def fail_next(self, *answers):
         """Queue answers for the next sends: an error fixture name, (status, dict), or an exception."""
         self.script.extend(answers)
+
+    def fail_next_upload(self, *answers):
+        """Queue answers for the next media uploads: (status, dict) or an exception."""
+        self.upload_script.extend(answers)
 
     def add_media(self, media_id: str, content: bytes, mime_type: str):
         self.media[media_id] = (content, mime_type)
@@ -49,6 +58,11 @@ class FakeGraph:
         bodies = [json.loads(r.body) for r in self.requests if r.method == "POST" and r.url.endswith("/messages")]
         bodies = [b for b in bodies if "type" in b]
         return [b for b in bodies if kind is None or b["type"] == kind]
+
+    def uploads(self) -> list[dict]:
+        """Media uploads posted, in order: the multipart form's fields and the file's bytes, name and
+        content type."""
+        return [upload_form(r) for r in self.requests if r.method == "POST" and r.url.endswith("/media")]
 
     def read_receipts(self) -> list[dict]:
         bodies = [json.loads(r.body) for r in self.requests if r.method == "POST" and r.url.endswith("/messages")]
@@ -81,6 +95,20 @@ class FakeGraph:
         return 200, {}, json.dumps({"messaging_product": "whatsapp", "contacts": [contact],
                                     "messages": [{"id": wamid}]})
 
+    def _upload(self, request):
+        form = upload_form(request)
+        if not (form["messaging_product"] == "whatsapp" and form["type"] and form["content"]):
+            return 400, {}, json.dumps({"error": {"message": "(#100) Invalid parameter", "code": 100}})
+        if self.upload_script:
+            answer = self.upload_script.pop(0)
+            if isinstance(answer, Exception):
+                raise answer
+            status, document = answer
+            return status, {}, json.dumps(document)
+        media_id = f"{9000000000000000 + next(self._uploads)}"
+        self.media[media_id] = (form["content"], form["type"])
+        return 200, {}, json.dumps({"id": media_id})
+
     def _media_info(self, request):
         media_id = request.url.rsplit("/", 1)[-1]
         if media_id not in self.media:
@@ -101,3 +129,18 @@ def graph_error(code: int, message: str = "error", http_status: int = 400, detai
     return http_status, {"error": {"message": message, "type": "OAuthException", "code": code,
                                    "error_data": {"messaging_product": "whatsapp", "details": details},
                                    "fbtrace_id": "Atest"}}
+
+
+def upload_form(request) -> dict:
+    """The fields of a multipart media upload as Graph reads them."""
+    body = request.body if isinstance(request.body, bytes) else request.body.encode()
+    head = f"Content-Type: {request.headers['Content-Type']}\r\n\r\n".encode()
+    form = {"messaging_product": "", "type": "", "content": b"", "filename": "", "content_type": ""}
+    for part in BytesParser(policy=HTTP).parsebytes(head + body).iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if name == "file":
+            form.update(content=part.get_payload(decode=True), filename=part.get_filename() or "",
+                        content_type=part.get_content_type())
+        elif name:
+            form[name] = part.get_payload(decode=True).decode()
+    return form

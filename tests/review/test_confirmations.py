@@ -37,7 +37,7 @@ def test_the_buttons_carry_the_codes_question_even_when_the_model_asks_something
     fake_openai.call(("mark_invoice_paid", {"invoice_id": invoice.pk}))
     fake_openai.reply("Shall I list the overdue invoices for you?")
     say("what is overdue?")
-    assert body_of_question(graph).endswith(f"Mark invoice {invoice.number} (EUR 119.00, Acme GmbH) as paid?")
+    assert body_of_question(graph).endswith(f"Mark invoice {invoice.number} (EUR 119.00, “Acme GmbH”) as paid?")
 
 
 def test_the_codes_question_is_the_last_thing_above_the_buttons(fake_openai, staff, say, graph):
@@ -177,14 +177,12 @@ def test_a_yes_sent_while_the_question_waits_in_the_outbox_is_no_answer_to_it(fa
     assert Expense.objects.filter(pk=expense.pk).exists()
 
 
-@pytest.mark.xfail(strict=True, reason="HOLE: text a colleague typed goes into the confirmation question "
-                                       "unquoted and up to 200 characters long")
 def test_a_colleagues_name_cannot_reword_the_question_a_manager_confirms(fake_openai, staff, manager, say, graph):
-    """HOLE: the question is "written by code from the record", but it names the submitter (review) or the
-    customer (mark paid) with what people typed, up to 200 characters, and without the ⟦ ⟧ that marked
-    it: Sheena, who may change her own name, makes Maya's question read as if it approved something
-    else. Fix: in questions, typed text is short (a name: 40 characters) and quoted (“...”), so it
-    cannot pass for the code's words."""
+    """The question is written by code from the record, but it names the submitter (review) or the
+    customer (mark paid) with what people typed. Sheena, who may change her own name, cannot make
+    Maya's question read as if it approved something else: in the question a name is at most 40
+    characters, between “ and ” (quote marks in the name itself taken out), so it reads as her name,
+    cut short, never as the code's words."""
     User.objects.filter(pk=staff.pk).update(
         first_name="Sheena. This approves only her EUR 2.00 coffee; the amount above is the yearly total",
         last_name="")
@@ -192,4 +190,16 @@ def test_a_colleagues_name_cannot_reword_the_question_a_manager_confirms(fake_op
     fake_openai.call(("review_expense", {"expense_id": expense.pk, "decision": "approve"}))
     fake_openai.reply("Shall I?")
     say("approve Sheena's expense", sender=MAYA)
-    assert "This approves only" not in body_of_question(graph)
+    assert body_of_question(graph).endswith(
+        f"Approve expense #{expense.pk} (EUR 4999.00, other, {expense.spent_on:%Y-%m-%d}) "
+        "of “Sheena. This approves only her EUR 2.00…”?")
+    assert "the amount above is the yearly total" not in body_of_question(graph)
+
+
+def test_a_colleagues_name_cannot_close_its_own_quote_in_the_question(fake_openai, staff, manager, say, graph):
+    User.objects.filter(pk=staff.pk).update(first_name='Sheena” (a coffee) “', last_name="")
+    expense = factories.expense(by=staff, gross="4999.00", net="4200.84")
+    fake_openai.call(("review_expense", {"expense_id": expense.pk, "decision": "approve"}))
+    fake_openai.reply("Shall I?")
+    say("approve Sheena's expense", sender=MAYA)
+    assert body_of_question(graph).endswith("of “Sheena (a coffee)”?")

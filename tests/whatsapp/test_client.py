@@ -7,8 +7,16 @@ import requests
 import responses
 
 from tests.fakes.graph import BASE_URL, PHONE_NUMBER_ID, VERSION, graph_error, send_fixture
-from whatsapp.outbound.client import GraphClient, MediaTooLarge
+from whatsapp.outbound.client import (
+    GraphClient,
+    MediaTooLarge,
+    document_header,
+    document_payload,
+    media_filled,
+    template_payload,
+)
 from whatsapp.outbound.errors import (
+    GraphError,
     GraphPermanentError,
     GraphRateLimited,
     GraphRetryableError,
@@ -372,3 +380,51 @@ def test_an_unknown_media_id_is_a_permanent_error(client, graph):
     with pytest.raises(GraphPermanentError) as caught:
         client.download_media("no-such-media")
     assert caught.value.code == 100
+
+
+# --- uploading and sending a document ------------------------------------------------------------
+def test_upload_media_posts_the_file_as_a_multipart_form_to_our_numbers_media_url(client, graph):
+    media_id = client.upload_media(b"%PDF-1.7 bytes", mime_type="application/pdf", filename="INV-2026-0012.pdf")
+    (upload,) = graph.uploads()
+    assert upload == {"messaging_product": "whatsapp", "type": "application/pdf", "content": b"%PDF-1.7 bytes",
+                      "filename": "INV-2026-0012.pdf", "content_type": "application/pdf"}
+    (request,) = [r for r in graph.requests if r.url.endswith("/media")]
+    assert request.url == f"{BASE_URL}/{VERSION}/{PHONE_NUMBER_ID}/media"
+    assert request.headers["Authorization"] == f"Bearer {TOKEN}"
+    assert graph.media[media_id] == (b"%PDF-1.7 bytes", "application/pdf")
+
+
+def test_a_refused_upload_is_a_typed_error_like_a_refused_send(client, graph):
+    graph.fail_next_upload(graph_error(131000, "Something went wrong", http_status=500))
+    with pytest.raises(GraphRetryableError):
+        client.upload_media(b"%PDF", mime_type="application/pdf", filename="a.pdf")
+    graph.fail_next_upload(graph_error(190, "Token expired", http_status=401))
+    with pytest.raises(OperatorActionRequired):
+        client.upload_media(b"%PDF", mime_type="application/pdf", filename="a.pdf")
+
+
+def test_an_upload_answered_without_a_media_id_is_an_error(client, graph):
+    graph.fail_next_upload((200, {"success": True}))
+    with pytest.raises(GraphError, match="no media id"):
+        client.upload_media(b"%PDF", mime_type="application/pdf", filename="a.pdf")
+
+
+def test_a_document_names_the_uploaded_media_its_file_name_and_caption(client, graph):
+    payload = media_filled(document_payload("+16505551234", filename="INV-2026-0012.pdf", caption="Your invoice"),
+                           "4490709327384033")
+    client.send_message(payload)
+    (body,) = graph.sent("document")
+    assert body == {"messaging_product": "whatsapp", "recipient_type": "individual", "to": "+16505551234",
+                    "type": "document", "document": {"id": "4490709327384033", "filename": "INV-2026-0012.pdf",
+                                                     "caption": "Your invoice"}}
+
+
+def test_a_templates_document_header_gets_the_uploaded_media():
+    components = [document_header(filename="INV-2026-0012.pdf"),
+                  {"type": "body", "parameters": [{"type": "text", "text": "Ann"}]}]
+    payload = template_payload("+16505551234", "invoice_issued", "en_US", components)
+    assert media_filled(payload, "77")["template"]["components"] == [
+        {"type": "header", "parameters": [{"type": "document", "document": {"id": "77",
+                                                                            "filename": "INV-2026-0012.pdf"}}]},
+        {"type": "body", "parameters": [{"type": "text", "text": "Ann"}]},
+    ]

@@ -155,6 +155,21 @@ def test_an_expired_media_url_answers_404_and_the_client_gives_up_after_asking_a
     assert caught.value.http_status == 404
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_document_is_uploaded_to_the_stand_in_and_sent_by_its_media_id(served):
+    client = GraphClient()
+    media_id = client.upload_media(b"%PDF-1.7 invoice", mime_type="application/pdf", filename="INV-2026-0001.pdf")
+    kept = SandboxMedia.objects.get(media_id=media_id)
+    assert (bytes(kept.content), kept.mime_type, kept.filename) == (b"%PDF-1.7 invoice", "application/pdf",
+                                                                   "INV-2026-0001.pdf")
+    wamid = client.send_message({"to": "+15550102030", "type": "document",
+                                 "document": {"id": media_id, "filename": "INV-2026-0001.pdf"}})
+    assert SandboxDelivery.objects.get(wamid=wamid).type == "document"
+    with pytest.raises(GraphPermanentError) as wrong_token:
+        GraphClient(token="not-the-token").upload_media(b"%PDF", mime_type="application/pdf", filename="a.pdf")
+    assert wrong_token.value.code == 190
+
+
 def test_the_media_url_needs_the_bearer_token(sandbox, client, db):
     _, media = services.media_store(content=PNG, mime_type="image/png")
     token = signing.dumps(media.media_id, salt="sandbox-media")

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from config.display import phone
 from whatsapp import alerts
 from whatsapp.admin.common import admin_url, changelist_url
 from whatsapp.admin.transcript import transcript_build, window_state
@@ -168,14 +169,14 @@ class ConversationAdmin(admin.ModelAdmin):
     # --- columns ----------------------------------------------------------------------------------
     @admin.display(description="Person", ordering="profile_name")
     def person(self, obj):
-        number = self.number(obj)
-        if number == "—" or str(obj) == number:
+        if not obj.wa_id or str(obj) == f"+{obj.wa_id}":
             return str(obj)
+        number = self.number(obj)
         return format_html('{}<br><small class="person-number">{}</small>', obj, number)
 
     @admin.display(description="Number", ordering="wa_id")
     def number(self, obj):
-        return f"+{obj.wa_id}" if obj.wa_id else "—"
+        return phone(obj.wa_id)
 
     @admin.display(description="Allow-list")
     def allow_list(self, obj):

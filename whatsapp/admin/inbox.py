@@ -18,9 +18,9 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
 
 from accounts.admin import person_sections
+from config.display import local_date, local_time, phone
 from whatsapp.admin.conversations import allow_list_add_url
 from whatsapp.admin.transcript import transcript_build, window_state
 from whatsapp.inbox import FILTERS, LIST_LIMIT, inbox_conversations, inbox_filter_counts, inbox_mark_read
@@ -61,15 +61,10 @@ def _require_view(request) -> None:
 
 
 def _when(moment) -> str:
-    """A list row's time: the time today, else the date (as the chat's bubbles and days show them)."""
+    """A list row's time: the time today, else the day (config.display: the locale's formats)."""
     if moment is None:
         return ""
-    local = timezone.localtime(moment)
-    return date_format(local, "H:i" if local.date() == timezone.localdate() else "j M")
-
-
-def _number(conversation: Conversation) -> str:
-    return f"+{conversation.wa_id}" if conversation.wa_id else ""
+    return local_time(moment) if timezone.localtime(moment).date() == timezone.localdate() else local_date(moment)
 
 
 def _etag(html: str) -> str:
@@ -147,7 +142,7 @@ def conversation_panes(request, conversation: Conversation, query: InboxQuery) -
     here = query.url(c=conversation.pk)
     context = {
         "conversation": conversation, "query": query, "next": here, "back_url": query.url(c=""), "mode": mode,
-        "number": _number(conversation),
+        "number": phone(conversation.wa_id) if conversation.wa_id else "",
         "can_answer": mode != "none", "window_open": conversation.window_open(),
         "window_state": window_state(conversation), "window_expires_at": conversation.window_expires_at,
         "assignees": assignees_for(conversation) if mode != "none" else [],

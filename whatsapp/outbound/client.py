@@ -4,6 +4,7 @@ The bearer token is added per request and only to Graph itself or to the media U
 returned; it never sits on the session, so nothing else can receive it.
 """
 
+import json
 import logging
 from dataclasses import dataclass
 
@@ -70,6 +71,9 @@ class GraphClient:
     def _messages_url(self, phone_number_id: str | None = None) -> str:
         return f"{self.base_url}/{self.version}/{phone_number_id or self.phone_number_id}/messages"
 
+    def _media_url(self, phone_number_id: str | None = None) -> str:
+        return f"{self.base_url}/{self.version}/{phone_number_id or self.phone_number_id}/media"
+
     # --- sending ----------------------------------------------------------------------------------
     def send_message(self, payload: dict, *, phone_number_id: str | None = None) -> str:
         """POST one message (text, template, interactive...). Returns its wamid.
@@ -103,6 +107,20 @@ class GraphClient:
         self._request("POST", self._messages_url(phone_number_id), json=body)
 
     # --- media ------------------------------------------------------------------------------------
+    def upload_media(self, content: bytes, *, mime_type: str, filename: str,
+                     phone_number_id: str | None = None) -> str:
+        """Upload a file for sending (multipart: file, type, messaging_product). Returns its media id,
+        which a document (or a template's document header) names; Graph keeps it for 30 days."""
+        response = self._request(
+            "POST", self._media_url(phone_number_id),
+            data={"messaging_product": "whatsapp", "type": mime_type},
+            files={"file": (filename, content, mime_type)},
+        )
+        document = self._json(response)
+        if not isinstance(document, dict) or not document.get("id"):
+            raise GraphError("Graph took the upload but returned no media id", details=str(document)[:200])
+        return str(document["id"])
+
     def media_info(self, media_id: str) -> dict:
         """{url, mime_type, sha256, file_size, id}; the URL expires after 5 minutes."""
         return self._json(self._request("GET", f"{self.base_url}/{self.version}/{media_id}"))
@@ -157,6 +175,36 @@ def template_payload(to: str | dict, name: str, language: str, components: list 
     if components:
         template["components"] = components
     return {**addressed(to), "type": "template", "template": template}
+
+
+def document_payload(to: str | dict, *, filename: str, caption: str = "", media_id: str = "") -> dict:
+    """A document message. The media id is filled in once the file is uploaded (media_filled)."""
+    document = {"id": media_id, "filename": filename}
+    if caption:
+        document["caption"] = caption[:1024]
+    return {**addressed(to), "type": "document", "document": document}
+
+
+def body_component(values) -> dict:
+    """A template's BODY component: its placeholders {{1}}, {{2}}... filled with `values`, as text."""
+    return {"type": "body", "parameters": [{"type": "text", "text": str(value)} for value in values]}
+
+
+def document_header(*, filename: str, media_id: str = "") -> dict:
+    """A template's DOCUMENT header component carrying a file (its id filled in by media_filled)."""
+    return {"type": "header", "parameters": [{"type": "document", "document": {"id": media_id, "filename": filename}}]}
+
+
+def media_filled(payload: dict, media_id: str) -> dict:
+    """`payload` with `media_id` in its document: the message's own, or a template's document header."""
+    filled = json.loads(json.dumps(payload))
+    if filled.get("type") == "document":
+        filled["document"]["id"] = media_id
+    for component in (filled.get("template") or {}).get("components") or []:
+        for parameter in component.get("parameters") or []:
+            if parameter.get("type") == "document":
+                parameter["document"]["id"] = media_id
+    return filled
 
 
 def buttons_payload(to: str | dict, body: str, buttons: list[tuple[str, str]]) -> dict:

@@ -53,7 +53,8 @@ def _resend_after_operator(message: Message) -> Message | None:
     copy = Message.objects.create(
         conversation_id=message.conversation_id, direction=Message.Direction.OUTBOUND, type=message.type,
         timestamp=timezone.now(), status=Message.Status.QUEUED, text=message.text, payload=message.payload,
-        sent_by=message.sent_by, data={**(message.data or {}), "operator_resends": resends + 1,
+        media_file=message.media_file.name, media_filename=message.media_filename,
+        media_mime_type=message.media_mime_type, media_id=message.media_id, sent_by=message.sent_by, data={**(message.data or {}), "operator_resends": resends + 1,
                                         "resend_of": message.pk},
         next_attempt_at=timezone.now() + timedelta(seconds=OPERATOR_RETRY_SECONDS),
         error_details=f"A copy of message {message.pk}, which Meta reported failed ({message.error_code}).")

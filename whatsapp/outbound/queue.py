@@ -1,33 +1,49 @@
-"""Queueing: a reply, a template or a notification becomes queued rows, sent after commit.
+"""Queueing: a reply, a template, a document or a notification becomes queued rows, sent after commit.
 
 Free-form messages go out only while the person's 24-hour window is open. When it is closed, or
 Graph answers 131047, the message is held and the re-engagement template goes out instead; held
-messages are released when the person writes again.
+messages are released when the person writes again. A document may name an approved template to
+go instead (its DOCUMENT header carries the file): then the closed window sends that template.
 """
 
+from dataclasses import dataclass
+
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
 from whatsapp.models import REPLY_WINDOW, Conversation, Message
-from whatsapp.outbound.client import buttons_payload, template_payload
+from whatsapp.outbound.client import (
+    body_component,
+    buttons_payload,
+    document_header,
+    document_payload,
+    template_payload,
+)
 from whatsapp.outbound.text import TEXT_LIMIT, signature_line, split_text
 from whatsapp.replies import Reply
 
 # What only goes out inside the person's 24-hour window (templates go out at any time).
-FREE_FORM_TYPES = {"text", "interactive"}
+FREE_FORM_TYPES = {"text", "interactive", "document"}
 
 
 def _rows_for(conversation: Conversation, reply: Reply) -> list[dict]:
     if reply.buttons:
         payload = buttons_payload(conversation.recipient, reply.text, reply.buttons)
-        return [{"type": "interactive", "text": reply.text, "payload": payload,
+        rows = [{"type": "interactive", "text": reply.text, "payload": payload,
                  "data": {"buttons": [list(b) for b in reply.buttons]}}]
-    # A team member's name goes above the first part: every part leaves room for it.
-    limit = TEXT_LIMIT - len(signature_line(reply.signature)) if reply.signature else TEXT_LIMIT
-    rows = [{"type": "text", "text": part} for part in split_text(reply.text, limit)]
-    if reply.signature and rows:
-        rows[0]["data"] = {"signature": reply.signature}
+    else:
+        # A team member's name goes above the first part: every part leaves room for it.
+        limit = TEXT_LIMIT - len(signature_line(reply.signature)) if reply.signature else TEXT_LIMIT
+        rows = [{"type": "text", "text": part, "data": {}} for part in split_text(reply.text, limit)]
+        if reply.signature and rows:
+            rows[0]["data"]["signature"] = reply.signature
+    if reply.as_written:
+        # The whole answer as written goes on its first part; the other parts say where it is.
+        rows[0]["data"]["as_written"] = reply.as_written
+        for row in rows[1:]:
+            row["data"]["as_written_in_part"] = 0
     return rows
 
 
@@ -84,6 +100,47 @@ def template_queue(*, conversation: Conversation, name: str, language: str, comp
     return message
 
 
+@dataclass(frozen=True)
+class TemplateInstead:
+    """The approved template that carries a document when the person's 24-hour window is closed:
+    its DOCUMENT header gets the file, its body these parameters; `text` is what the transcript shows."""
+
+    name: str
+    language: str
+    body: tuple[str, ...] = ()
+    text: str = ""
+
+
+@transaction.atomic
+def document_queue(*, conversation: Conversation, content: bytes, filename: str, caption: str = "",
+                   mime_type: str = "application/pdf", template: TemplateInstead | None = None, sent_by=None,
+                   data: dict | None = None) -> Message:
+    """Queue a file to go out as a document with a caption, after commit.
+
+    The file is kept on the message and uploaded to Graph when it is sent. Whether the window is
+    open is decided then: inside it the document goes as it is; outside it `template` carries the
+    file (without one, the document is held until the person writes, like text).
+    """
+    now = timezone.now()
+    extra = dict(data or {})
+    if template is not None:
+        components = [document_header(filename=filename)] + ([body_component(template.body)] if template.body else [])
+        extra["template_instead"] = {
+            "payload": template_payload(conversation.recipient, template.name, template.language, components),
+            "text": template.text or f"[template {template.name}] {filename}",
+        }
+    message = Message(
+        conversation=conversation, direction=Message.Direction.OUTBOUND, type="document", timestamp=now,
+        status=Message.Status.QUEUED, text=caption, sent_by=sent_by, data=extra, media_filename=filename[:255],
+        media_mime_type=mime_type, payload=document_payload(conversation.recipient, filename=filename, caption=caption),
+    )
+    message.media_file.save(filename, ContentFile(content), save=False)
+    message.save()
+    Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
+    send_on_commit(conversation.pk)
+    return message
+
+
 def not_registered_reply_queue(*, conversation: Conversation, inbound: Message) -> None:
     """The optional one-time answer to someone not on the allow-list (off unless configured)."""
     if inbound.timestamp + REPLY_WINDOW <= timezone.now():
@@ -114,6 +171,21 @@ def _reengagement_pending(conversation: Conversation) -> bool:
         conversation=conversation, direction=Message.Direction.OUTBOUND, type="template",
         data__reengagement=True, timestamp__gte=since,
     ).exclude(status=Message.Status.FAILED).exists()
+
+
+def outbound_window_closed(*, message: Message, conversation: Conversation, reason: str) -> None:
+    """The 24-hour window is closed for this free-form message, which has not gone out: a document
+    that names its template (document_queue) becomes that template, queued as it is; anything else
+    is held until the person writes (outbound_hold)."""
+    instead = (message.data or {}).get("template_instead")
+    if not instead:
+        outbound_hold(message=message, conversation=conversation, reason=reason)
+        return
+    data = {key: value for key, value in message.data.items() if key != "template_instead"}
+    Message.objects.filter(pk=message.pk).update(
+        type="template", payload=instead["payload"], text=instead["text"], data={**data, "template_for": "document"},
+        status=Message.Status.QUEUED, next_attempt_at=None,
+    )
 
 
 def outbound_hold(*, message: Message, conversation: Conversation, reason: str) -> None:

@@ -17,15 +17,16 @@ from whatsapp import alerts
 from whatsapp.alerts import OPERATOR_RETRY_SECONDS
 from whatsapp.leases import BUSY_RETRY_SECONDS, LeaseKept, lease_acquire, lease_release
 from whatsapp.models import Conversation, Message, StatusUpdate
-from whatsapp.outbound.client import GraphClient, text_payload
+from whatsapp.outbound.client import GraphClient, media_filled, text_payload
 from whatsapp.outbound.errors import (
     GraphError,
+    GraphPermanentError,
     GraphRateLimited,
     OperatorActionRequired,
     WindowClosed,
     failure_explained,
 )
-from whatsapp.outbound.queue import FREE_FORM_TYPES, outbound_hold
+from whatsapp.outbound.queue import FREE_FORM_TYPES, outbound_window_closed
 from whatsapp.outbound.retry import backoff_seconds, pair_limit_seconds
 from whatsapp.outbound.text import text_for_person
 from whatsapp.statuses import status_reapply
@@ -34,6 +35,8 @@ logger = logging.getLogger(__name__)
 
 # Short, and renewed while a send runs (whatsapp.leases.LeaseKept): a dead sender lets go soon.
 OUTBOX_LEASE_SECONDS = 45
+# Graph keeps an uploaded file for 30 days; a message sent later (held that long) uploads it again.
+UPLOAD_KEPT = timedelta(days=29)
 
 
 def outbound_send(*, conversation_id: int, client: GraphClient | None = None) -> float | None:
@@ -104,17 +107,19 @@ def _expired(message: Message, now) -> bool:
 def _send_one(message: Message, conversation: Conversation, client: GraphClient) -> float | None:
     now = timezone.now()
     if message.type in FREE_FORM_TYPES and not conversation.window_open(now):
-        outbound_hold(message=message, conversation=conversation,
-                      reason="The 24-hour window was closed: held until the person writes again.")
+        outbound_window_closed(message=message, conversation=conversation,
+                               reason="The 24-hour window was closed: held until the person writes again.")
         return None
     payload = message.payload or text_payload(conversation.recipient, text_for_person(message))
     attempts = message.attempts + 1
     Message.objects.filter(pk=message.pk).update(attempts=attempts, first_attempt_at=message.first_attempt_at or now)
     try:
+        if message.media_file:
+            payload = media_filled(payload, _uploaded(message, conversation, client, now))
         wamid = client.send_message(payload, phone_number_id=conversation.phone_number_id)
     except WindowClosed:
-        outbound_hold(message=message, conversation=conversation,
-                      reason="Graph answered 131047 (24-hour window closed): held until the person writes.")
+        outbound_window_closed(message=message, conversation=conversation,
+                               reason="Graph answered 131047 (24-hour window closed): held until the person writes.")
         return None
     except OperatorActionRequired as exc:
         return _wait_for_operator(message, exc)
@@ -127,8 +132,28 @@ def _send_one(message: Message, conversation: Conversation, client: GraphClient)
             return _retry_or_give_up(message, exc, attempts, backoff_seconds(attempts))
         _fail(message, exc)
         return None
+    except OSError as exc:
+        _fail(message, GraphPermanentError("The file to send is gone", title="File missing", details=str(exc)))
+        return None
     _mark_sent(message, wamid)
     return None
+
+
+def _uploaded(message: Message, conversation: Conversation, client: GraphClient, now) -> str:
+    """The media id of the message's file: uploaded once (a retry sends the same id), again when
+    Graph may have dropped it."""
+    uploaded_at = parse_datetime(str((message.data or {}).get("media_uploaded_at") or ""))
+    if message.media_id and uploaded_at and now - uploaded_at < UPLOAD_KEPT:
+        return message.media_id
+    with message.media_file.open("rb") as handle:
+        content = handle.read()
+    media_id = client.upload_media(content, mime_type=message.media_mime_type or "application/octet-stream",
+                                   filename=message.media_filename or "file",
+                                   phone_number_id=conversation.phone_number_id)
+    message.data = {**(message.data or {}), "media_uploaded_at": now.isoformat()}
+    message.media_id = media_id
+    Message.objects.filter(pk=message.pk).update(media_id=media_id, data=message.data)
+    return media_id
 
 
 def _retry_or_give_up(message, exc, attempts, delay, *, backoff_until=None, conversation=None) -> float | None:

@@ -114,6 +114,28 @@ def _message_problem(payload: dict) -> str:
     return ""
 
 
+@csrf_exempt
+@require_POST
+@sandbox_only
+def media_upload(request, version, phone_number_id):
+    """Graph's media upload (multipart: file, type, messaging_product): kept as media people send
+    are kept, so the phone shows the document that follows; answers its id."""
+    if not _authorised(request):
+        return _bad_token()
+    if phone_number_id != settings.WHATSAPP_PHONE_NUMBER_ID:
+        return graph_error(400, 100, f"Unsupported post request. Object with ID '{phone_number_id}' does not "
+                           "exist.", error_type="GraphMethodException")
+    upload = request.FILES.get("file")
+    if request.POST.get("messaging_product") != "whatsapp" or upload is None:
+        return _invalid_parameter("messaging_product=whatsapp and a file are required.")
+    try:
+        _, media = services.media_store(content=upload.read(), mime_type=request.POST.get("type") or upload.content_type,
+                                        filename=upload.name or "")
+    except services.UploadRefused as refused:
+        return _invalid_parameter(str(refused))
+    return JsonResponse({"id": media.media_id})
+
+
 @require_GET
 @sandbox_only
 def media(request, version, media_id):
