@@ -80,16 +80,15 @@ def waiting_for_person_q() -> Q:
     return Q(bot_paused=True, waiting_count__gt=0)
 
 
+def _filter_conditions(viewer) -> dict[str, Q]:
+    """Each filter but "all", as a condition on conversations_annotated."""
+    return {"waiting": Q(waiting_count__gt=0), "mine": Q(assigned_to=viewer), "paused": Q(bot_paused=True),
+            "failed": Q(failed_count__gt=0)}
+
+
 def _filtered(queryset: QuerySet, *, viewer, name: str) -> QuerySet:
-    if name == "waiting":
-        return queryset.filter(waiting_count__gt=0)
-    if name == "mine":
-        return queryset.filter(assigned_to=viewer)
-    if name == "paused":
-        return queryset.filter(bot_paused=True)
-    if name == "failed":
-        return queryset.filter(failed_q())
-    return queryset
+    condition = _filter_conditions(viewer).get(name)
+    return queryset if condition is None else queryset.filter(condition)
 
 
 def _searched(queryset: QuerySet, search: str) -> QuerySet:
@@ -130,9 +129,25 @@ def inbox_conversations(*, viewer, filter_name: str = "all", search: str = "") -
 
 
 def inbox_filter_counts(*, viewer) -> dict[str, int]:
-    """How many conversations each filter but "all" holds for `viewer` (the tabs' badges)."""
+    """How many conversations each filter but "all" holds for `viewer` (the tabs' badges), in one query."""
     queryset = conversations_annotated(conversations_visible_to(viewer))
-    return {name: _filtered(queryset, viewer=viewer, name=name).count() for name in FILTERS if name != "all"}
+    return queryset.aggregate(**{name: Count("pk", filter=condition)
+                                 for name, condition in _filter_conditions(viewer).items()})
+
+
+def inbox_fingerprint(*, viewer) -> tuple:
+    """Changes whenever anything the inbox's list shows for `viewer` may have changed: a message
+    stored or failed in a conversation they may read, a conversation paused, assigned, renamed,
+    given to someone or no longer theirs to read, what they have read, the day (times become dates).
+    A few cheap queries, so the page's poll renders the list only when it changed."""
+    visible = conversations_visible_to(viewer)
+    messages = Message.objects.filter(conversation__in=visible.values("pk"))
+    newest = messages.aggregate(newest=Max("id"))["newest"]
+    failed = messages.filter(direction=Message.Direction.OUTBOUND, status=Message.Status.FAILED).count()
+    rows = list(visible.order_by("pk").values_list("pk", "bot_paused", "assigned_to_id", "profile_name", "user_id"))
+    reads = list(InboxRead.objects.filter(user=viewer).order_by("conversation_id")
+                 .values_list("conversation_id", "last_read_message_id"))
+    return newest, failed, rows, reads, timezone.localdate()
 
 
 def inbox_mark_read(*, viewer, conversation: Conversation) -> None:

@@ -303,3 +303,21 @@ def test_a_message_arriving_by_signed_webhook_shows_in_the_live_view_with_the_an
 def test_the_home_page_opens_the_inbox(client, ann):
     client.force_login(ann)
     assert f'<a href="{INBOX}" class="button">Open the inbox</a>' in client.get(reverse("admin:index")).content.decode()
+
+
+def test_the_list_comes_again_when_a_conversation_is_paused_assigned_or_fails(client, ann, maya, priya, omar):
+    conversation = chat(priya, "Hi", answered=True)
+    other = chat(omar, "Hello", answered=True)
+    client.force_login(ann)
+    etag = live(client)["list"]["etag"]
+    assert live(client, list_etag=etag) == {}
+
+    conversation_pause(conversation=conversation, by=maya)
+    changed = live(client, list_etag=etag)["list"]
+    assert "paused-badge" in changed["html"]
+    conversation_assign(conversation=other, to=ann, by=maya)
+    assigned = live(client, list_etag=changed["etag"])["list"]
+    assert '<span class="badge assignee-badge">Mine</span>' in assigned["html"]
+    Message.objects.filter(conversation=other, direction="out").update(status="failed")
+    failed = live(client, list_etag=assigned["etag"])["list"]
+    assert '<span class="badge failed-badge">1 failed</span>' in failed["html"]

@@ -23,7 +23,14 @@ from accounts.admin import person_sections
 from config.display import local_date, local_time, phone
 from whatsapp.admin.conversations import allow_list_add_url
 from whatsapp.admin.transcript import transcript_build, window_state
-from whatsapp.inbox import FILTERS, LIST_LIMIT, inbox_conversations, inbox_filter_counts, inbox_mark_read
+from whatsapp.inbox import (
+    FILTERS,
+    LIST_LIMIT,
+    inbox_conversations,
+    inbox_filter_counts,
+    inbox_fingerprint,
+    inbox_mark_read,
+)
 from whatsapp.models import Conversation
 from whatsapp.takeover import assignees_for, templates_approved
 from whatsapp.visibility import conversations_visible_to
@@ -67,8 +74,13 @@ def _when(moment) -> str:
     return local_time(moment) if timezone.localtime(moment).date() == timezone.localdate() else local_date(moment)
 
 
-def _etag(html: str) -> str:
-    return hashlib.sha256(html.encode()).hexdigest()[:20]
+def _etag(state) -> str:
+    return hashlib.sha256(repr(state).encode()).hexdigest()[:20]
+
+
+def list_etag(request, query: InboxQuery) -> str:
+    """Changes whenever the left pane would (whatsapp.inbox.inbox_fingerprint), without rendering it."""
+    return _etag((inbox_fingerprint(viewer=request.user), query.filter, query.search, query.selected_id))
 
 
 # --- the left pane ---------------------------------------------------------------------------------
@@ -104,7 +116,7 @@ def conversation_etag(conversation: Conversation) -> str:
                                Max("handled_at"), Max("media_removed_at"))
     state = (statuses, sorted(times.items()), conversation.bot_paused, conversation.assigned_to_id,
              conversation.window_open(), conversation.last_inbound_at, conversation.user_id)
-    return hashlib.sha256(repr(state).encode()).hexdigest()[:20]
+    return _etag(state)
 
 
 def composer_mode(request, conversation: Conversation) -> str:
@@ -177,7 +189,7 @@ def inbox_view(request):
         "missing": query.selected_id is not None and conversation is None,
         "live_config": {"url": reverse("admin:inbox_live"), "poll_ms": POLL_MS, "filter": query.filter,
                         "q": query.search, "c": conversation.pk if conversation else None,
-                        "list_etag": _etag(list_html), "etag": panes["etag"] if panes else "",
+                        "list_etag": list_etag(request, query), "etag": panes["etag"] if panes else "",
                         "mode": panes["mode"] if panes else ""},
     }
     return TemplateResponse(request, "admin/whatsapp/inbox/page.html", context)
@@ -202,8 +214,7 @@ def inbox_live_view(request):
                 if panes["mode"] == request.GET.get("mode"):
                     del panes["composer"]
                 answer["conversation"] = panes
-    list_html = list_pane(request, query)
-    list_etag = _etag(list_html)
-    if list_etag != request.GET.get("list_etag"):
-        answer["list"] = {"etag": list_etag, "html": list_html}
+    etag = list_etag(request, query)
+    if etag != request.GET.get("list_etag"):
+        answer["list"] = {"etag": etag, "html": list_pane(request, query)}
     return JsonResponse(answer)
