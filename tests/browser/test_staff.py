@@ -52,7 +52,7 @@ def test_staff_take_over_a_conversation_and_reply_by_hand(page, staff_member, co
     page.wait_for_selector("text=I'll call you in ten minutes")
     screenshot(page, "replied")
 
-    assert graph.texts() == ["Hi Sheena, Ann here: I'll call you in ten minutes."]
+    assert graph.texts() == ["*Ann Lee*\nHi Sheena, Ann here: I'll call you in ten minutes."]  # signed
     reply = Message.objects.get(direction="out", sent_by=staff_member)
     assert reply.status == Message.Status.SENT
     conversation.refresh_from_db()
