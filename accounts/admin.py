@@ -14,7 +14,7 @@ from accounts.groups import user_role_sync
 from accounts.models import User
 from accounts.permissions import person_change_allowed, roles_assignable
 from accounts.phone import normalize_phone
-from accounts.services import users_deactivate
+from accounts.services import user_identity_record, users_deactivate
 
 # Fewer digits than this match too many numbers to be worth a phone search.
 MIN_SEARCH_DIGITS = 3
@@ -128,7 +128,7 @@ class UserAdmin(DjangoUserAdmin):
         (None, {"fields": ("username", "password")}),
         ("Personal info", {"fields": ("first_name", "last_name", "email")}),
         ("WhatsApp allow-list", {
-            "fields": ("phone_number", "bsuid", "role"),
+            "fields": ("phone_number", "bsuid", "role", "identity_set_by"),
             "description": "Active people with a phone number or a business-scoped user id may write to the "
                            "business number.",
         }),
@@ -167,6 +167,7 @@ class UserAdmin(DjangoUserAdmin):
         fields = list(super().get_readonly_fields(request, obj))
         if obj is None:
             return fields
+        fields.append("identity_set_by")  # recorded by save_model, never typed
         fields += [f for f in flatten_fieldsets(self.fieldsets)
                    if f not in fields and f != "password"
                    and not person_change_allowed(by=request.user, target=obj, field=f)]
@@ -204,6 +205,10 @@ class UserAdmin(DjangoUserAdmin):
         if person is not None:  # else Django answers "does not exist"
             context["person_sections"] = person_sections(person, viewer=request.user)
         return super().change_view(request, object_id, form_url, extra_context=context)
+
+    def save_model(self, request, obj, form, change):
+        user_identity_record(user=obj, changed=form.changed_data, by=request.user)
+        super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

@@ -5,6 +5,10 @@ from django.db import models
 from accounts.bsuid import BSUID_MAX_LENGTH
 
 
+# The fields that say who a person is on WhatsApp: whoever sets them decides whom messages reach.
+WHATSAPP_ID_FIELDS = frozenset({"phone_number", "bsuid"})
+
+
 class User(AbstractUser):
     """A person of the business. Those with a phone number are the WhatsApp allow-list."""
 
@@ -25,6 +29,13 @@ class User(AbstractUser):
         error_messages={"unique": "Another person already has this business-scoped user id."},
     )
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.STAFF)
+    # Who last gave this person their number or business-scoped user id in the admin (NULL: the
+    # command line, or not known). Four eyes counts their expenses as that reviewer's own.
+    identity_set_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name="number set by",
+        help_text="Who last set the phone number or business-scoped user id (empty: the command line).",
+    )
 
     class Meta:
         constraints = [

@@ -13,6 +13,8 @@ and their active flag decides whether they may use it at all. So:
   person's password.
 """
 
+from django.db.models import Q
+
 from accounts.models import User
 
 # Fields that decide who a person is on WhatsApp and what they may do there.
@@ -97,14 +99,19 @@ def person_add_refusal(*, by, role: str) -> str | None:
 # --- privacy: whose conversations with the assistant the team reads ------------------------------
 # Customers' conversations (and unknown senders') are the business's: the whole team reads them. A
 # team member's own conversation with the assistant (its transcript, tool results, media, take-over
-# and pause) is theirs: only they, managers and superusers see it. whatsapp.visibility applies this
-# to querysets.
+# and pause) is theirs: only they, managers and superusers see it, and it stays so when they leave
+# the team (whatsapp.models.Conversation.private). whatsapp.visibility applies this to querysets.
 PRIVATE_CONVERSATION_ROLES = (User.Role.STAFF, User.Role.MANAGER)
 
 
 def conversations_private(person: User | None) -> bool:
     """Whether this person's own conversations are private to them (team members and superusers)."""
     return person is not None and (person.is_superuser or person.role in PRIVATE_CONVERSATION_ROLES)
+
+
+def team_members(prefix: str = "") -> Q:
+    """conversations_private as a filter on people (through `prefix`, e.g. "user__")."""
+    return Q(**{f"{prefix}is_superuser": True}) | Q(**{f"{prefix}role__in": PRIVATE_CONVERSATION_ROLES})
 
 
 def sees_private_conversations(viewer) -> bool:

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.bsuid import normalize_bsuid
-from accounts.models import User
+from accounts.models import WHATSAPP_ID_FIELDS, User
 from accounts.permissions import person_change_refusal
 from accounts.phone import normalize_phone
 
@@ -32,13 +32,22 @@ class MemberConflict(ValidationError):
     """The number and the BSUID given belong to two different people."""
 
 
+def user_identity_record(*, user: User, changed, by: User | None) -> None:
+    """Note on `user` (not saved) who set their number or business-scoped user id, when `changed`
+    names either: four eyes counts their expenses as that person's own (agent.services). `by` is
+    None for the command line."""
+    if WHATSAPP_ID_FIELDS & set(changed):
+        user.identity_set_by = by
+
+
 @transaction.atomic
 def member_upsert(*, phone: str = "", bsuid: str = "", name: str = "", role: str = User.Role.STAFF,
                   active: bool = True) -> MemberResult:
     """Add a person to the allow-list, or update the one with that number (else that BSUID). Idempotent.
 
     A person is named by their phone number, their business-scoped user id (someone who writes with
-    a WhatsApp username), or both; what is given is set on them. Raises accounts.phone.InvalidPhoneNumber,
+    a WhatsApp username), or both; what is given is set on them (set from the command line: nobody
+    of the team is recorded as having set them). Raises accounts.phone.InvalidPhoneNumber,
     accounts.bsuid.InvalidBSUID or MemberConflict (all ValidationErrors, with a message for a person).
     """
     if role not in User.Role.values:
@@ -71,8 +80,9 @@ def member_upsert(*, phone: str = "", bsuid: str = "", name: str = "", role: str
     changed = [field for field, value in wanted.items() if getattr(user, field) != value]
     for field in changed:
         setattr(user, field, wanted[field])
+    user_identity_record(user=user, changed=changed, by=None)
     if changed:
-        user.save(update_fields=changed)
+        user.save(update_fields=[*changed, *(["identity_set_by"] if WHATSAPP_ID_FIELDS & set(changed) else [])])
     return MemberResult(user=user, created=False, changed=changed)
 
 

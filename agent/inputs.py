@@ -2,7 +2,9 @@
 
 from dataclasses import dataclass
 
-from agent.media import image_data_url, media_bytes, pdf_text, transcribe
+from django.conf import settings
+
+from agent.media import image_data_url, media_bytes, media_download, pdf_text, transcribe
 from whatsapp.models import Message
 
 
@@ -16,7 +18,8 @@ class UserContent:
         if not self.image_url:
             return self.text
         parts = [{"type": "text", "text": self.text}] if self.text else []
-        return parts + [{"type": "image_url", "image_url": {"url": self.image_url}}]
+        return parts + [{"type": "image_url", "image_url": {"url": self.image_url,
+                                                            "detail": settings.AGENT_IMAGE_DETAIL}}]
 
 
 def user_content(message: Message) -> UserContent | None:
@@ -37,7 +40,9 @@ def user_content(message: Message) -> UserContent | None:
         return UserContent(text=f"[Photo] {caption}", image_url=image_data_url(data, message.media_mime_type),
                            kind="image")
     if kind == "document" and "pdf" in (message.media_mime_type or "").lower():
-        text = pdf_text(media_bytes(message))
+        media_download(message)
+        with message.media_file.open("rb") as pdf:
+            text = pdf_text(pdf)
         name = message.media_filename or "document.pdf"
         caption = f"{message.text}\n\n" if message.text else ""
         body = text or "(no text could be extracted: it may be a scan)"

@@ -21,7 +21,7 @@ from agent.errors import ApplicationError
 from agent.invoices.sending import customer_conversation, invoice_document_queue
 from config.display import local_date, money
 from agent.models import Customer, Expense, Invoice, JobRun
-from whatsapp.outbound.client import body_component
+from whatsapp.catalogue.components import template_components
 from whatsapp.outbound.notify import conversation_for_user
 from whatsapp.outbound.queue import template_queue
 
@@ -48,7 +48,7 @@ def _send_once(*, job: str, period_key: str, recipient_key: str, conversation, n
         with transaction.atomic():
             JobRun.objects.create(job=job, period_key=period_key, recipient_key=recipient_key)
             template_queue(conversation=conversation, name=name, language=language,
-                           components=[body_component(parameters)], text=text, data=data)
+                           components=template_components(body=parameters), text=text, data=data)
             if then is not None:
                 then(data)
     except IntegrityError:

@@ -1,4 +1,4 @@
-"""The LLM loop: Chat Completions with tools, a bounded number of rounds, every call recorded."""
+"""The LLM loop: Chat Completions with tools, bounded rounds and tokens, every call recorded."""
 
 import json
 import logging
@@ -9,13 +9,13 @@ from django.conf import settings
 from django.utils import timezone
 
 from agent import confirmations
+from agent.budget import TurnPrompt
 from agent.formatting import to_whatsapp
-from agent.history import build_history
 from agent.inputs import UserContent
 from agent.llm import LLMUnavailable, openai_client
 from agent.models import AgentTurn, ToolCall
-from agent.prompt import system_prompt
-from agent.tools import ToolContext, execute, tools_for
+from agent.tools import ToolContext, execute
+from agent.tools.results import result_text
 from agent.tools.serialize import untyped
 from whatsapp.replies import Reply
 
@@ -41,32 +41,33 @@ def _what_changed(name: str, result: dict) -> list[str]:
 def run_turn(*, user, conversation, message, content: UserContent) -> Reply:
     """Ask the model, run the tools it calls (several per round allowed), return its answer.
 
+    Every request stays within AGENT_MAX_PROMPT_TOKENS (agent.budget) and asks for at most
+    AGENT_MAX_COMPLETION_TOKENS; once the turn has used its AGENT_TURN_PROMPT_TOKENS, or
+    AGENT_MAX_TOOL_ROUNDS rounds, the model is asked to answer with what it has.
     Raises LLMUnavailable when the model cannot be reached after the client's retries; the
     failure is recorded on the turn.
     """
     started = time.monotonic()
     client = openai_client()
     ctx = ToolContext(user=user, conversation=conversation, message=message, today=timezone.localdate())
-    specs = [t.spec() for t in tools_for(user)]
-    messages = [{"role": "system", "content": system_prompt(user=user, today=ctx.today)}]
-    messages += build_history(conversation=conversation, before=message)
-    messages.append({"role": "user", "content": content.as_openai()})
+    prompt = TurnPrompt.start(user=user, conversation=conversation, message=message, content=content,
+                              today=ctx.today)
 
     turn = AgentTurn(conversation=conversation, message=message, user=user, model=settings.OPENAI_MODEL)
     final = ""
     done: list[str] = []  # what the tools changed during this turn, for a person-readable summary
     try:
         for round_no in range(1, settings.AGENT_MAX_TOOL_ROUNDS + 2):
-            kwargs = {"model": settings.OPENAI_MODEL, "messages": messages}
-            if specs:
-                kwargs["tools"] = specs
-                if round_no > settings.AGENT_MAX_TOOL_ROUNDS:
-                    kwargs["tool_choice"] = "none"  # enough tools: answer in words now
+            last = round_no > settings.AGENT_MAX_TOOL_ROUNDS or not prompt.room_for_another_round()
+            messages = prompt.request(answer_now=last)
+            kwargs = {"model": settings.OPENAI_MODEL, "max_completion_tokens": settings.AGENT_MAX_COMPLETION_TOKENS}
+            if prompt.specs and last:
+                kwargs["tool_choice"] = "none"  # enough tools: answer in words now
             try:
                 # messages and tools are already wire-format JSON: sent as extra_body they skip the
                 # client's request transform, which walks them with typing introspection on every
                 # call and grows with the history (most of a turn's CPU at 40 messages).
-                bulk = {key: kwargs.pop(key) for key in ("messages", "tools") if key in kwargs}
+                bulk = {"messages": messages, **({"tools": prompt.specs} if prompt.specs else {})}
                 response = client.chat.completions.create(messages=[], extra_body=bulk, **kwargs)
             except openai.APIError as exc:
                 turn.error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -79,14 +80,14 @@ def run_turn(*, user, conversation, message, content: UserContent) -> Reply:
             turn.rounds = round_no
             choice = response.choices[0].message
             calls = list(choice.tool_calls or [])
-            if not calls or round_no > settings.AGENT_MAX_TOOL_ROUNDS:
+            if not calls or last:
                 final = choice.content or ""
                 break
-            messages.append({"role": "assistant", "content": choice.content or None, "tool_calls": [
+            prompt.add_calls([
                 {"id": c.id, "type": "function", "function": {"name": c.function.name,
                                                                "arguments": c.function.arguments or "{}"}}
                 for c in calls
-            ]})
+            ], content=choice.content)
             records = []
             for call in calls:
                 outcome = execute(ctx, call.function.name, call.function.arguments)
@@ -98,8 +99,7 @@ def run_turn(*, user, conversation, message, content: UserContent) -> Reply:
                     error=outcome.error, duration_ms=outcome.duration_ms, model=settings.OPENAI_MODEL,
                     call_id=call.id, round=round_no,
                 ))
-                messages.append({"role": "tool", "tool_call_id": call.id,
-                                 "content": json.dumps(outcome.result, default=str)})
+                prompt.add_result(call.id, result_text(outcome.result))
             turn.save()
             for record in records:
                 record.turn = turn
@@ -127,5 +127,7 @@ def _add_usage(turn: AgentTurn, response) -> None:
     if usage is None:
         return
     turn.prompt_tokens = (turn.prompt_tokens or 0) + (usage.prompt_tokens or 0)
+    details = getattr(usage, "prompt_tokens_details", None)
+    turn.cached_tokens = (turn.cached_tokens or 0) + (getattr(details, "cached_tokens", 0) or 0)
     turn.completion_tokens = (turn.completion_tokens or 0) + (usage.completion_tokens or 0)
     turn.total_tokens = (turn.total_tokens or 0) + (usage.total_tokens or 0)

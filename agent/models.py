@@ -252,6 +252,8 @@ class AgentTurn(models.Model):
                              related_name="+")
     model = models.CharField(max_length=128, blank=True)
     prompt_tokens = models.PositiveIntegerField(default=0)
+    # The part of prompt_tokens the provider served from its prompt cache (billed at a discount).
+    cached_tokens = models.PositiveIntegerField(default=0)
     completion_tokens = models.PositiveIntegerField(default=0)
     total_tokens = models.PositiveIntegerField(default=0)
     rounds = models.PositiveSmallIntegerField(default=0)
@@ -261,7 +263,7 @@ class AgentTurn(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["conversation", "created_at"])]
+        indexes = [models.Index(fields=["conversation", "created_at"]), models.Index(fields=["user", "created_at"])]
 
     def __str__(self):
         return f"Turn #{self.pk} ({self.model}, {self.total_tokens} tokens)"
@@ -355,6 +357,34 @@ class JobRun(models.Model):
 
     def __str__(self):
         return f"{self.job} {self.period_key} {self.recipient_key}"
+
+
+class LimitReached(models.Model):
+    """A person went over one of their limits (agent.limits): from `started_at` until `last_at` their
+    messages got no model call; they were told once, when it started."""
+
+    class Kind(models.TextChoices):
+        MESSAGES_PER_MINUTE = "messages_per_minute", "Messages per minute"
+        MESSAGES_PER_DAY = "messages_per_day", "Messages per day"
+        TOKENS_PER_DAY = "tokens_per_day", "Model tokens per day"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField("limit", max_length=32, choices=Kind.choices)
+    limit = models.PositiveIntegerField(help_text="The limit in force then.")
+    started_at = models.DateTimeField(default=timezone.now)
+    last_at = models.DateTimeField(default=timezone.now, help_text="The latest message it held back.")
+    messages = models.PositiveIntegerField(default=1, help_text="Messages held back (no model call).")
+    message = models.ForeignKey("whatsapp.Message", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+", help_text="The first message held back (the notice answered it).")
+
+    class Meta:
+        ordering = ["-last_at", "-id"]
+        indexes = [models.Index(fields=["user", "kind", "last_at"])]
+        verbose_name = "limit reached"
+        verbose_name_plural = "limits reached"
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.limit}) from {self.started_at:%Y-%m-%d %H:%M}"
 
 
 # Invoices as documents (lines, the business profile, incoming e-invoices): agent.invoices.models.

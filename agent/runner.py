@@ -1,7 +1,8 @@
 """The assistant: WHATSAPP_REPLY_HANDLER = "agent.runner.reply".
 
 One path, in order: reactions get no answer; button taps, and a typed yes or no to the question
-just asked, answer a confirmation (by code); an e-invoice becomes an expense read from its XML
+just asked, answer a confirmation (by code); a person over a limit gets no model call (agent.limits,
+told once; commands still work); an e-invoice becomes an expense read from its XML
 (agent.invoices.receive); media becomes text or an image part; /commands are answered by code;
 everything else goes to the LLM loop.
 Whatever fails, the person gets a clear answer and the failure is recorded.
@@ -11,9 +12,10 @@ import logging
 
 from agent import commands, confirmations, inputs
 from agent.invoices.receive import einvoice_receive
+from agent.limits import limit_check
 from agent.llm import NOT_CONFIGURED, LLMUnavailable, llm_configured
 from agent.loop import run_turn
-from agent.media import MediaUnavailable
+from agent.media import MediaTooBig, MediaUnavailable
 from agent.models import AgentTurn
 from whatsapp.replies import Reply
 
@@ -50,6 +52,10 @@ def reply(conversation, message) -> Reply | None:
     answered = confirmations.typed_answer(user=user, conversation=conversation, message=message)
     if answered is not None:
         return answered
+    if not (message.type == "text" and commands.is_command(message.text.strip())):
+        held = limit_check(user=user, message=message)
+        if held is not None:  # over a limit: no model call; told once
+            return Reply(text=held.notice) if held.notice else None
 
     if message.type == "audio" and not llm_configured():
         _record_failure(conversation, message, NOT_CONFIGURED)
@@ -60,6 +66,9 @@ def reply(conversation, message) -> Reply | None:
         if received is not None and received.reply is not None:
             return received.reply
         content = received.content if received is not None else inputs.user_content(message)
+    except MediaTooBig as exc:
+        _record_failure(conversation, message, f"media: {exc}")
+        return Reply(text=exc.reply)
     except MediaUnavailable as exc:
         _record_failure(conversation, message, f"media: {exc}")
         return Reply(text=TYPE_IT_INSTEAD if message.type == "audio" else MEDIA_FAILED)

@@ -173,17 +173,23 @@ def expense_check_reviewable(*, reviewer, expense: Expense) -> bool:
 
     Managers (and superusers) review pending expenses. Four eyes: nobody reviews their own expense
     while another active manager or superuser can; a superuser, or the only active manager, may
-    (expense_review then marks it self-reviewed). The admin, the API and the assistant all ask here.
+    (expense_review then marks it self-reviewed). The expenses of a person whose number (or
+    business-scoped user id) the reviewer set count as the reviewer's own: a second SIM given to a
+    made-up colleague is still one pair of eyes. The admin, the API and the assistant all ask here.
     """
     if not is_manager(reviewer):
         raise PermissionDenied("Only managers can approve or reject expenses.")
     if expense.status != Expense.Status.PENDING:
         raise ApplicationError(f"Expense #{expense.pk} was already {expense.status}.")
-    if expense.submitted_by_id != reviewer.pk:
+    submitter = expense.submitted_by
+    if submitter.pk != reviewer.pk and submitter.identity_set_by_id != reviewer.pk:
         return False
     if reviewer.is_superuser or not _other_reviewers(reviewer).exists():
         return True
-    raise PermissionDenied(f"Expense #{expense.pk} is your own: another manager reviews it (four eyes).")
+    if submitter.pk == reviewer.pk:
+        raise PermissionDenied(f"Expense #{expense.pk} is your own: another manager reviews it (four eyes).")
+    raise PermissionDenied(f"Expense #{expense.pk} is by {submitter.display_name}, whose WhatsApp number you "
+                           "set: another manager reviews it (four eyes).")
 
 
 def expense_may_review(*, reviewer, expense: Expense) -> bool:
@@ -232,9 +238,14 @@ def _notify_submitter(expense: Expense) -> None:
             f"by {expense.reviewed_by.public_name}.")
     if expense.review_note:
         text += f"\nNote: {expense.review_note}"
+    # When their window is closed, the outcome goes as a template first; the text, note included,
+    # follows when they answer.
+    fallback = notify.fallback_template(
+        name=settings.WHATSAPP_REVIEW_OUTCOME_TEMPLATE, language=settings.WHATSAPP_REVIEW_OUTCOME_TEMPLATE_LANGUAGE,
+        body=[f"#{expense.pk} ({what})", expense.get_status_display().lower(), expense.reviewed_by.display_name])
     try:
         with transaction.atomic():
-            notify.notify_user(user=expense.submitted_by, text=text, sent_by=expense.reviewed_by)
+            notify.notify_user(user=expense.submitted_by, text=text, sent_by=expense.reviewed_by, fallback=fallback)
     except Exception:
         logger.exception("Could not notify the submitter of expense %s", expense.pk)
 

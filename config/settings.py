@@ -261,6 +261,8 @@ CELERY_BEAT_SCHEDULE = {
     "weekly-spend-summary": {"task": "agent.tasks.weekly_summary_send_task",
                              "schedule": crontab(hour=8, minute=0, day_of_week="mon")},
     "retention-purge": {"task": "whatsapp.tasks.retention_purge_task", "schedule": crontab(hour=3, minute=30)},
+    # The template catalogue from Graph (the account's template webhooks keep it current between).
+    "whatsapp-templates-sync": {"task": "whatsapp.tasks.templates_sync_task", "schedule": crontab(minute="*/15")},
 }
 CELERY_TIMEZONE = TIME_ZONE
 # /readiness/ answers 503 when no worker has written its heartbeat for this long (each beats every
@@ -275,13 +277,25 @@ WHATSAPP_ACCESS_TOKEN = env("WHATSAPP_ACCESS_TOKEN", default="")
 WHATSAPP_PHONE_NUMBER_ID = env("WHATSAPP_PHONE_NUMBER_ID", default="")
 WHATSAPP_API_BASE_URL = env("WHATSAPP_API_BASE_URL", default="https://graph.facebook.com").rstrip("/")
 WHATSAPP_API_VERSION = env("WHATSAPP_API_VERSION", default="v25.0")
-WHATSAPP_REENGAGEMENT_TEMPLATE = env("WHATSAPP_REENGAGEMENT_TEMPLATE", default="hello_world")
+# The WhatsApp Business Account (WABA) the number belongs to: its message templates are synced from
+# Graph into the catalogue (whatsapp.catalogue) and created there by `manage.py whatsapp_templates create`.
+WHATSAPP_BUSINESS_ACCOUNT_ID = env("WHATSAPP_BUSINESS_ACCOUNT_ID", default="")
+# The Meta app's id: creating a template with a document header uploads its example to the app.
+WHATSAPP_APP_ID = env("WHATSAPP_APP_ID", default="")
+# Sent when the 24-hour window is closed and something waits for the person ({{1}} the business name).
+WHATSAPP_REENGAGEMENT_TEMPLATE = env("WHATSAPP_REENGAGEMENT_TEMPLATE", default="reply_waiting")
 WHATSAPP_REENGAGEMENT_TEMPLATE_LANGUAGE = env("WHATSAPP_REENGAGEMENT_TEMPLATE_LANGUAGE", default="en_US")
-# Approved templates staff may send by hand once the 24-hour window is closed: "name:language", comma-separated.
-WHATSAPP_TEMPLATES = env.list("WHATSAPP_TEMPLATES", default=["hello_world:en_US"])
+# The templates this project sends, as Meta takes them to create them: each app lists its own here
+# (the channel never imports the agent). The names and languages are the settings they name.
+WHATSAPP_TEMPLATE_DEFINITIONS = ["whatsapp.catalogue.definitions.channel_templates",
+                                 "agent.message_templates.agent_templates"]
 WHATSAPP_CONNECT_TIMEOUT = env.float("WHATSAPP_CONNECT_TIMEOUT", default=5.0)
 WHATSAPP_READ_TIMEOUT = env.float("WHATSAPP_READ_TIMEOUT", default=20.0)
-WHATSAPP_MEDIA_MAX_BYTES = env.int("WHATSAPP_MEDIA_MAX_BYTES", default=100 * 1024 * 1024)
+# The largest media file downloaded, per message type: Meta's own limits (a larger one is refused, with
+# a reply that says so). "type=bytes" pairs, comma-separated; a type not named gets the largest.
+WHATSAPP_MEDIA_MAX_BYTES = {kind: int(size) for kind, size in env.dict("WHATSAPP_MEDIA_MAX_BYTES", default={
+    "audio": 16 * 1024 * 1024, "document": 100 * 1024 * 1024, "image": 5 * 1024 * 1024,
+    "video": 16 * 1024 * 1024, "sticker": 500 * 1024}).items()}
 # Retryable Graph failures are retried for at least this long before the message is marked failed.
 WHATSAPP_RETRY_FOR_SECONDS = env.int("WHATSAPP_RETRY_FOR_SECONDS", default=15 * 60)
 # Off by default: people who are not on the allow-list get no answer at all.
@@ -318,6 +332,8 @@ if WHATSAPP_SANDBOX:
     WHATSAPP_APP_SECRET = WHATSAPP_SANDBOX_APP_SECRET
     WHATSAPP_VERIFY_TOKEN = "sandbox"
     WHATSAPP_PHONE_NUMBER_ID = "100000000000001"
+    WHATSAPP_BUSINESS_ACCOUNT_ID = "100000000000000"
+    WHATSAPP_APP_ID = "100000000000002"
     WHATSAPP_API_BASE_URL = f"{WHATSAPP_SANDBOX_URL}/sandbox/graph"
 
 # --- OpenAI -------------------------------------------------------------------------------------
@@ -338,11 +354,40 @@ OPENAI_TRANSCRIBE_MODEL = env("OPENAI_TRANSCRIBE_MODEL", default="whisper-1")
 # Seconds one OpenAI request may take, and how often the client retries a failed one.
 OPENAI_TIMEOUT = env.float("OPENAI_TIMEOUT", default=45.0)
 OPENAI_MAX_RETRIES = env.int("OPENAI_MAX_RETRIES", default=2)
-# Tool-calling rounds per turn before the model must answer in words.
+# What one message costs (agent.budget), in prompt tokens counted with AGENT_TOKENIZER (agent.tokens):
+# every request to the model at most AGENT_MAX_PROMPT_TOKENS, the system prompt and tool schemas
+# included; all requests of one turn together at most AGENT_TURN_PROMPT_TOKENS (then the model must
+# answer; at least twice the cap, or it can call no tool); AGENT_MAX_TOOL_ROUNDS tool rounds at most.
+AGENT_MAX_PROMPT_TOKENS = env.int("AGENT_MAX_PROMPT_TOKENS", default=3000)
+AGENT_TURN_PROMPT_TOKENS = env.int("AGENT_TURN_PROMPT_TOKENS", default=12000)
 AGENT_MAX_TOOL_ROUNDS = env.int("AGENT_MAX_TOOL_ROUNDS", default=5)
-# How much earlier conversation goes into the prompt, in characters (about 4 per token).
-AGENT_HISTORY_CHARS = env.int("AGENT_HISTORY_CHARS", default=12000)
-# Text extracted from one PDF for the model, in characters.
+# The answer (or tool calls) of one request, in tokens (max_completion_tokens).
+AGENT_MAX_COMPLETION_TOKENS = env.int("AGENT_MAX_COMPLETION_TOKENS", default=800)
+# Earlier conversation in a request: at most this many tokens (less when the rest leaves less room).
+AGENT_HISTORY_TOKENS = env.int("AGENT_HISTORY_TOKENS", default=1000)
+# The person's message as the model reads it (a long text, a voice note's transcript, a PDF's text).
+AGENT_MESSAGE_TOKENS = env.int("AGENT_MESSAGE_TOKENS", default=800)
+# One tool result: at most this many rows of a list, and this many tokens (rows past it are left
+# out, with a hint telling the model how to get them).
+AGENT_TOOL_ROWS = env.int("AGENT_TOOL_ROWS", default=10)
+AGENT_TOOL_RESULT_TOKENS = env.int("AGENT_TOOL_RESULT_TOKENS", default=600)
+# The tokenizer the counts use (o200k_base: gpt-4o, gpt-4o-mini, gpt-4.1, o-series; cl100k_base: gpt-4).
+AGENT_TOKENIZER = env("AGENT_TOKENIZER", default="o200k_base")
+# Photos go to the model at this detail ("low": one fixed-size view; "high" or "auto" read small print
+# but cost far more), and count this many prompt tokens each: 85 is gpt-4o's and gpt-4.1's price of a
+# low-detail image; gpt-4o-mini bills 2833 for the same image.
+AGENT_IMAGE_DETAIL = env("AGENT_IMAGE_DETAIL", default="low")
+AGENT_IMAGE_TOKENS = env.int("AGENT_IMAGE_TOKENS", default=85)
+# Per person (agent.limits; 0 turns one off): messages per minute and per day (TIME_ZONE's day), and
+# model tokens per day. Over one, their messages get no model call, and they are told once; commands
+# still work. Staff see who reached a limit in the admin (Limits reached).
+AGENT_LIMIT_MESSAGES_PER_MINUTE = env.int("AGENT_LIMIT_MESSAGES_PER_MINUTE", default=10)
+AGENT_LIMIT_MESSAGES_PER_DAY = env.int("AGENT_LIMIT_MESSAGES_PER_DAY", default=200)
+AGENT_LIMIT_TOKENS_PER_DAY = env.int("AGENT_LIMIT_TOKENS_PER_DAY", default=500000)
+# A worker loads the assistant (its imports, the tokenizer, the tool schemas, the OpenAI client) when
+# it starts, so its first reply costs what later ones do (agent.warm); 0 loads it on first use.
+AGENT_WARM_UP = env.bool("AGENT_WARM_UP", default=True)
+# Text extracted from one PDF, in characters (the model reads at most AGENT_MESSAGE_TOKENS of it).
 AGENT_PDF_CHARS = env.int("AGENT_PDF_CHARS", default=20000)
 # Minutes a Yes/No question (delete, mark paid, review, change an expense) stays answerable. After
 # that its buttons and a typed "yes" change nothing; the person asks again.
@@ -374,13 +419,18 @@ RETENTION_RECEIPT_YEARS = env.int("RETENTION_RECEIPT_YEARS", default=10)
 # What the job runs: each app registers its own purge here (the channel never imports the agent).
 RETENTION_PURGES = ["whatsapp.retention.channel_purge", "agent.retention.receipts_purge"]
 
-# --- Scheduled messages (approved templates, with body parameters) ------------------------------
+# --- Templates the business sends (approved by Meta; `manage.py whatsapp_templates create`) ------
+# Their texts are in agent/message_templates.py; the parameters below are what the code fills in.
 # Daily to customers with overdue invoices: {{1}} name, {{2}} number of invoices, {{3}} amount owed.
 WHATSAPP_REMINDER_TEMPLATE = env("WHATSAPP_REMINDER_TEMPLATE", default="payment_reminder")
 WHATSAPP_REMINDER_TEMPLATE_LANGUAGE = env("WHATSAPP_REMINDER_TEMPLATE_LANGUAGE", default="en_US")
 # Weekly to managers: {{1}} the week, {{2}} total spent, {{3}} expenses waiting for review.
 WHATSAPP_WEEKLY_SUMMARY_TEMPLATE = env("WHATSAPP_WEEKLY_SUMMARY_TEMPLATE", default="weekly_spend_summary")
 WHATSAPP_WEEKLY_SUMMARY_TEMPLATE_LANGUAGE = env("WHATSAPP_WEEKLY_SUMMARY_TEMPLATE_LANGUAGE", default="en_US")
+# To the submitter of an expense a manager reviewed, when their window is closed ({{1}} the expense,
+# {{2}} approved or rejected, {{3}} the reviewer); the full message follows when they answer.
+WHATSAPP_REVIEW_OUTCOME_TEMPLATE = env("WHATSAPP_REVIEW_OUTCOME_TEMPLATE", default="expense_review_outcome")
+WHATSAPP_REVIEW_OUTCOME_TEMPLATE_LANGUAGE = env("WHATSAPP_REVIEW_OUTCOME_TEMPLATE_LANGUAGE", default="en_US")
 # An invoice's PDF outside the person's 24-hour window: a UTILITY template with a DOCUMENT header
 # (the PDF) and {{1}} name, {{2}} invoice number, {{3}} amount, {{4}} due date.
 WHATSAPP_INVOICE_TEMPLATE = env("WHATSAPP_INVOICE_TEMPLATE", default="invoice_issued")

@@ -8,7 +8,7 @@ import responses
 
 from accounts.models import User
 from config.celery import app as celery_app
-from tests.fakes.graph import BASE_URL, PHONE_NUMBER_ID, VERSION, FakeGraph
+from tests.fakes.graph import APP_ID, BASE_URL, PHONE_NUMBER_ID, VERSION, WABA_ID, FakeGraph
 from whatsapp.signatures import sign
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -74,6 +74,8 @@ def channel_settings(settings):
     settings.WHATSAPP_VERIFY_TOKEN = VERIFY_TOKEN
     settings.WHATSAPP_ACCESS_TOKEN = "test-access-token"
     settings.WHATSAPP_PHONE_NUMBER_ID = PHONE_NUMBER_ID
+    settings.WHATSAPP_BUSINESS_ACCOUNT_ID = WABA_ID
+    settings.WHATSAPP_APP_ID = APP_ID
     settings.WHATSAPP_API_BASE_URL = BASE_URL
     settings.WHATSAPP_API_VERSION = VERSION
     settings.WHATSAPP_NOT_REGISTERED_REPLY = ""
@@ -124,6 +126,15 @@ def sandbox_served(sandbox_mode, plain_http, live_server, graph):
 
 
 @pytest.fixture(autouse=True)
+def person_limits_off(settings):
+    """Per-person limits (agent.limits) are off unless a test sets them (tests/agent/test_limits.py):
+    many tests send a conversation's worth of messages within a second."""
+    settings.AGENT_LIMIT_MESSAGES_PER_MINUTE = 0
+    settings.AGENT_LIMIT_MESSAGES_PER_DAY = 0
+    settings.AGENT_LIMIT_TOKENS_PER_DAY = 0
+
+
+@pytest.fixture(autouse=True)
 def eager_celery(request):
     """Tasks run inline unless a test is marked `broker` (then a real worker runs them)."""
     eager = request.node.get_closest_marker("broker") is None
@@ -167,3 +178,12 @@ def member(db):
     """Sheena Nelson from Meta's sample payloads, on the allow-list as staff."""
     return User.objects.create_user(username="sheena", phone_number="+16505551234", first_name="Sheena",
                                     last_name="Nelson", role=User.Role.STAFF)
+
+
+@pytest.fixture
+def catalogue(db):
+    """The project's templates approved in the catalogue (the re-engagement, reminder, summary,
+    review outcome and invoice templates), as after `whatsapp_templates create` and Meta's approval."""
+    from tests.catalogue_support import project_templates_approved
+
+    return project_templates_approved()

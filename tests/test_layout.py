@@ -1,7 +1,7 @@
 """The one-way rule: agent -> whatsapp -> accounts. The channel reaches the assistant, and accounts
 reaches either, only through functions named in settings (WHATSAPP_REPLY_HANDLER,
-WHATSAPP_AGENT_WORK, ACCOUNTS_PERSON_SECTIONS, RETENTION_PURGES), never by an import. And no module
-of the project imports itself back, through any chain of imports."""
+WHATSAPP_AGENT_WORK, ACCOUNTS_PERSON_SECTIONS, RETENTION_PURGES, WHATSAPP_TEMPLATE_DEFINITIONS),
+never by an import. And no module of the project imports itself back, through any chain of imports."""
 
 import ast
 from pathlib import Path
@@ -37,7 +37,7 @@ def test_dependencies_point_one_way(app):
 
 
 @pytest.mark.parametrize("name", ["WHATSAPP_REPLY_HANDLER", "WHATSAPP_AGENT_WORK", "ACCOUNTS_PERSON_SECTIONS",
-                                  "RETENTION_PURGES", "ADMIN_INDEX_CONTEXT"])
+                                  "RETENTION_PURGES", "ADMIN_INDEX_CONTEXT", "WHATSAPP_TEMPLATE_DEFINITIONS"])
 def test_every_function_named_in_settings_exists(name):
     value = getattr(settings, name)
     for path in [value] if isinstance(value, str) else value:

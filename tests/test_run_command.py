@@ -126,6 +126,8 @@ def test_the_run_command_serves_the_sandbox_and_keeps_the_demo_business_across_r
     password = re.search(r"password\s+(\S+)", output).group(1)
     assert "Maria Ortega" in output and "Tom Becker" in output and "Priya Shah" in output
     assert output.count("/expense 12.50 lunch") >= 1 and "/invoices" in output  # things to try
+    # The template catalogue, from the sandbox's stand-in: the project's templates, approved.
+    assert "Templates: Synced 5 template(s): 5 new" in output
 
     session = log_in(base, password)
     reply = chat(session, base, "Tom Becker", "/expense 12.50 lunch meals")

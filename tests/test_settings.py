@@ -17,6 +17,7 @@ PRODUCTION = {
     "DJANGO_ALLOWED_HOSTS": "assistant.example.com",
     "WHATSAPP_VERIFY_TOKEN": "verify", "WHATSAPP_APP_SECRET": "secret",
     "WHATSAPP_ACCESS_TOKEN": "token", "WHATSAPP_PHONE_NUMBER_ID": "106540352242922",
+    "WHATSAPP_BUSINESS_ACCOUNT_ID": "102290129340398",
 }
 
 
@@ -30,6 +31,12 @@ def test_check_deploy_reports_nothing_with_debug_off_and_real_secrets():
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_warns_that_without_the_business_account_templates_are_held():
+    env = {k: v for k, v in PRODUCTION.items() if k != "WHATSAPP_BUSINESS_ACCOUNT_ID"}
+    result = manage("check", "--deploy", env=env)
+    assert "whatsapp.W006" in result.stdout + result.stderr and "is held instead of sent" in result.stderr
 
 
 def test_check_deploy_warns_about_the_development_secret_key():

@@ -14,15 +14,22 @@ logger = logging.getLogger(__name__)
 OPERATOR_RETRY_SECONDS = 300
 
 
-def alert_raise(*, code: int, title: str, details: str = "", source: str) -> ChannelAlert:
-    """Open an alert for this code, or count one more occurrence of the open one."""
+def alert_raise(*, code: int, title: str, details: str = "", source: str, subject: str = "") -> ChannelAlert:
+    """Open an alert for this code (and subject: a template, say), or count one more occurrence of
+    the open one."""
     now = timezone.now()
-    alert = ChannelAlert.objects.filter(code=code, source=source, resolved_at__isnull=True).first()
+    alert = ChannelAlert.objects.filter(code=code, source=source, subject=subject, resolved_at__isnull=True).first()
     if alert is None:
         return ChannelAlert.objects.create(code=code, title=title[:255], details=details, source=source,
-                                           first_seen_at=now, last_seen_at=now)
-    ChannelAlert.objects.filter(pk=alert.pk).update(count=F("count") + 1, last_seen_at=now, details=details)
+                                           subject=subject[:255], first_seen_at=now, last_seen_at=now)
+    ChannelAlert.objects.filter(pk=alert.pk).update(count=F("count") + 1, last_seen_at=now, details=details,
+                                                    title=title[:255])
     return alert
+
+
+def alerts_resolve(*, source: str, subject: str) -> int:
+    """What the alerts about `subject` said is over (a template can be sent again)."""
+    return alerts_open().filter(source=source, subject=subject).update(resolved_at=timezone.now())
 
 
 def alerts_open():

@@ -21,9 +21,16 @@ def whatsapp_settings(app_configs, **kwargs):
         # Fine on a laptop; worth a warning where DEBUG is off (a deployment that sends nothing).
         level = Info if settings.DEBUG else Warning
         return [level(SANDBOX, hint=SANDBOX_HINT, id="whatsapp.W005")]
-    return [
+    warnings = [
         Warning(f"{name} is not set: {consequence}", hint=f"Set {name} in the environment (see .env.example).",
                 id=f"whatsapp.W00{i}")
         for i, (name, consequence) in enumerate(REQUIRED.items(), start=1)
         if not getattr(settings, name, "")
     ]
+    if not settings.WHATSAPP_BUSINESS_ACCOUNT_ID:
+        warnings.append(Warning(
+            "WHATSAPP_BUSINESS_ACCOUNT_ID is not set: the template catalogue cannot be synced, so every template "
+            "(re-engagement, reminders, summaries) is held instead of sent.",
+            hint="Set WHATSAPP_BUSINESS_ACCOUNT_ID (WhatsApp Manager, account tools), then run "
+                 "`manage.py whatsapp_templates create` and `manage.py whatsapp_templates sync`.", id="whatsapp.W006"))
+    return warnings

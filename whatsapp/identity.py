@@ -8,10 +8,15 @@ BSUID alone. The rules, once:
   that BSUID (accounts.selectors.sender_match);
 - the conversation is the one that knows the number, else the one that knows the BSUID
   (conversation_match); a new one is created under the number, else the BSUID;
+- a conversation keeps the person it was with: a message from anyone else (the number went to a
+  new hire, a stranger writes from a former colleague's number) makes it let go of that id, history
+  and person kept, and opens a new conversation (conversation_open). Only a stranger's conversation
+  nobody of ours wrote in as its person becomes the person's once they are known;
 - a BSUID Meta sends beside a number is remembered on the person and the conversation
   (identity_remember), so a later message with the BSUID alone reaches both;
 - a changed number or BSUID (a `system` message) moves both to the new ids (identity_change_apply);
-- a number or BSUID staff give a person makes the conversations it names theirs (conversations_link).
+- a number or BSUID staff give a person makes the strangers' conversations it names theirs
+  (conversations_link).
 
 The ORM intake store (whatsapp.intake.orm) evaluates these querysets; the PostgreSQL statements
 (whatsapp.intake.sql) embed their SQL, so both follow the same rule.
@@ -22,10 +27,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import Case, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, ExpressionWrapper, Q, QuerySet, Subquery, Value, When
 from django.db.models.expressions import RawSQL
 
 from accounts.models import User
+from accounts.permissions import conversations_private
 from accounts.phone import e164_from_wa_id
 from accounts.selectors import sender_match
 from accounts.services import user_bsuid_learn, user_bsuid_release, user_identity_change
@@ -45,14 +51,33 @@ def sender_for(*, wa_id: str, bsuid: str) -> User | None:
     return sender_match(phone=e164_from_wa_id(wa_id), bsuid=bsuid).first()
 
 
-def conversation_match(*, phone_number_id: str, wa_id: str, bsuid: str) -> QuerySet[Conversation]:
+# A stranger's conversation nobody of ours wrote in as its person: it becomes the person's once they
+# are known. (adoptable() is the same rule for a loaded row.)
+ADOPTABLE = Q(user__isnull=True, private=False)
+
+
+def adoptable(conversation: Conversation) -> bool:
+    return conversation.user_id is None and not conversation.private
+
+
+def conversation_match(*, phone_number_id: str, wa_id: str, bsuid: str,
+                       phone: str | None = None) -> QuerySet[Conversation]:
     """The conversation with the person these ids name on our number, best first (only the first
-    counts): the one that knows the number, else the one that knows the BSUID."""
+    counts): the one that knows the number, else the one that knows the BSUID.
+
+    Each is annotated `kept`: whether the person these ids name now (sender_match; `phone` is the
+    number as people are stored, from `wa_id` unless given) goes on in it: their own, or an
+    adoptable stranger's. One that is not kept (False, or NULL: SQL's comparison with nobody) is
+    someone else's (conversation_open).
+    """
     # "" written as a literal, not a parameter: the query then states the partial unique indexes'
     # condition, so PostgreSQL uses them in the intake statement's generic (prepared) plan too.
     by_wa_id = Q(wa_id=wa_id) & ~Q(wa_id=_EMPTY)
     by_bsuid = Q(bsuid=bsuid) & ~Q(bsuid=_EMPTY)
+    sender = sender_match(phone=e164_from_wa_id(wa_id) if phone is None else phone, bsuid=bsuid)
+    kept = Q(user_id=Subquery(sender.values("pk")[:1])) | ADOPTABLE
     return (Conversation.objects.filter(Q(phone_number_id=phone_number_id) & (by_wa_id | by_bsuid))
+            .annotate(kept=ExpressionWrapper(kept, output_field=BooleanField()))
             .order_by(Case(When(by_wa_id, then=Value(0)), default=Value(1)), "pk"))
 
 
@@ -60,17 +85,20 @@ def conversation_open(*, phone_number_id: str, wa_id: str, bsuid: str, user: Use
                       profile_name: str = "") -> Conversation:
     """The conversation these ids name, created (under the number, else the BSUID) if there is none.
 
-    Two first messages of a new person racing each other meet on one row: the loser of the insert
-    finds the winner's.
+    One that is someone else's lets go of the ids first (conversation_release): the person these
+    ids name now gets their own. Two first messages of a new person racing each other meet on one
+    row: the loser of the insert finds the winner's.
     """
     lookup = conversation_match(phone_number_id=phone_number_id, wa_id=wa_id, bsuid=bsuid)
-    conversation = lookup.first()
+    while (conversation := lookup.first()) is not None and not conversation.kept:
+        conversation_release(conversation.pk, wa_id=wa_id, bsuid=bsuid)
     if conversation is not None:
         return conversation
     try:
         with transaction.atomic():
             return Conversation.objects.create(phone_number_id=phone_number_id, contact_key=wa_id or bsuid,
-                                               wa_id=wa_id, bsuid=bsuid, user=user, profile_name=profile_name)
+                                               wa_id=wa_id, bsuid=bsuid, user=user, profile_name=profile_name,
+                                               private=conversations_private(user))
     except IntegrityError:
         conversation = lookup.first()
         if conversation is None:
@@ -88,9 +116,12 @@ def conversation_for_inbound(*, inbound: InboundMessage, user: User | None) -> C
         conversation.profile_name = inbound.profile_name
         changed.append("profile_name")
     user_id = user.pk if user else None
-    if conversation.user_id != user_id:  # joined or left the allow-list
+    if conversation.user_id != user_id:  # a stranger's conversation: now known, it becomes theirs
         conversation.user_id = user_id
         changed.append("user")
+    if conversations_private(user) and not conversation.private:  # a team member writes: theirs for good
+        conversation.private = True
+        changed.append("private")
     if changed:
         conversation.save(update_fields=changed)
     return conversation
@@ -184,21 +215,33 @@ def identity_change_apply(*, conversation_id: int, inbound: InboundMessage) -> N
 
 
 def conversations_link(*, user: User) -> int:
-    """Staff gave this person a number or a BSUID: the conversations those ids name get the person
-    the next message would find (a BSUID-only stranger's conversation included). Returns how many
-    changed. Earlier messages stay as they were; the next one is answered."""
+    """Staff gave this person a number or a BSUID: the adoptable strangers' conversations those ids
+    name (a BSUID-only stranger's included) get the person the next message would find. Returns how
+    many changed. Earlier messages stay as they were; the next one is answered. A conversation with
+    someone else stays theirs, history and all: the next message opens the person's own."""
     named = Q(pk__in=[])
     if user.phone_number:
         named |= Q(wa_id=user.phone_number.lstrip("+"))
     if user.bsuid:
         named |= Q(bsuid=user.bsuid)
     changed = 0
-    for conversation in Conversation.objects.filter(named).only("pk", "wa_id", "bsuid", "user_id"):
+    for conversation in Conversation.objects.filter(named, ADOPTABLE).only("pk", "wa_id", "bsuid"):
         match = sender_for(wa_id=conversation.wa_id, bsuid=conversation.bsuid)
-        match_id = match.pk if match else None
-        if conversation.user_id != match_id:
-            changed += Conversation.objects.filter(pk=conversation.pk).update(user_id=match_id)
+        if match is not None:
+            changed += Conversation.objects.filter(ADOPTABLE, pk=conversation.pk).update(
+                user_id=match.pk, private=conversations_private(match))
     return changed
+
+
+def conversation_release(conversation_id: int, *, wa_id: str, bsuid: str) -> None:
+    """Someone else writes from (or is written to at) these ids, which name a conversation that is
+    not theirs: it lets go of them, keeping its person and its history, so the next message from
+    them opens a conversation of their own and nothing of this one reaches them."""
+    conversation = Conversation.objects.only("pk", "wa_id", "bsuid", "contact_key").get(pk=conversation_id)
+    dropped = {field: "" for field, value in (("wa_id", wa_id), ("bsuid", bsuid))
+               if value and getattr(conversation, field) == value}
+    logger.info("Conversation %s lets go of %s: someone else has them now", conversation_id, ", ".join(dropped))
+    _ids_write(conversation, **dropped)
 
 
 def identity_race(exc: IntegrityError) -> bool:
@@ -210,12 +253,13 @@ def identity_race(exc: IntegrityError) -> bool:
 
 def _conversation_ids_set(conversation_id: int, *, phone_number_id: str, user_id: int | None, **ids: str) -> None:
     """Give a conversation these ids ("" drops one). Another conversation that had one of them
-    loses it (Meta's newest word on whose id it is wins) and keeps its history, with this person."""
+    loses it (Meta's newest word on whose id it is wins) and keeps its history: with this person
+    when it was an adoptable stranger's, else with the person it was with."""
     for field, value in ids.items():
         if value:
             for other in (Conversation.objects.filter(phone_number_id=phone_number_id, **{field: value})
                           .exclude(pk=conversation_id)):
-                _ids_write(other, **{field: ""}, user_id=user_id or other.user_id)
+                _ids_write(other, **{field: ""}, user_id=user_id if adoptable(other) else other.user_id)
     _ids_write(Conversation.objects.get(pk=conversation_id), **ids)
 
 

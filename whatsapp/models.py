@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from whatsapp.catalogue.components import Shape, shape_of
+
 REPLY_WINDOW = timedelta(hours=24)
 
 
@@ -85,6 +87,10 @@ class Conversation(models.Model):
     last_inbound_at = models.DateTimeField(null=True, blank=True)
     last_message_at = models.DateTimeField(null=True, blank=True, db_index=True)
     bot_paused = models.BooleanField(default=False)
+    # Set for good once a team member (staff, a manager, a superuser) writes in it as its person: it
+    # stays theirs (accounts.permissions), whatever their role later (whatsapp.visibility).
+    private = models.BooleanField(default=False, help_text="A team member's own conversation: private to them, "
+                                                             "the managers and the superusers, for good.")
     # The team member who answers this person by hand (the inbox's "assigned to me"); a take-over
     # assigns it to whoever takes over, a hand-back clears it (whatsapp.takeover).
     assigned_to = models.ForeignKey(
@@ -145,7 +151,9 @@ class Message(models.Model):
         OTHER_NUMBER = "other_number", "Not answered (sent to another business number)"
         # outbound, in the order they happen
         QUEUED = "queued", "Queued"
-        HELD = "held", "Held until the person writes"
+        # Free-form: until the person writes again. A template: until the catalogue says it can go
+        # (approved, with the parameters we fill); the reason is in error_details.
+        HELD = "held", "Held (waits for the person, or for its template)"
         SENT = "sent", "Sent"
         DELIVERED = "delivered", "Delivered"
         READ = "read", "Read"
@@ -281,7 +289,11 @@ class ChannelAlert(models.Model):
     code = models.IntegerField()
     title = models.CharField(max_length=255)
     details = models.TextField(blank=True)
-    source = models.CharField(max_length=32, help_text="graph (a send failed) or webhook (Meta reported it)")
+    source = models.CharField(max_length=32, help_text="graph (a send failed), webhook (Meta reported it) or "
+                                                      "catalogue (a template cannot be sent)")
+    # What the alert is about when a code alone does not say it (a template: "name:language"); one
+    # open alert per code, source and subject.
+    subject = models.CharField(max_length=255, blank=True)
     first_seen_at = models.DateTimeField(default=timezone.now)
     last_seen_at = models.DateTimeField(default=timezone.now)
     count = models.PositiveIntegerField(default=1)
@@ -292,6 +304,65 @@ class ChannelAlert(models.Model):
 
     def __str__(self):
         return f"{self.code}: {self.title}"
+
+
+class MessageTemplate(models.Model):
+    """A message template of the WhatsApp Business Account, as Meta lists it (whatsapp.catalogue).
+
+    Synced from Graph (`manage.py whatsapp_templates sync`, and by beat) and kept current by the
+    account's template webhooks. Nothing is queued as a template unless its row here is approved and
+    takes the parameters we fill (whatsapp.catalogue.check).
+    """
+
+    class Status(models.TextChoices):
+        # Meta's statuses; only APPROVED may be sent.
+        APPROVED = "APPROVED", "Approved"
+        PENDING = "PENDING", "Pending review"
+        REJECTED = "REJECTED", "Rejected"
+        PAUSED = "PAUSED", "Paused (low quality)"
+        DISABLED = "DISABLED", "Disabled (low quality)"
+        IN_APPEAL = "IN_APPEAL", "In appeal"
+        LIMIT_EXCEEDED = "LIMIT_EXCEEDED", "Limit exceeded"
+        ARCHIVED = "ARCHIVED", "Archived"
+        PENDING_DELETION = "PENDING_DELETION", "Pending deletion"
+        DELETED = "DELETED", "Deleted"
+
+    meta_id = models.CharField("Meta's template id", max_length=64, blank=True, db_index=True)
+    name = models.CharField(max_length=512)
+    language = models.CharField(max_length=16)
+    category = models.CharField(max_length=32, blank=True, help_text="UTILITY, MARKETING or AUTHENTICATION")
+    # When Meta moved it to another category (which changes the price): the one before.
+    previous_category = models.CharField(max_length=32, blank=True)
+    status = models.CharField(max_length=32, choices=Status.choices)
+    # Why it has that status, in Meta's words (a rejection's reason, a pause's description).
+    status_reason = models.TextField(blank=True)
+    quality_score = models.CharField(max_length=16, blank=True, help_text="GREEN, YELLOW, RED or UNKNOWN")
+    parameter_format = models.CharField(max_length=16, blank=True, help_text="POSITIONAL ({{1}}) or NAMED")
+    # Header (text, image, video, document), body, footer, buttons: as Meta lists them.
+    components = models.JSONField(default=list, blank=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["name", "language"], name="one_template_per_language")]
+        ordering = ["name", "language"]
+
+    def __str__(self):
+        return f"{self.name} ({self.language})"
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}:{self.language}"
+
+    @property
+    def approved(self) -> bool:
+        return self.status == self.Status.APPROVED
+
+    @property
+    def shape(self) -> Shape:
+        """Its header, body, footer, buttons and the slots a send fills (whatsapp.catalogue.components)."""
+        return shape_of(self.components, self.parameter_format)
 
 
 class SandboxDelivery(models.Model):

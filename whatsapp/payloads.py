@@ -10,6 +10,7 @@ and fit the columns they go to. Unknown message types are kept as they are, neve
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from whatsapp.catalogue.webhooks import TEMPLATE_FIELDS, TemplateUpdate, parse_template_update
 from whatsapp.payload_values import (
     DocumentUnreadable,
     Unreadable,
@@ -50,6 +51,7 @@ class Size:
     MEDIA_FILENAME = 255
     STATUS = 16
     RECIPIENT_ID = 255
+    ACCOUNT_ID = 64
     ERROR_TITLE = 255
 
 
@@ -120,6 +122,8 @@ class WebhookBody:
     messages: list[InboundMessage] = field(default_factory=list)
     statuses: list[StatusReport] = field(default_factory=list)
     errors: list[AccountError] = field(default_factory=list)
+    # The account's template webhooks (status, quality, category): whatsapp.catalogue.
+    template_updates: list[TemplateUpdate] = field(default_factory=list)
     # Items we could not read (no id, no timestamp...): noted on the stored event, never fatal.
     skipped: list[str] = field(default_factory=list)
     more_skipped: int = 0
@@ -133,7 +137,7 @@ class WebhookBody:
 
     @property
     def full(self) -> bool:
-        return len(self.messages) + len(self.statuses) + len(self.errors) >= MAX_ITEMS
+        return len(self.messages) + len(self.statuses) + len(self.errors) + len(self.template_updates) >= MAX_ITEMS
 
     @property
     def reasons(self) -> str:
@@ -159,9 +163,12 @@ def parse_body(body: bytes) -> WebhookBody:
 
     result = WebhookBody()
     for entry in entries:
+        account_id = as_id(entry.get("id"), Size.ACCOUNT_ID) if isinstance(entry, dict) else ""
         for change in _items(entry, "changes", "entry", result):
             if not isinstance(change, dict):
                 result.note(f"change {shown(change)}: not an object")
+            elif change.get("field") in TEMPLATE_FIELDS:
+                _parse_template_update(change, account_id, result)
             elif change.get("field") != "messages":
                 # Other fields (account updates, template status...) are kept in the raw event only.
                 result.note(f"change field {shown(change.get('field'))}")
@@ -170,6 +177,17 @@ def parse_body(body: bytes) -> WebhookBody:
             else:
                 _parse_value(change["value"], result)
     return result
+
+
+def _parse_template_update(change: dict, account_id: str, result: WebhookBody) -> None:
+    if result.full:
+        result.not_read += 1
+        return
+    try:
+        result.template_updates.append(parse_template_update(change.get("value"), field_name=change["field"],
+                                                             account_id=account_id))
+    except Unreadable as exc:
+        result.note(f"change {change['field']}: {exc}")
 
 
 def _items(container, key: str, what: str, result: WebhookBody) -> list:

@@ -2,22 +2,21 @@
 replies by hand, and hands it back; a conversation can also be assigned to a team member who may read it.
 
 Manual replies go through the same outbound queue as the assistant's (whatsapp.outbound.queue), with
-`sent_by` set, so they are sent, retried and shown in the transcript the same way.
+`sent_by` set, so they are sent, retried and shown in the transcript the same way. Outside the
+24-hour window staff send a template with the picker (whatsapp.catalogue.picker).
 """
 
 import logging
-from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils.text import capfirst
 
 from accounts.models import User
-from accounts.permissions import PRIVATE_CONVERSATION_ROLES, person_conversations_visible
+from accounts.permissions import team_members
 from whatsapp.models import Conversation, Message
-from whatsapp.outbound.queue import outbound_queue, template_queue
+from whatsapp.outbound.queue import outbound_queue
 from whatsapp.replies import Reply
+from whatsapp.visibility import conversations_visible_to
 
 logger = logging.getLogger(__name__)
 
@@ -30,32 +29,8 @@ class WindowClosedForFreeText(TakeoverError):
     """More than 24 hours since the person last wrote: only an approved template may go out."""
 
 
-class TemplateNotApproved(TakeoverError):
-    """The template is not one of settings.WHATSAPP_TEMPLATES."""
-
-
 class EmptyReply(TakeoverError):
     pass
-
-
-@dataclass(frozen=True)
-class Template:
-    name: str
-    language: str
-
-    @property
-    def key(self) -> str:
-        return f"{self.name}:{self.language}"
-
-
-def templates_approved() -> list[Template]:
-    """The templates staff may send by hand, from settings.WHATSAPP_TEMPLATES ("name:language", ...)."""
-    templates = []
-    for entry in settings.WHATSAPP_TEMPLATES:
-        name, _, language = entry.strip().partition(":")
-        if name:
-            templates.append(Template(name=name.strip(), language=language.strip() or "en_US"))
-    return templates
 
 
 def _set_paused(conversation: Conversation, paused: bool) -> Conversation:
@@ -83,11 +58,11 @@ class NotAssignable(TakeoverError):
 
 def assignees_for(conversation: Conversation):
     """Who may be given this conversation to answer: active team members (and superusers) who may
-    read it (a team member's own conversation: themselves, managers, superusers)."""
-    candidates = User.objects.filter(is_active=True).filter(
-        Q(is_superuser=True) | Q(role__in=PRIVATE_CONVERSATION_ROLES)).order_by("first_name", "last_name", "username")
+    read it (whatsapp.visibility: a team member's own conversation only themselves, managers and
+    superusers)."""
+    candidates = User.objects.filter(team_members(), is_active=True).order_by("first_name", "last_name", "username")
     return [person for person in candidates
-            if person_conversations_visible(viewer=person, person=conversation.user)]
+            if conversations_visible_to(person).filter(pk=conversation.pk).exists()]
 
 
 def conversation_assign(*, conversation: Conversation, to, by) -> Conversation:
@@ -135,13 +110,3 @@ def manual_reply_send(*, conversation: Conversation, by, text: str) -> list[Mess
     # Signed with their name (the person reads who answered them, never a login name).
     return outbound_queue(conversation=conversation, reply=Reply(text=text, signature=capfirst(by.public_name)),
                           sent_by=by)
-
-
-@transaction.atomic
-def manual_template_send(*, conversation: Conversation, by, name: str, language: str) -> Message:
-    """Queue an approved template (what may go out at any time, also outside the window)."""
-    template = Template(name=name, language=language)
-    if template not in templates_approved():
-        raise TemplateNotApproved(f"{template.key} is not an approved template.")
-    return template_queue(conversation=conversation, name=name, language=language, sent_by=by,
-                          text=f"[template {name} ({language})]")

@@ -4,16 +4,21 @@ With acks_late and reject_on_worker_lost (config/settings.py) a task is redelive
 dies; each task is idempotent, so a redelivery never answers or sends twice.
 """
 
+import logging
+
 from celery import shared_task
 from django.db import DatabaseError
 
 from whatsapp import retention, sweeper
+from whatsapp.catalogue.sync import CatalogueNotConfigured, templates_sync
 from whatsapp.inbound import inbound_handle
 from whatsapp.models import Message
+from whatsapp.outbound.errors import GraphRetryableError
 from whatsapp.outbound.failed import outbound_failed_later
 from whatsapp.outbound.sender import outbound_send
 from whatsapp.sandbox import services as sandbox_services
 
+logger = logging.getLogger(__name__)
 DB_RETRY = dict(autoretry_for=(DatabaseError,), retry_backoff=5, retry_backoff_max=300, retry_jitter=True,
                 max_retries=12)
 
@@ -50,6 +55,16 @@ def sweep_task() -> None:
 def status_post_task(delivery_id: int, status: str) -> None:
     """Sandbox mode: the Graph stand-in reports a status of a message it accepted, as Meta does."""
     sandbox_services.status_post(delivery_id=delivery_id, status=status)
+
+
+@shared_task(autoretry_for=(GraphRetryableError, DatabaseError), retry_backoff=30, retry_backoff_max=300,
+             retry_jitter=True, max_retries=5)
+def templates_sync_task() -> None:
+    """Every 15 minutes (beat), and when a webhook names a template the catalogue does not know."""
+    try:
+        templates_sync()
+    except CatalogueNotConfigured as exc:
+        logger.warning("Template catalogue not synced: %s", exc)  # and `manage.py check` says so
 
 
 @shared_task

@@ -2,26 +2,24 @@
 
 The privacy rule (accounts.permissions): customers' and unknown senders' conversations are visible
 to the whole team; a team member's own conversation with the assistant only to that person,
-managers and superusers. Everything the admin shows of a conversation is read through these
+managers and superusers. What the conversation was decides, not only the person's role today: one
+a team member wrote in stays private (`Conversation.private`, set for good at intake) when they
+become a customer, leave, or are deleted. Everything the admin shows of a conversation is read through these
 selectors, so the rule holds for the list, the transcript (with the assistant's tool results), the
 media, the take-over and the raw webhook bodies alike.
 """
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from accounts.permissions import (
-    PRIVATE_CONVERSATION_ROLES,
-    sees_private_conversations,
-    sees_team_conversations,
-)
+from accounts.permissions import sees_private_conversations, sees_team_conversations, team_members
 from whatsapp.models import Conversation, Message, StatusUpdate, WebhookEvent
 
 
 def _others_private(viewer, prefix: str) -> Q:
-    """Conversations (through `prefix`, e.g. "conversation__") of team members other than `viewer`."""
-    user = f"{prefix}user"
-    private = Q(**{f"{user}__is_superuser": True}) | Q(**{f"{user}__role__in": PRIVATE_CONVERSATION_ROLES})
-    return private & ~Q(**{f"{user}_id": viewer.pk})
+    """Conversations (through `prefix`, e.g. "conversation__") that are, or ever were, a team member's
+    other than `viewer`."""
+    private = Q(**{f"{prefix}private": True}) | team_members(f"{prefix}user__")
+    return private & ~Q(**{f"{prefix}user_id": viewer.pk})
 
 
 def _visible(viewer, prefix: str = "") -> Q | None:

@@ -14,7 +14,7 @@ from agent.admin.csv_export import CsvExportMixin
 from config.display import money
 from agent.errors import ApplicationError
 from agent.invoices.admin import InvoiceDocumentAdminMixin
-from agent.models import AgentTurn, Customer, Invoice, Revenue, ToolCall
+from agent.models import AgentTurn, Customer, Invoice, LimitReached, Revenue, ToolCall
 from config.admin_site import ReadOnlyAdmin
 
 
@@ -183,7 +183,8 @@ class InvoiceAdmin(AmountColumns, InvoiceDocumentAdminMixin, CsvExportMixin, adm
 # --- the agent's log (read-only) ------------------------------------------------------------------
 @admin.register(AgentTurn)
 class AgentTurnAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "conversation", "model", "rounds", "total_tokens", "duration_ms", "failed")
+    list_display = ("created_at", "conversation", "model", "rounds", "prompt_tokens", "cached_tokens",
+                    "completion_tokens", "duration_ms", "failed")
     list_filter = ("model",)
     search_fields = ("error", "conversation__wa_id")
     date_hierarchy = "created_at"
@@ -191,6 +192,17 @@ class AgentTurnAdmin(ReadOnlyAdmin):
     @admin.display(boolean=True, description="Error")
     def failed(self, obj):
         return bool(obj.error)
+
+
+@admin.register(LimitReached)
+class LimitReachedAdmin(ReadOnlyAdmin):
+    """Who went over a per-person limit (agent.limits), when, and how many messages got no answer."""
+
+    list_display = ("user", "kind", "limit", "started_at", "last_at", "messages")
+    list_filter = ("kind",)
+    list_select_related = ("user",)
+    search_fields = ("user__first_name", "user__last_name", "user__username", "user__phone_number")
+    date_hierarchy = "started_at"
 
 
 @admin.register(ToolCall)

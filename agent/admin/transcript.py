@@ -11,7 +11,7 @@ from django.template.loader import render_to_string
 
 from agent.models import AgentTurn, ToolCall
 
-TOKEN_FIELDS = ("prompt_tokens", "completion_tokens", "total_tokens")
+TOKEN_FIELDS = ("prompt_tokens", "cached_tokens", "completion_tokens", "total_tokens")
 
 
 @dataclass

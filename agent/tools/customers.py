@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from agent import selectors, services
 from agent.tools.registry import STAFF, ToolContext, tool
+from agent.tools.results import page
 from agent.tools.serialize import customer_json
 
 
@@ -16,23 +17,23 @@ class AddCustomer(serializers.Serializer):
     city = serializers.CharField(required=False, allow_blank=True, max_length=100)
     postal_code = serializers.CharField(required=False, allow_blank=True, max_length=20)
     country = serializers.CharField(required=False, allow_blank=True, max_length=100)
-    country_code = serializers.CharField(required=False, allow_blank=True, max_length=2,
-                                         help_text="ISO 3166 two-letter code, e.g. DE (needed to issue invoices).")
+    country_code = serializers.CharField(required=False, allow_blank=True, max_length=2, help_text="ISO, e.g. DE")
     vat_id = serializers.CharField(required=False, allow_blank=True, max_length=32)
 
 
 @tool("add_customer", roles=STAFF, serializer=AddCustomer)
 def add_customer(ctx: ToolContext, args: dict) -> dict:
-    """Add a customer of the business. Check with find_customer first that it is not there yet."""
+    """Add a customer (find_customer first)."""
     return {"saved": customer_json(services.customer_add(user=ctx.user, **args))}
 
 
 class FindCustomer(serializers.Serializer):
-    query = serializers.CharField(help_text="Part of the company or contact name, email or phone.")
+    query = serializers.CharField(help_text="name, email or phone")
+    offset = serializers.IntegerField(required=False, default=0, min_value=0)
 
 
 @tool("find_customer", roles=STAFF, serializer=FindCustomer)
 def find_customer(ctx: ToolContext, args: dict) -> dict:
-    """Find customers by name, email or phone."""
-    customers = selectors.customer_find(user=ctx.user, query=args["query"])[:10]
-    return {"customers": [customer_json(c) for c in customers]}
+    """Find customers."""
+    customers = selectors.customer_find(user=ctx.user, query=args["query"])
+    return page(customers, key="customers", offset=args["offset"], to_json=customer_json)

@@ -5,29 +5,25 @@ from rest_framework import serializers
 from agent import selectors, services
 from agent.errors import ApplicationError
 from agent.models import Expense
-from agent.tools.fields import AmountField, AmountsSerializer, TaxRateField
+from agent.tools.fields import AmountField, AmountsSerializer, CategoryField, PeriodField, TaxRateField
 from agent.tools.registry import MANAGERS, STAFF, ToolContext, tool
+from agent.tools.results import page
 from agent.tools.serialize import QUESTION_TEXT_LIMIT, expense_json, person_name, quoted, totals_json, typed
 
-LIST_LIMIT = 25
-PERIODS = list(selectors.PERIODS)
 
 
 class RecordExpense(AmountsSerializer):
-    category = serializers.ChoiceField(choices=Expense.Category.choices)
+    category = CategoryField()
     description = serializers.CharField(required=False, allow_blank=True, max_length=500)
     merchant = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    spent_on = serializers.DateField(required=False, help_text="YYYY-MM-DD; omit for today.")
+    spent_on = serializers.DateField(required=False)
     receipt_from_earlier_message = serializers.BooleanField(
-        required=False, default=False,
-        help_text="True when the receipt (a photo or PDF) came in an earlier message of this chat, for example "
-                  "when you asked about it before recording: the latest one not yet on an expense is attached.")
+        required=False, default=False, help_text="the receipt photo/PDF came in an earlier message")
 
 
 @tool("record_expense", roles=STAFF, serializer=RecordExpense)
 def record_expense(ctx: ToolContext, args: dict) -> dict:
-    """Record an expense the person paid for the business. Any two of net, tax_rate and gross
-    determine the third. If the message is a photo or PDF of the receipt, it is attached."""
+    """Record an expense paid for the business; a photo/PDF in this message is its receipt."""
     earlier = args.pop("receipt_from_earlier_message", False)
     source = ctx.message
     receipt = _receipt_of(ctx.message)
@@ -52,15 +48,21 @@ def _receipt_of(message):
 
 
 class ListExpenses(serializers.Serializer):
-    period = serializers.ChoiceField(choices=PERIODS, required=False)
+    period = PeriodField(required=False)
     date_from = serializers.DateField(required=False)
     date_to = serializers.DateField(required=False)
-    category = serializers.ChoiceField(choices=Expense.Category.choices, required=False)
+    category = CategoryField(required=False)
     status = serializers.ChoiceField(choices=Expense.Status.choices, required=False)
-    text = serializers.CharField(required=False, help_text="Words in the merchant or description.")
-    amount_min = AmountField(required=False, help_text="Gross at least this.")
-    amount_max = AmountField(required=False, help_text="Gross at most this.")
-    person = serializers.CharField(required=False, help_text="Managers only: a person's name or phone number.")
+    text = serializers.CharField(required=False, help_text="in merchant or description")
+    amount_min = AmountField(required=False, help_text="gross")
+    amount_max = AmountField(required=False, help_text="gross")
+    person = serializers.CharField(required=False, help_text="managers: name or phone")
+
+
+class ListExpensesPage(ListExpenses):
+    group_by = serializers.ChoiceField(choices=list(selectors.SUMMARY_GROUPS), required=False,
+                                       help_text="totals per group instead of rows")
+    offset = serializers.IntegerField(required=False, default=0, min_value=0)
 
 
 def _filters(ctx: ToolContext, args: dict) -> selectors.ExpenseFilters:
@@ -73,25 +75,22 @@ def _filters(ctx: ToolContext, args: dict) -> selectors.ExpenseFilters:
     return selectors.ExpenseFilters(submitted_by_id=submitted_by_id, **args)
 
 
-@tool("list_expenses", roles=STAFF, serializer=ListExpenses)
+@tool("list_expenses", roles=STAFF, serializer=ListExpensesPage)
 def list_expenses(ctx: ToolContext, args: dict) -> dict:
-    """List expenses with filters (named period or date range, category, status, text, amount
-    range; managers: a person) and their totals. Staff see only their own."""
+    """Expenses matching the filters and their totals; or, with group_by, totals per category,
+    month or (managers) person."""
+    offset = args.pop("offset", 0)
+    group_by = args.pop("group_by", None)
+    if group_by:
+        return _summary(ctx, args, group_by)
     expenses = selectors.expense_list(user=ctx.user, filters=_filters(ctx, args))
-    rows = [expense_json(e) for e in expenses.select_related("submitted_by").order_by("-spent_on", "-id")[:LIST_LIMIT]]
+    rows = page(expenses.select_related("submitted_by").order_by("-spent_on", "-id"), key="expenses",
+                offset=offset, to_json=expense_json)
     totals = totals_json(selectors.expense_totals(expenses))
-    count = sum(t["count"] for t in totals)
-    return {"expenses": rows, "totals": totals, "count": count, "shown": len(rows)}
+    return {**rows, "totals": totals, "count": sum(t["count"] for t in totals)}
 
 
-class ExpenseSummary(ListExpenses):
-    group_by = serializers.ChoiceField(choices=["category", "month", "person"], required=False, default="category")
-
-
-@tool("expense_summary", roles=STAFF, serializer=ExpenseSummary)
-def expense_summary(ctx: ToolContext, args: dict) -> dict:
-    """Net, tax and gross of expenses grouped by category, month or (managers) person."""
-    group_by = args.pop("group_by", "category")
+def _summary(ctx: ToolContext, args: dict, group_by: str) -> dict:
     rows = selectors.expense_summary(user=ctx.user, filters=_filters(ctx, args), group_by=group_by)
     if group_by == "person":
         rows = [{**row, "label": typed(row["label"])} for row in rows]  # a person's name: typed text
@@ -104,7 +103,7 @@ class UpdateExpense(serializers.Serializer):
     net = AmountField(required=False)
     tax_rate = TaxRateField(required=False)
     currency = serializers.CharField(required=False, min_length=3, max_length=3)
-    category = serializers.ChoiceField(choices=Expense.Category.choices, required=False)
+    category = CategoryField(required=False)
     description = serializers.CharField(required=False, allow_blank=True, max_length=500)
     merchant = serializers.CharField(required=False, allow_blank=True, max_length=200)
     spent_on = serializers.DateField(required=False)
@@ -134,8 +133,7 @@ def _ask_update(ctx: ToolContext, args: dict) -> str:
 
 @tool("update_expense", roles=STAFF, serializer=UpdateExpense, asks=_ask_update)
 def update_expense(ctx: ToolContext, args: dict) -> dict:
-    """Change one of the person's own pending expenses. The person is asked first with Yes/No
-    buttons; it changes only when they tap Yes (you cannot confirm for them)."""
+    """Change one of the person's own pending expenses (asks them Yes/No)."""
     expense_id = args.pop("expense_id")
     expense = services.expense_update(user=ctx.user, expense_id=expense_id, **args)
     return {"saved": expense_json(expense),
@@ -154,8 +152,7 @@ def _ask_delete(ctx: ToolContext, args: dict) -> str:
 
 @tool("delete_expense", roles=STAFF, serializer=DeleteExpense, asks=_ask_delete)
 def delete_expense(ctx: ToolContext, args: dict) -> dict:
-    """Delete one of the person's own pending expenses. The person is asked first with Yes/No
-    buttons; it is deleted only when they tap Yes (you cannot confirm for them)."""
+    """Delete one of the person's own pending expenses (asks them Yes/No)."""
     expense = selectors.expense_get(user=ctx.user, expense_id=args["expense_id"])
     services.expense_delete(user=ctx.user, expense_id=expense.pk)
     return {"deleted": expense.pk, "summary": f"Deleted expense #{expense.pk} ({expense.currency} {expense.gross})."}
@@ -179,9 +176,7 @@ def _ask_review(ctx: ToolContext, args: dict) -> str:
 
 @tool("review_expense", roles=MANAGERS, serializer=ReviewExpense, asks=_ask_review)
 def review_expense(ctx: ToolContext, args: dict) -> dict:
-    """Approve or reject someone's expense, with an optional note. The person is asked first with
-    Yes/No buttons; it is reviewed only when they tap Yes. The submitter is told on WhatsApp.
-    Nobody reviews their own expense while another manager can."""
+    """Approve or reject someone's expense (asks Yes/No; the submitter is told)."""
     expense = services.expense_review(reviewer=ctx.user, expense_id=args["expense_id"],
                                       approve=args["decision"] == "approve", note=args.get("note", ""))
     told = "" if expense.self_reviewed else "; the submitter was told on WhatsApp"

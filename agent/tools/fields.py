@@ -7,6 +7,8 @@ from rest_framework import serializers
 from agent.amounts import parse_decimal, parse_tax_rate
 from agent.errors import ApplicationError
 from agent.invoices.models import Unit
+from agent.models import Expense
+from agent.periods import PERIODS
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -33,14 +35,32 @@ class TaxRateField(AmountField):
             self.fail("invalid", detail=str(exc))
 
 
+class ListedChoiceField(serializers.ChoiceField):
+    """Choices the system prompt lists once (agent.prompt), so no tool schema repeats them."""
+
+
+class CategoryField(ListedChoiceField):
+    CHOICES = Expense.Category.values
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=Expense.Category.choices, **kwargs)
+
+
+class PeriodField(ListedChoiceField):
+    CHOICES = list(PERIODS)
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=list(PERIODS), **kwargs)
+
+
 class AmountsSerializer(serializers.Serializer):
     """Net, tax rate and gross (any two give the third) and the currency, shared by the tools
-    that record money."""
+    that record money. What they mean is said once, in the system prompt."""
 
-    gross = AmountField(required=False, help_text="Amount with tax included, e.g. \"42.50\".")
-    net = AmountField(required=False, help_text="Amount before tax, if the person gave that instead.")
-    tax_rate = TaxRateField(required=False, help_text="e.g. 0.19 or \"19%\"; omit for the default rate.")
-    currency = serializers.CharField(required=False, min_length=3, max_length=3, help_text="ISO 4217, e.g. EUR.")
+    gross = AmountField(required=False)
+    net = AmountField(required=False)
+    tax_rate = TaxRateField(required=False)
+    currency = serializers.CharField(required=False, min_length=3, max_length=3)
 
     def validate(self, attrs):
         if attrs.get("gross") is None and attrs.get("net") is None:
@@ -52,8 +72,8 @@ class LineInputSerializer(serializers.Serializer):
     """One line of a new invoice; agent.invoices.lines checks it as a whole."""
 
     description = serializers.CharField(max_length=500)
-    quantity = AmountField(required=False, help_text="Default 1; up to four decimals.")
+    quantity = AmountField(required=False, help_text="default 1")
     unit = serializers.CharField(required=False, max_length=20,
-                                 help_text="UN/ECE code or name: " + ", ".join(f"{c} ({n})" for c, n in Unit.choices))
-    unit_price = AmountField(help_text="Net price of one unit, before tax, e.g. \"85.00\".")
-    tax_rate = TaxRateField(required=False, help_text="e.g. \"19%\" or 0.07; omit for the default rate.")
+                                 help_text="UN/ECE code: " + ",".join(Unit.values))
+    unit_price = AmountField(help_text="net")
+    tax_rate = TaxRateField(required=False)

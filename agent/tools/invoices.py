@@ -8,22 +8,18 @@ from agent.invoices.profile import invoice_check_issuable
 from agent.invoices.sending import MAX_REQUESTED, invoice_check_sendable, invoice_send, my_invoices_send
 from agent.tools.fields import AmountsSerializer, LineInputSerializer
 from agent.tools.registry import CUSTOMERS, STAFF, ToolContext, tool
+from agent.tools.results import page
 from agent.tools.serialize import invoice_json, quoted, totals_json
 from config.display import money, phone
 
-LIST_LIMIT = 25
-
 
 class CreateInvoice(AmountsSerializer):
-    customer_id = serializers.IntegerField(help_text="From find_customer or add_customer.")
-    description = serializers.CharField(max_length=500, required=False, allow_blank=True,
-                                        help_text="What it is for; required with one amount.")
-    lines = LineInputSerializer(many=True, required=False,
-                                help_text="Only when the person lists several items, quantities or rates; "
-                                          "otherwise give one amount.")
-    issued_on = serializers.DateField(required=False, help_text="YYYY-MM-DD; omit for today.")
-    supplied_on = serializers.DateField(required=False, help_text="YYYY-MM-DD; omit when supplied on the issue date.")
-    due_on = serializers.DateField(required=False, help_text="YYYY-MM-DD; omit for the default payment term.")
+    customer_id = serializers.IntegerField()
+    description = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    lines = LineInputSerializer(many=True, required=False, help_text="only for several items, quantities or rates")
+    issued_on = serializers.DateField(required=False)
+    supplied_on = serializers.DateField(required=False)
+    due_on = serializers.DateField(required=False)
 
     def validate(self, attrs):
         if attrs.get("lines"):
@@ -33,9 +29,7 @@ class CreateInvoice(AmountsSerializer):
 
 @tool("create_invoice", roles=STAFF, serializer=CreateInvoice)
 def create_invoice(ctx: ToolContext, args: dict) -> dict:
-    """Create an invoice for a customer (find or add the customer first): one amount with a
-    description, or lines. Its number is generated. The result says whether its document (PDF with
-    e-invoice) can be issued, or what is missing."""
+    """Invoice a customer: one amount with a description, or lines. Says if its PDF can be issued."""
     invoice = services.invoice_create(user=ctx.user, source_message=ctx.message, **args)
     try:
         invoice_check_issuable(invoice=invoice)
@@ -48,19 +42,20 @@ def create_invoice(ctx: ToolContext, args: dict) -> dict:
 class ListInvoices(serializers.Serializer):
     state = serializers.ChoiceField(choices=["open", "overdue", "paid", "all"], required=False, default="open")
     customer_id = serializers.IntegerField(required=False)
+    offset = serializers.IntegerField(required=False, default=0, min_value=0)
 
 
 @tool("list_invoices", roles=STAFF, serializer=ListInvoices)
 def list_invoices(ctx: ToolContext, args: dict) -> dict:
-    """List invoices: open (not paid yet), overdue (open and past due), paid, or all; optionally of one customer."""
+    """Invoices by state (default open: not paid), and their totals."""
     invoices = selectors.invoice_list(user=ctx.user, state=args["state"], customer_id=args.get("customer_id"))
-    rows = [invoice_json(i) for i in invoices.select_related("customer")[:LIST_LIMIT]]
-    return {"invoices": rows, "totals": totals_json(selectors.invoice_totals(invoices)), "shown": len(rows)}
+    rows = page(invoices.select_related("customer"), key="invoices", offset=args["offset"], to_json=invoice_json)
+    return {**rows, "totals": totals_json(selectors.invoice_totals(invoices))}
 
 
 class MarkInvoicePaid(serializers.Serializer):
     invoice_id = serializers.IntegerField()
-    paid_on = serializers.DateField(required=False, help_text="YYYY-MM-DD; omit for today.")
+    paid_on = serializers.DateField(required=False)
 
 
 def _ask_mark_paid(ctx: ToolContext, args: dict) -> str:
@@ -73,15 +68,14 @@ def _ask_mark_paid(ctx: ToolContext, args: dict) -> str:
 
 @tool("mark_invoice_paid", roles=STAFF, serializer=MarkInvoicePaid, asks=_ask_mark_paid)
 def mark_invoice_paid(ctx: ToolContext, args: dict) -> dict:
-    """Mark an invoice as paid. The person is asked first with Yes/No buttons; it is marked paid
-    only when they tap Yes (you cannot confirm for them)."""
+    """Mark an invoice paid (asks Yes/No)."""
     invoice = services.invoice_mark_paid(user=ctx.user, invoice_id=args["invoice_id"], paid_on=args.get("paid_on"))
     return {"saved": invoice_json(invoice), "summary": f"Invoice {invoice.number} is marked paid "
                                                        f"({invoice.currency} {invoice.gross})."}
 
 
 class SendInvoice(serializers.Serializer):
-    invoice_id = serializers.IntegerField(help_text="From list_invoices or create_invoice.")
+    invoice_id = serializers.IntegerField()
 
 
 def _ask_send_invoice(ctx: ToolContext, args: dict) -> str:
@@ -93,36 +87,33 @@ def _ask_send_invoice(ctx: ToolContext, args: dict) -> str:
 
 @tool("send_invoice", roles=STAFF, serializer=SendInvoice, asks=_ask_send_invoice)
 def send_invoice(ctx: ToolContext, args: dict) -> dict:
-    """Send an invoice's PDF (with its e-invoice) to the customer on WhatsApp. The person is asked
-    first with Yes/No buttons; it is sent only when they tap Yes (you cannot confirm for them)."""
+    """Send an invoice's PDF to its customer on WhatsApp (asks Yes/No)."""
     invoice = invoice_send(user=ctx.user, invoice_id=args["invoice_id"])
     return {"saved": invoice_json(invoice), "summary": f"Invoice {invoice.number} is on its way to {invoice.customer.company_name} on WhatsApp "
                        f"as a PDF."}
 
 
-class NoArguments(serializers.Serializer):
-    pass
+class MyInvoices(serializers.Serializer):
+    offset = serializers.IntegerField(required=False, default=0, min_value=0)
 
 
-@tool("my_invoices", roles=CUSTOMERS, serializer=NoArguments)
+@tool("my_invoices", roles=CUSTOMERS, serializer=MyInvoices)
 def my_invoices(ctx: ToolContext, args: dict) -> dict:
-    """The invoices of the customer you are talking to, and what they still owe."""
+    """This customer's invoices and what they owe."""
     invoices, outstanding = selectors.my_invoices(user=ctx.user)
-    rows = [invoice_json(i) for i in invoices.select_related("customer")[:LIST_LIMIT]]
-    return {"invoices": rows, "outstanding": totals_json(outstanding)}
+    rows = page(invoices.select_related("customer"), key="invoices", offset=args["offset"], to_json=invoice_json)
+    return {**rows, "outstanding": totals_json(outstanding)}
 
 
 class SendMyInvoices(serializers.Serializer):
     numbers = serializers.ListField(
         child=serializers.CharField(max_length=40), required=False, max_length=MAX_REQUESTED,
-        help_text="Invoice numbers as the customer wrote them (e.g. INV-2026-0012); omit for all their open "
-                  "invoices.")
+        help_text="as the customer wrote them; omit for all their open invoices")
 
 
 @tool("send_my_invoices", roles=CUSTOMERS, serializer=SendMyInvoices)
 def send_my_invoices(ctx: ToolContext, args: dict) -> dict:
-    """Send the customer you are talking to the PDFs of their own invoices, in this chat: the
-    numbers they name, or all their open invoices. Only their own invoices can be found."""
+    """Send this customer PDFs of their own invoices in this chat."""
     sent, problems = my_invoices_send(user=ctx.user, numbers=args.get("numbers"))
     summary = (f"Sent as PDF: {', '.join(i.number for i in sent)}." if sent else "Nothing was sent.")
     return {"sent": [invoice_json(i) for i in sent], "not_sent": problems,

@@ -39,6 +39,11 @@ def untyped(text: str) -> str:
     return str(text or "").replace(OPEN, "").replace(CLOSE, "")
 
 
+def _present(row: dict) -> dict:
+    """A row without its empty fields (no text, no date, false): each costs the prompt tokens for nothing."""
+    return {k: v for k, v in row.items() if not (v is None or v is False or v == "")}
+
+
 def _amounts(record) -> dict:
     return {"net": str(record.net), "tax_rate": str(record.tax_rate), "tax": str(record.gross - record.net),
             "gross": str(record.gross), "currency": record.currency}
@@ -50,29 +55,32 @@ def person_name(user, *, in_question: bool = False) -> str:
 
 
 def expense_json(e) -> dict:
-    return {"id": e.pk, "date": e.spent_on.isoformat(), "category": e.category, "description": typed(e.description),
-            "merchant": typed(e.merchant), **_amounts(e), "status": e.status,
-            "submitted_by": person_name(e.submitted_by), "review_note": typed(e.review_note),
-            "self_reviewed": e.self_reviewed, "has_receipt": bool(e.receipt)}
+    return _present({
+        "id": e.pk, "date": e.spent_on.isoformat(), "category": e.category, "description": typed(e.description),
+        "merchant": typed(e.merchant), **_amounts(e), "status": e.status, "submitted_by": person_name(e.submitted_by),
+        "review_note": typed(e.review_note), "self_reviewed": e.self_reviewed, "has_receipt": bool(e.receipt)})
 
 
 def revenue_json(r) -> dict:
-    return {"id": r.pk, "date": r.received_on.isoformat(), "description": typed(r.description),
-            "customer": typed(r.customer) if r.customer_id else None, **_amounts(r)}
+    return _present({
+        "id": r.pk, "date": r.received_on.isoformat(), "description": typed(r.description),
+        "customer": typed(r.customer) if r.customer_id else None, **_amounts(r)})
 
 
 def customer_json(c) -> dict:
-    return {"id": c.pk, "company_name": typed(c.company_name), "contact_name": typed(c.contact_name),
-            "phone": c.phone, "email": typed(c.email), "address": typed(c.address), "city": typed(c.city),
-            "postal_code": typed(c.postal_code), "country": typed(c.country),
-            "country_code": c.country_code, "vat_id": typed(c.vat_id)}
+    return _present({
+        "id": c.pk, "company_name": typed(c.company_name), "contact_name": typed(c.contact_name), "phone": c.phone,
+        "email": typed(c.email), "address": typed(c.address), "city": typed(c.city),
+        "postal_code": typed(c.postal_code), "country": typed(c.country), "country_code": c.country_code,
+        "vat_id": typed(c.vat_id)})
 
 
 def invoice_json(i) -> dict:
-    return {"id": i.pk, "number": i.number, "customer": typed(i.customer), "customer_id": i.customer_id,
-            "description": typed(i.description), **_amounts(i), "issued_on": i.issued_on.isoformat(),
-            "due_on": i.due_on.isoformat(), "status": i.status, "overdue": i.is_overdue,
-            "paid_on": i.paid_on.isoformat() if i.paid_on else None}
+    return _present({
+        "id": i.pk, "number": i.number, "customer": typed(i.customer), "customer_id": i.customer_id,
+        "description": typed(i.description), **_amounts(i), "issued_on": i.issued_on.isoformat(),
+        "due_on": i.due_on.isoformat(), "status": i.status, "overdue": i.is_overdue,
+        "paid_on": i.paid_on.isoformat() if i.paid_on else None})
 
 
 def totals_json(rows) -> list[dict]:

@@ -60,7 +60,8 @@ def test_the_changelist_links_to_the_csv_export_of_the_filtered_list(client, bos
 
 
 # --- review -------------------------------------------------------------------------------------
-def test_approve_with_a_note_notifies_the_submitter(client, boss, sam, graph, django_capture_on_commit_callbacks):
+def test_approve_with_a_note_notifies_the_submitter(client, boss, sam, graph, catalogue,
+                                                    django_capture_on_commit_callbacks):
     pending = expense(by=sam, merchant="Shell", net="35.71", gross="42.50")
     client.force_login(boss)
     page = client.get(f"{CHANGELIST}{pending.pk}/review/")
@@ -70,11 +71,15 @@ def test_approve_with_a_note_notifies_the_submitter(client, boss, sam, graph, dj
     assert response.status_code == 302 and response["Location"] == CHANGELIST
     pending.refresh_from_db()
     assert (pending.status, pending.reviewed_by, pending.review_note) == ("approved", boss, "Thanks")
-    # Sam never wrote: the window is closed, so the re-engagement template goes out first.
-    assert graph.sent("template") or any(f"#{pending.pk}" in text for text in graph.texts())
+    # Sam never wrote: the window is closed, so the outcome goes out as the review template first,
+    # and the full text, note included, waits for his answer.
     from whatsapp.models import Message
-    [outbound] = Message.objects.filter(direction=Message.Direction.OUTBOUND, text__contains=f"#{pending.pk}")
-    assert "approved" in outbound.text and "Note: Thanks" in outbound.text
+    template, text = Message.objects.filter(direction=Message.Direction.OUTBOUND).order_by("type")
+    assert (template.type, template.status) == ("template", "sent")
+    assert template.text.startswith(f"Your expense #{pending.pk} (EUR 42.50, ") and "was approved by" in template.text
+    assert (text.type, text.status) == ("text", "held")
+    assert "approved" in text.text and "Note: Thanks" in text.text
+    assert len(graph.sent("template")) == 1 and graph.texts() == []
 
 
 def test_the_review_returns_to_the_filtered_list_and_its_total_changes(client, boss, sam):
@@ -97,7 +102,7 @@ def test_the_change_page_links_to_the_review(client, boss, sam):
     assert f"/admin/agent/expense/{pending.pk}/review/" in response.content.decode()
 
 
-def test_the_change_page_has_approve_and_reject_with_a_note(client, boss, sam, graph,
+def test_the_change_page_has_approve_and_reject_with_a_note(client, boss, sam, graph, catalogue,
                                                             django_capture_on_commit_callbacks):
     pending = expense(by=sam, merchant="Shell")
     client.force_login(boss)
@@ -365,6 +370,19 @@ def test_agent_log_is_read_only(client, boss):
     assert client.get("/admin/agent/agentturn/").status_code == 200
     assert client.get("/admin/agent/toolcall/").status_code == 200
     assert client.get("/admin/agent/toolcall/add/").status_code == 403
+
+
+def test_the_assistants_log_lists_each_turns_prompt_cached_and_completion_tokens(client, boss):
+    from agent.models import AgentTurn
+    from tests.agent.factories import inbound_message
+
+    message = inbound_message()
+    AgentTurn.objects.create(conversation=message.conversation, message=message, model="m", prompt_tokens=2345,
+                             cached_tokens=1792, completion_tokens=67, total_tokens=2412)
+    client.force_login(boss)
+    html = client.get("/admin/agent/agentturn/").content.decode()
+    assert "Cached tokens" in html
+    assert all(f">{n}</td>" in html for n in (2345, 1792, 67))
 
 
 def test_a_superuser_may_review_whatever_their_role(client, django_capture_on_commit_callbacks):

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -97,7 +98,7 @@ def test_staff_get_403_when_reviewing_an_expense(api, staff_member, decision):
     assert expense.status == Expense.Status.PENDING
 
 
-def test_a_manager_approves_and_the_submitter_is_told_on_whatsapp(api, boss, staff_member, graph,
+def test_a_manager_approves_and_the_submitter_is_told_on_whatsapp(api, boss, staff_member, graph, catalogue,
                                                                  django_capture_on_commit_callbacks):
     expense = factories.expense(by=staff_member)
     api.force_authenticate(boss)
@@ -107,8 +108,9 @@ def test_a_manager_approves_and_the_submitter_is_told_on_whatsapp(api, boss, sta
     assert response.json()["status"] == "approved"
     expense.refresh_from_db()
     assert expense.reviewed_by == boss and expense.review_note == "fine"
-    # The submitter never wrote in, so their window is closed: the re-engagement template goes out.
-    assert [m["to"] for m in graph.sent("template")] == ["+16505551234"]
+    # The submitter never wrote in, so their window is closed: the review outcome goes as a template.
+    (sent,) = graph.sent("template")
+    assert (sent["to"], sent["template"]["name"]) == ("+16505551234", settings.WHATSAPP_REVIEW_OUTCOME_TEMPLATE)
 
 
 def test_a_manager_rejects_with_a_note(api, boss, staff_member):

@@ -5,6 +5,8 @@ import json
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from agent.tokens import message_tokens
+
 
 def assert_well_paired(messages: list[dict]) -> None:
     """Every tool message answers a call of the assistant message just before its run of tool messages."""
@@ -21,8 +23,8 @@ def assert_well_paired(messages: list[dict]) -> None:
 
 
 def conversation_part(request: dict) -> list[dict]:
-    """The messages between the system prompt and the new user message."""
-    return request["messages"][1:-1]
+    """The messages between the system prompt (and the turn's context) and the new user message."""
+    return [m for m in request["messages"][:-1] if m["role"] != "system"]
 
 
 def test_earlier_tool_calls_are_replayed_paired_with_their_results(fake_openai, staff, say):
@@ -55,15 +57,15 @@ def test_a_failed_tool_call_is_replayed_with_its_error(fake_openai, staff, say):
 
 
 def test_a_long_conversation_is_trimmed_to_the_budget_dropping_the_oldest(fake_openai, staff, say, settings):
-    settings.AGENT_HISTORY_CHARS = 1500
+    settings.AGENT_HISTORY_TOKENS = 400
     for n in range(12):
         fake_openai.call(("list_expenses", {"text": f"turn {n}"}))
         fake_openai.reply(f"Answer {n}.")
         say(f"question {n}")
     say("last question")
     history = conversation_part(fake_openai.chat_requests[-1])
-    size = sum(len(json.dumps(m)) for m in history)
-    assert 0 < size <= 1500
+    size = sum(message_tokens(m) for m in history)
+    assert 0 < size <= 400
     assert history[0]["role"] == "user"
     assert history[-1] == {"role": "assistant", "content": "Answer 11."}
     assert "question 0" not in [m.get("content") for m in history]
@@ -75,8 +77,8 @@ def test_trimming_never_leaves_an_orphan_tool_message_at_any_budget(fake_openai,
         fake_openai.call(("list_expenses", {"text": f"t{n}"}), ("list_revenue", {"text": f"t{n}"}))
         fake_openai.reply(f"Answer {n}.")
         say(f"question {n}")
-    for budget in (50, 300, 700, 1200, 2500, 100000):
-        settings.AGENT_HISTORY_CHARS = budget
+    for budget in (15, 80, 180, 300, 600, 100000):
+        settings.AGENT_HISTORY_TOKENS = budget
         say("again")
         history = conversation_part(fake_openai.chat_requests[-1])
         assert_well_paired(history)
@@ -99,7 +101,9 @@ def test_db_queries_per_turn_do_not_grow_with_the_conversation(fake_openai, staf
     assert long == short
 
 
-def test_a_long_answer_sent_in_parts_is_replayed_once_as_the_model_wrote_it(fake_openai, staff, say):
+def test_a_long_answer_sent_in_parts_is_replayed_once_as_the_model_wrote_it(fake_openai, staff, say, settings):
+    # Over WhatsApp's 4,096 characters: more than the default budgets let an answer be (or be replayed).
+    settings.AGENT_MAX_PROMPT_TOKENS, settings.AGENT_HISTORY_TOKENS = 5000, 2000
     written = "**Your notes** say ⟦see you Monday⟧. " + "All of it is booked. " * 250
     fake_openai.reply(written)
     say("what do my notes say?")

@@ -26,7 +26,8 @@ CUSTOMER_WA_ID = CUSTOMER_PHONE.lstrip("+")
 
 
 @pytest.fixture(autouse=True)
-def issuable(settings, tmp_path):
+def issuable(settings, tmp_path, catalogue):
+    """The business profile is complete, and the invoice template approved in the catalogue."""
     settings.MEDIA_ROOT = tmp_path
     settings.WHATSAPP_INVOICE_TEMPLATE = "invoice_issued"
     complete_profile()

@@ -24,8 +24,9 @@ TODAY = date(2026, 11, 25)  # a Wednesday
 
 
 @pytest.fixture
-def flush(django_capture_on_commit_callbacks):
-    """Run a job and deliver what it queued (the autouse `graph` fake records it)."""
+def flush(django_capture_on_commit_callbacks, catalogue):
+    """Run a job and deliver what it queued (the autouse `graph` fake records it); the templates are
+    approved in the catalogue."""
     def run(job, **kwargs):
         with django_capture_on_commit_callbacks(execute=True):
             return job(**kwargs)

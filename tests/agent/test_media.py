@@ -72,6 +72,16 @@ def test_a_voice_note_that_cannot_be_downloaded_asks_to_type_it_and_is_recorded(
     assert fake_openai.transcription_requests == [] and fake_openai.chat_requests == []
 
 
+def test_a_photo_over_metas_5_mb_is_refused_with_a_reply_that_says_so(fake_openai, staff, say, graph):
+    graph.add_media(IMAGE_ID, JPEG + b"\0" * (6 * 1024 * 1024), "image/jpeg")
+    say(kind="image", caption="lunch receipt")
+    assert graph.texts() == ["That file is too large for me (6.0 MB): photos can be up to 5 MB. Could you send a "
+                             "smaller one, or type the details?"]
+    assert fake_openai.chat_requests == []
+    assert not Message.objects.get(type="image").media_file  # never downloaded
+    assert AgentTurn.objects.get().error.startswith("media: too large")
+
+
 def test_a_receipt_photo_reaches_the_model_as_an_image_part(fake_openai, staff, say, graph):
     graph.add_media(IMAGE_ID, JPEG, "image/jpeg")
     say(kind="image", caption="lunch receipt")

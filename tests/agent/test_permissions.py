@@ -137,7 +137,7 @@ def test_a_manager_sees_another_persons_expenses_by_name(fake_openai, manager, c
 
 def test_staff_summarising_by_person_are_refused(fake_openai, staff, colleague, say):
     factories.expense(by=colleague)
-    fake_openai.call(("expense_summary", {"group_by": "person"}))
+    fake_openai.call(("list_expenses", {"group_by": "person"}))
     fake_openai.reply("I can only summarise your own expenses.")
     say("who spent what?")
     assert fake_openai.tool_results(1) == [{"ok": False, "error": "Only managers can see expenses by person."}]
@@ -146,7 +146,7 @@ def test_staff_summarising_by_person_are_refused(fake_openai, staff, colleague, 
 def test_a_staff_summary_totals_only_their_own_expenses(fake_openai, staff, colleague, say):
     factories.expense(by=colleague, category="fuel", gross="500.00", net="420.17")
     factories.expense(by=staff, category="fuel", gross="11.90", net="10.00")
-    fake_openai.call(("expense_summary", {"group_by": "category"}))
+    fake_openai.call(("list_expenses", {"group_by": "category"}))
     fake_openai.reply("Fuel: EUR 11.90.")
     say("summary")
     [result] = fake_openai.tool_results(1)

@@ -3,6 +3,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -38,11 +39,19 @@ def client_user():
 
 @pytest.fixture
 def notified(monkeypatch):
-    """What was sent through whatsapp.outbound.notify.notify_user, as (user, text)."""
-    sent = []
+    """What was sent through whatsapp.outbound.notify.notify_user, as (user, text); its window's fallback
+    template in `sent.fallbacks`."""
+    sent = NotifiedList()
     monkeypatch.setattr("whatsapp.outbound.notify.notify_user",
-                        lambda *, user, text, sent_by=None: sent.append((user, text)) or [])
+                        lambda *, user, text, sent_by=None, fallback=None: sent.fallbacks.append(fallback)
+                        or sent.append((user, text)) or [])
     return sent
+
+
+class NotifiedList(list):
+    def __init__(self):
+        super().__init__()
+        self.fallbacks = []
 
 
 @pytest.fixture
@@ -207,6 +216,11 @@ def test_the_submitter_is_told_on_whatsapp_with_the_note(ana, boss, notified):
     assert user == ana
     assert f"Your expense #{pending.pk}" in text and "EUR 42.50" in text and "rejected by Maya Boss" in text
     assert "Note: Private trip" in text
+    # Outside the window the outcome goes first as the review template.
+    [fallback] = notified.fallbacks
+    assert fallback["name"] == settings.WHATSAPP_REVIEW_OUTCOME_TEMPLATE
+    assert [p["text"] for p in fallback["components"][0]["parameters"]] == [
+        f"#{pending.pk} (EUR 42.50, {pending.category}, Shell)", "rejected", "Maya Boss"]
 
 
 def test_a_reviewer_without_a_name_is_never_named_by_their_login(ana, notified, settings):

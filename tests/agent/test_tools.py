@@ -49,33 +49,33 @@ def test_list_expenses_filters_and_totals_the_persons_expenses(fake_openai, staf
     assert result["totals"] == [{"currency": "EUR", "count": 1, "net": "20.00", "tax": "3.80", "gross": "23.80"}]
 
 
-def test_expense_summary_groups_by_category(fake_openai, staff, say):
+def test_list_expenses_gives_totals_grouped_by_category(fake_openai, staff, say):
     factories.expense(by=staff, category="fuel", gross="11.90", net="10.00")
     factories.expense(by=staff, category="fuel", gross="11.90", net="10.00")
     factories.expense(by=staff, category="meals", gross="5.95", net="5.00")
-    fake_openai.call(("expense_summary", {"group_by": "category"}))
+    fake_openai.call(("list_expenses", {"group_by": "category"}))
     fake_openai.reply("Summary.")
     say("summary by category")
     rows = fake_openai.tool_results(1)[0]["rows"]
     assert [(r["group"], r["count"], r["gross"]) for r in rows] == [("fuel", 2, "23.80"), ("meals", 1, "5.95")]
 
 
-def test_expense_summary_groups_by_month(fake_openai, staff, say):
+def test_list_expenses_gives_totals_grouped_by_month(fake_openai, staff, say):
     today = timezone.localdate()
     last_month = today.replace(day=1) - timedelta(days=1)
     factories.expense(by=staff, spent_on=today)
     factories.expense(by=staff, spent_on=last_month)
-    fake_openai.call(("expense_summary", {"group_by": "month"}))
+    fake_openai.call(("list_expenses", {"group_by": "month"}))
     fake_openai.reply("Summary.")
     say("summary by month")
     rows = fake_openai.tool_results(1)[0]["rows"]
     assert [r["group"] for r in rows] == [f"{last_month:%Y-%m}", f"{today:%Y-%m}"]
 
 
-def test_expense_summary_groups_by_person_for_a_manager(fake_openai, staff, manager, say):
+def test_list_expenses_gives_totals_grouped_by_person_for_a_manager(fake_openai, staff, manager, say):
     factories.expense(by=staff, gross="11.90", net="10.00")
     factories.expense(by=manager, gross="23.80", net="20.00")
-    fake_openai.call(("expense_summary", {"group_by": "person"}))
+    fake_openai.call(("list_expenses", {"group_by": "person"}))
     fake_openai.reply("Summary.")
     say("who spent what", sender="972987654321")
     rows = fake_openai.tool_results(1)[0]["rows"]

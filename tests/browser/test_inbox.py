@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from tests.browser.conftest import log_in, overflowing
+from tests.catalogue_support import template_approved
 from tests.conftest import APP_SECRET, WEBHOOK_URL, as_body, fresh, webhook_json
 from tests.fakes.graph import PHONE_NUMBER_ID
 from whatsapp.models import Conversation, Message
@@ -120,19 +121,34 @@ def test_take_over_and_reply_from_the_inbox(page_at, width, ann, priyas_chat, gr
     assert page.evaluate("window.stillTheSamePage") is True
 
 
-def test_outside_the_window_the_composer_sends_an_approved_template(page_at, ann, priyas_chat, graph, settings,
-                                                                    screenshot):
-    settings.WHATSAPP_TEMPLATES = ["hello_world:en_US"]
-    Conversation.objects.filter(pk=priyas_chat.pk).update(last_inbound_at=timezone.now() - timedelta(hours=25))
-    page = page_at(1280)
+@pytest.mark.parametrize("width", WIDTHS)
+def test_when_the_window_closes_the_composer_becomes_the_template_picker(page_at, width, ann, priyas_chat, graph,
+                                                                           screenshot):
+    follow_up = template_approved("follow_up", components=[
+        {"type": "BODY", "text": "Hello {{1}}, we will call you back today.", "example": {"body_text": [["Ann"]]}}])
+    # Priya's window closes a few seconds after the page opens.
+    closing = timezone.now() - timedelta(hours=24) + timedelta(seconds=4)
+    Conversation.objects.filter(pk=priyas_chat.pk).update(last_inbound_at=closing)
+    page = page_at(width)
     open_inbox(page, priyas_chat)
-    assert page.locator("#composer-text").count() == 0
-    assert "Closed" in page.inner_text("#inbox-person")
-    page.select_option("#reply-template", "hello_world:en_US")
+    assert page.locator("#composer-text").count() == 1
+
+    picker = page.locator("#inbox-composer [data-template-picker]")
+    picker.wait_for(timeout=8000)  # counted down, asked, swapped in: no reload
+    assert page.locator("#composer-text").count() == 0 and "Closed" in page.inner_text("#inbox-person")
+    page.select_option("#template-choice", str(follow_up.pk))
+    fields = page.locator(f"fieldset[data-template='{follow_up.pk}']")
+    fields.get_by_label("Text {{1}}").fill("Priya")
+    assert fields.locator("[data-preview]").inner_text() == "Hello Priya, we will call you back today."
     page.click("#composer-send")
-    page.locator("#inbox-chat .bubble.by-staff", has_text="template hello_world").wait_for(timeout=3000)
-    screenshot(page, "template")
-    assert [m["template"]["name"] for m in graph.sent("template")] == ["hello_world"]
+    page.locator("#inbox-chat .bubble.by-staff", has_text="Hello Priya, we will call you back today.").wait_for(
+        timeout=3000)
+    screenshot(page, f"template_{width}")
+
+    assert page.evaluate("window.stillTheSamePage") is True
+    [sent] = graph.sent("template")
+    assert sent["template"]["name"] == "follow_up"
+    assert [p["text"] for c in sent["template"]["components"] for p in c["parameters"]] == ["Priya"]
 
 
 def test_the_window_counts_down_in_the_person_pane(page_at, ann, priyas_chat):

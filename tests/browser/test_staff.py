@@ -57,15 +57,3 @@ def test_staff_take_over_a_conversation_and_reply_by_hand(page, staff_member, co
     assert reply.status == Message.Status.SENT
     conversation.refresh_from_db()
     assert conversation.bot_paused is True
-
-
-def test_outside_the_window_staff_can_only_send_a_template(page, staff_member, conversation, graph, screenshot):
-    Conversation.objects.filter(pk=conversation.pk).update(last_inbound_at=timezone.now() - timedelta(days=2))
-    log_in(page, "ann", "correct horse battery")
-    page.goto(f"/admin/whatsapp/conversation/{conversation.pk}/change/")
-    page.wait_for_selector("#reply-template")
-    assert page.locator("#reply-text").count() == 0
-    page.click("#takeover button:has-text('Send template')")
-    page.wait_for_selector(".messagelist")
-    screenshot(page, "template")
-    assert [m["template"]["name"] for m in graph.sent("template")] == ["hello_world"]

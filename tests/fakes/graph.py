@@ -10,12 +10,22 @@ import re
 from email.parser import BytesParser
 from email.policy import HTTP
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import responses
 
 BASE_URL = "http://graph.fake"
 VERSION = "v25.0"
 PHONE_NUMBER_ID = "106540352242922"
+# Meta's sample business account id (the template webhooks' entry[].id) and an app id.
+WABA_ID = "102290129340398"
+APP_ID = "1200000000000001"
+# Meta refuses a template whose name already exists in that language with this.
+DUPLICATE_TEMPLATE = (400, {"error": {
+    "message": "Invalid parameter", "type": "OAuthException", "code": 100, "error_subcode": 2388024,
+    "is_transient": False, "error_user_title": "Content in This Language Already Exists",
+    "error_user_msg": "There is already English (US) content for this template. You can create a new template "
+                      "and try again.", "fbtrace_id": "Atest"}})
 SEND_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "send"
 
 
@@ -31,6 +41,17 @@ class FakeGraph:
         self.upload_script: list = []  # answers for the next media uploads, like `script`
         self.media: dict[str, tuple[bytes, str]] = {}
         self._uploads = itertools.count(1)
+        # The account's templates as Meta lists them; what `create` answers; scripted answers.
+        self.templates: list[dict] = []
+        self.created_status = "PENDING"
+        self.template_script: list = []
+        self.example_uploads: list[bytes] = []  # media header examples (Resumable Upload)
+        templates = re.compile(rf"{BASE_URL}/{VERSION}/{WABA_ID}/message_templates")
+        mock.add_callback(responses.GET, templates, callback=self._templates_list)
+        mock.add_callback(responses.POST, templates, callback=self._template_create)
+        mock.add_callback(responses.POST, re.compile(rf"{BASE_URL}/{VERSION}/{APP_ID}/uploads"),
+                          callback=self._example_upload_session)
+        mock.add_callback(responses.POST, re.compile(rf"{BASE_URL}/{VERSION}/upload:.+"), callback=self._example_upload)
         mock.add_callback(responses.POST, re.compile(rf"{BASE_URL}/{VERSION}/\d+/messages"), callback=self._messages)
         mock.add_callback(responses.POST, re.compile(rf"{BASE_URL}/{VERSION}/\d+/media"), callback=self._upload)
         mock.add_callback(responses.GET, re.compile(rf"{BASE_URL}/{VERSION}/[^/]+$"), callback=self._media_info)
@@ -48,7 +69,25 @@ class FakeGraph:
     def add_media(self, media_id: str, content: bytes, mime_type: str):
         self.media[media_id] = (content, mime_type)
 
+    def add_template(self, name: str, language: str = "en_US", *, status: str = "APPROVED",
+                     category: str = "UTILITY", components: list | None = None, **fields) -> dict:
+        """A template of the account, as Meta lists it."""
+        template = {"name": name, "parameter_format": "POSITIONAL",
+                    "components": components if components is not None else [{"type": "BODY", "text": "Hello!"}],
+                    "language": language, "status": status, "category": category,
+                    "id": str(806312974732000 + len(self.templates)), **fields}
+        self.templates.append(template)
+        return template
+
     # --- what was asked ------------------------------------------------------------------------------
+    def created(self) -> list[dict]:
+        """Bodies POSTed to create templates."""
+        return [json.loads(r.body) for r in self.requests
+                if r.method == "POST" and r.url.split("?")[0].endswith("/message_templates")]
+
+    def template_pages(self) -> list[str]:
+        return [r.url for r in self.requests if r.method == "GET" and "/message_templates" in r.url]
+
     @property
     def requests(self):
         return [call.request for call in self.mock.calls]
@@ -94,6 +133,38 @@ class FakeGraph:
             contact = {"input": body.get("recipient"), "user_id": body.get("recipient")}
         return 200, {}, json.dumps({"messaging_product": "whatsapp", "contacts": [contact],
                                     "messages": [{"id": wamid}]})
+
+    def _templates_list(self, request):
+        """Meta's paging: `limit` per page, `paging.cursors.after` and `paging.next` until the last page."""
+        query = parse_qs(urlsplit(request.url).query)
+        limit = int(query.get("limit", ["25"])[0])
+        start = int(query.get("after", ["0"])[0])
+        page = self.templates[start:start + limit]
+        paging = {"cursors": {"before": str(start), "after": str(start + len(page))}}
+        if start + limit < len(self.templates):
+            paging["next"] = (f"https://graph.facebook.com/{VERSION}/{WABA_ID}/message_templates?limit={limit}"
+                              f"&after={start + len(page)}")
+        return 200, {}, json.dumps({"data": page, "paging": paging})
+
+    def _template_create(self, request):
+        body = json.loads(request.body)
+        if self.template_script:
+            status, document = self.template_script.pop(0)
+            return status, {}, json.dumps(document)
+        if any(t["name"] == body["name"] and t["language"] == body["language"] for t in self.templates):
+            status, document = DUPLICATE_TEMPLATE
+            return status, {}, json.dumps(document)
+        template = self.add_template(body["name"], body["language"], status=self.created_status,
+                                     category=body["category"], components=body["components"])
+        return 200, {}, json.dumps({"id": template["id"], "status": template["status"],
+                                    "category": template["category"]})
+
+    def _example_upload_session(self, request):
+        return 200, {}, json.dumps({"id": f"upload:fake{next(self._ids)}"})
+
+    def _example_upload(self, request):
+        self.example_uploads.append(request.body)
+        return 200, {}, json.dumps({"h": f"4::fake-handle-{len(self.example_uploads)}"})
 
     def _upload(self, request):
         form = upload_form(request)

@@ -76,15 +76,11 @@ def test_managers_still_read_the_bodies_kept_raw(client, maya, signed_post):
     assert events_listed(client) == {WebhookEvent.objects.get().pk}
 
 
-@pytest.mark.xfail(strict=True, reason="HOLE: privacy follows the person's current role; a former team member "
-                                       "turned customer exposes their old transcript to all staff")
 def test_a_staff_members_old_chat_stays_private_when_a_manager_makes_them_a_customer(client, ann):
-    """HOLE: the privacy rule looks at the role the person has now. Bo, staff, asked his assistant for his
-    expenses; when he leaves and stays on as a customer (a manager changes his role), his old
-    transcript, tool results listing his expenses included, opens for every staff member, though the
-    expense admin still hides those expenses from them. Fix: decide privacy by what the conversation
-    was (e.g. a `private` flag set for good once a team member writes in it, or kept per message),
-    not by the person's role today."""
+    """The privacy rule looks at what the conversation was, not only at the role the person has now.
+    Bo, staff, asked his assistant for his expenses; when he leaves and stays on as a customer (a
+    manager changes his role), his old transcript, tool results listing his expenses included, stays
+    closed to the other staff members, as the expense admin keeps those expenses from them."""
     bo = someone("bo", User.Role.STAFF, "+16505550101")
     conversation = Conversation.objects.create(phone_number_id=PHONE_NUMBER_ID, contact_key="16505550101",
                                                wa_id="16505550101", user=bo)
@@ -127,17 +123,12 @@ def transcripts_of(client, reader: User, conversations) -> str:
                    for c in conversations)
 
 
-@pytest.mark.xfail(strict=True, reason="HOLE: a number given to someone else brings the former team member's "
-                                       "conversation (transcript, tool results, history) with it")
 def test_a_departed_staff_members_chat_does_not_go_to_whoever_gets_the_company_phone_next(
         client, fake_openai, deliver):
-    """HOLE: Bo (staff) leaves; the manager takes his company phone's number off him and gives it to Tom,
-    the new hire. The conversation is found by that number, so it becomes Tom's: Tom reads Bo's
-    transcript with the tool results listing Bo's expenses in the admin, and Tom's assistant gets Bo's
-    messages as Tom's own history. ("A former team member's conversations stay private after they are
-    deactivated.") Fix: a conversation keeps the person it was with; when staff give its number or
-    business-scoped id to someone else (identity.conversations_link), the next message opens a new
-    conversation for them (or the history and the transcript start where the new person's do)."""
+    """Bo (staff) leaves; the manager takes his company phone's number off him and gives it to Tom,
+    the new hire. Bo's conversation keeps the person it was with: Tom's first message opens a new
+    conversation, so Tom reads neither Bo's transcript nor the tool results listing Bo's expenses in
+    the admin, and Tom's assistant never gets Bo's messages as Tom's own history."""
     from tests.agent.conftest import message_body
 
     maya = someone("maya", User.Role.MANAGER, "+16505550102")
@@ -154,12 +145,10 @@ def test_a_departed_staff_members_chat_does_not_go_to_whoever_gets_the_company_p
     assert "Pharmacy" not in transcripts and "prescription" not in transcripts
 
 
-@pytest.mark.xfail(strict=True, reason="HOLE: a staff member who adds a customer with a former colleague's "
-                                       "number makes the colleague's private chat a customer chat")
 def test_staff_cannot_open_a_former_colleagues_chat_by_adding_a_customer_with_his_old_number(client, ann):
-    """HOLE: the same, done by any staff member: once Bo's number is free, Ann adds a customer with it
-    (staff add customers), Bo's conversation becomes that customer's, and customers' conversations are
-    the whole team's: Ann reads Bo's transcript and the expenses in it. Same fix as above."""
+    """The same, done by any staff member: once Bo's number is free, Ann adds a customer with it
+    (staff add customers). Bo's conversation stays his and private: Ann never reads his transcript
+    and the expenses in it."""
     maya = someone("maya", User.Role.MANAGER, "+16505550102")
     number_taken_off(client, maya, bos_chat())
     client.force_login(ann)

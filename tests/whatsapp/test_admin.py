@@ -315,7 +315,7 @@ def agent_turn(conversation):
     reply = Message.objects.get(wamid="wamid.out1")
     Message.objects.filter(pk=reply.pk).update(in_reply_to=inbound)
     turn = AgentTurn.objects.create(conversation=conversation, message=inbound, model="gpt-test", prompt_tokens=900,
-                                    completion_tokens=34, total_tokens=934, rounds=2)
+                                    cached_tokens=768, completion_tokens=34, total_tokens=934, rounds=2)
     ToolCall.objects.create(conversation=conversation, message=inbound, turn=turn, name="product_lookup",
                             arguments={"query": "colors"}, result={"colors": ["blue", "green"]})
     ToolCall.objects.create(conversation=conversation, message=inbound, turn=turn, name="stock_check",
@@ -360,12 +360,13 @@ def test_tool_calls_are_folded_under_the_reply_they_led_to_with_token_use(admin_
     reply_at = html.index("Yes, in blue and green.")
     details_at = html.index('<details class="agent-work">')
     assert reply_at < details_at < html.index("Can I get the blue one delivered")
-    assert "2 tool calls · 934 tokens (900 prompt, 34 completion)" in html
+    assert "2 tool calls · 934 tokens (900 prompt, 34 completion) · 768 cached" in html
     assert '<code class="tool-name">product_lookup</code>' in html and "&#x27;colors&#x27;" in html
     assert "Error: Stock service unavailable" in html
     # A turn whose message got no reply shows under the message itself.
     assert "0 tool calls · 120 tokens" in html
     assert "2 turns,\n    <strong>1054 tokens</strong> in total" in html
+    assert "768 of the prompt tokens from the provider's cache" in html
 
 
 def test_a_photo_shows_as_a_thumbnail_served_only_to_staff_who_may_read_messages(admin_client, client, conversation,

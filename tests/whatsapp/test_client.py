@@ -1,18 +1,20 @@
 """The Graph API client: protocol bodies, the bearer token, the 4096 split, typed errors, media."""
 
 import json
+import os
 
 import pytest
 import requests
 import responses
 
 from tests.fakes.graph import BASE_URL, PHONE_NUMBER_ID, VERSION, graph_error, send_fixture
+from whatsapp.catalogue.components import template_components
 from whatsapp.outbound.client import (
     GraphClient,
     MediaTooLarge,
-    document_header,
     document_payload,
     media_filled,
+    media_limit,
     template_payload,
 )
 from whatsapp.outbound.errors import (
@@ -309,7 +311,7 @@ def test_download_media_looks_the_media_up_then_fetches_the_url_graph_returned(m
     media_lookup(graph, "2621233374848975", f"{CDN}/v/t62/abc?ext=1", size=len(content))
     graph.mock.add(responses.GET, f"{CDN}/v/t62/abc?ext=1", body=content)
     media = media_client.download_media("2621233374848975")
-    assert media.content == content
+    assert media.read() == content
     assert media.mime_type == "image/jpeg"
     assert media.file_size == len(content)
     assert [(r.method, r.url) for r in graph.requests] == [
@@ -330,7 +332,33 @@ def test_the_bearer_token_is_sent_to_the_media_url_graph_returned(media_client, 
 def test_download_media_through_the_shared_fake(client, graph):
     graph.add_media("img-1", b"PNGDATA", "image/png")
     media = client.download_media("img-1")
-    assert (media.content, media.mime_type) == (b"PNGDATA", "image/png")
+    assert (media.read(), media.mime_type) == (b"PNGDATA", "image/png")
+
+
+def test_a_download_is_streamed_to_a_file_on_disk(media_client, graph):
+    content = b"%PDF-1.4 " + b"x" * 300_000
+    media_lookup(graph, "doc", f"{CDN}/file/doc", size=len(content), mime="application/pdf")
+    graph.mock.add(responses.GET, f"{CDN}/file/doc", body=content)
+    with media_client.download_media("doc", kind="document") as media:
+        assert os.fstat(media.file.fileno()).st_size == len(content) == media.file_size
+        assert media.file.tell() == 0 and media.read() == content
+
+
+def test_each_media_type_has_metas_size_limit():
+    assert [media_limit(kind) for kind in ("audio", "document", "image", "video", "sticker")] == [
+        16 * 1024 * 1024, 100 * 1024 * 1024, 5 * 1024 * 1024, 16 * 1024 * 1024, 500 * 1024]
+    assert media_limit("something new") == 100 * 1024 * 1024
+
+
+def test_a_photo_over_5_mb_is_refused_where_a_document_that_large_is_not(media_client, graph):
+    six_mb = 6 * 1024 * 1024
+    media_lookup(graph, "photo", f"{CDN}/file/photo", size=six_mb)
+    with pytest.raises(MediaTooLarge) as caught:
+        media_client.download_media("photo", kind="image")
+    assert (caught.value.size, caught.value.limit, caught.value.kind) == (six_mb, 5 * 1024 * 1024, "image")
+    media_lookup(graph, "pdf", f"{CDN}/file/pdf", size=six_mb, mime="application/pdf")
+    graph.mock.add(responses.GET, f"{CDN}/file/pdf", body=b"%PDF-1.4 small")
+    assert media_client.download_media("pdf", kind="document").read() == b"%PDF-1.4 small"
 
 
 def test_media_declared_larger_than_the_cap_is_refused_without_downloading(media_client, graph):
@@ -358,7 +386,7 @@ def test_a_404_on_download_asks_graph_for_a_fresh_url_once(media_client, graph):
     graph.mock.add(responses.GET, f"{CDN}/file/m2?expired", status=404, body="Not Found")
     media_lookup(graph, "m2", f"{CDN}/file/m2?fresh", size=4)
     graph.mock.add(responses.GET, f"{CDN}/file/m2?fresh", body=b"data")
-    assert media_client.download_media("m2").content == b"data"
+    assert media_client.download_media("m2").read() == b"data"
     assert [r.url for r in graph.requests] == [
         f"{MEDIA_GRAPH}/{VERSION}/m2", f"{CDN}/file/m2?expired",
         f"{MEDIA_GRAPH}/{VERSION}/m2", f"{CDN}/file/m2?fresh",
@@ -420,8 +448,7 @@ def test_a_document_names_the_uploaded_media_its_file_name_and_caption(client, g
 
 
 def test_a_templates_document_header_gets_the_uploaded_media():
-    components = [document_header(filename="INV-2026-0012.pdf"),
-                  {"type": "body", "parameters": [{"type": "text", "text": "Ann"}]}]
+    components = template_components(body=["Ann"], header_document={"id": "", "filename": "INV-2026-0012.pdf"})
     payload = template_payload("+16505551234", "invoice_issued", "en_US", components)
     assert media_filled(payload, "77")["template"]["components"] == [
         {"type": "header", "parameters": [{"type": "document", "document": {"id": "77",

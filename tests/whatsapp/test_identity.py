@@ -236,6 +236,57 @@ def test_a_system_message_opens_no_window(deliver, db):
     assert conversation.window_open() is False
 
 
+# --- a conversation keeps the person it was with --------------------------------------------------------
+@pytest.fixture
+def bos_conversation(db):
+    """Bo wrote from the company phone, 16505551234; staff then took that number off him."""
+    bo = User.objects.create_user(username="bo", first_name="Bo", phone_number="+16505551234")
+    conversation = Conversation.objects.create(phone_number_id="106540352242922", contact_key="16505551234",
+                                               wa_id="16505551234", user=bo, private=True)
+    Message.objects.create(conversation=conversation, direction="in", type="text", status="handled",
+                           timestamp=conversation.created_at, text="my prescription", wamid="wamid.bo")
+    bo.phone_number = None
+    bo.save()
+    return conversation
+
+
+def test_the_number_given_to_someone_else_opens_a_new_conversation_for_them(deliver, bos_conversation, graph):
+    sheena = User.objects.create_user(username="sheena", phone_number="+16505551234")
+    bos_conversation.refresh_from_db()
+    assert bos_conversation.user.username == "bo"  # giving her the number moved nothing
+    deliver(both_ids())
+    new = Conversation.objects.get(user=sheena)
+    assert (new.wa_id, new.bsuid) == ("16505551234", BSUID)
+    assert new.messages.get(direction="in").text == "Can you check invoice 12 for me?"
+    bos_conversation.refresh_from_db()
+    assert (bos_conversation.user.username, bos_conversation.wa_id, bos_conversation.contact_key) == (
+        "bo", "", f"#{bos_conversation.pk}")
+    assert bos_conversation.messages.get().text == "my prescription"
+    assert graph.texts() == [ACK]
+
+
+def test_a_stranger_writing_from_a_former_colleagues_number_gets_a_conversation_of_their_own(
+        deliver, bos_conversation, graph):
+    deliver(fresh("messages__text"))
+    stranger = Conversation.objects.exclude(pk=bos_conversation.pk).get()
+    assert (stranger.wa_id, stranger.user, stranger.private) == ("16505551234", None, False)
+    bos_conversation.refresh_from_db()
+    assert (bos_conversation.user.username, bos_conversation.wa_id) == ("bo", "")
+    # Adding the stranger later makes their own conversation theirs, never Bo's.
+    sheena = User.objects.create_user(username="sheena", phone_number="+16505551234")
+    stranger.refresh_from_db()
+    assert stranger.user == sheena
+    assert Conversation.objects.filter(user__username="bo").get() == bos_conversation
+
+
+def test_a_notification_to_whoever_has_the_number_now_never_lands_in_the_old_conversation(bos_conversation, graph):
+    from whatsapp.outbound.notify import notify_user
+
+    sheena = User.objects.create_user(username="sheena", phone_number="+16505551234")
+    (sent,) = notify_user(user=sheena, text="Welcome aboard")
+    assert sent.conversation != bos_conversation and sent.conversation.user == sheena
+
+
 # --- statuses naming the BSUID ----------------------------------------------------------------------------
 def test_a_status_naming_only_the_recipient_user_id_attaches_to_our_message(signed_post, db):
     document = webhook_json("statuses__delivered_user_id_only")

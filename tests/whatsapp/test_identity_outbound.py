@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import User
+from tests.catalogue_support import template_approved
 from tests.conftest import fresh
 from tests.fakes.graph import PHONE_NUMBER_ID, send_fixture
 from tests.whatsapp.test_statuses import status_body
@@ -59,14 +60,13 @@ def test_reply_buttons_to_a_bsuid_go_to_recipient(graph):
 
 
 def test_outside_the_window_a_bsuid_only_person_gets_the_reengagement_template_then_the_held_text(
-        graph, settings, deliver):
-    settings.WHATSAPP_REENGAGEMENT_TEMPLATE = "welcome_back"
+        graph, settings, deliver, catalogue):
     person = User.objects.create_user(username=BSUID, bsuid=BSUID, first_name="Sheena")
     conversation = bsuid_conversation(last_inbound_ago=timedelta(hours=25), user=person)
     notify_user(user=person, text="Your expense #12 was approved.")
     outbound_send(conversation_id=conversation.pk)
     (template,) = graph.sent("template")
-    assert (template["recipient"], template["template"]["name"]) == (BSUID, "welcome_back")
+    assert (template["recipient"], template["template"]["name"]) == (BSUID, settings.WHATSAPP_REENGAGEMENT_TEMPLATE)
     assert "to" not in template
     assert Message.objects.get(type="text", direction="out").status == "held"
     deliver(fresh("messages__text_user_id_only"))  # she answers, with her username as ever
@@ -83,6 +83,7 @@ def test_notify_user_reaches_someone_known_only_by_their_bsuid(graph, db):
 def test_131062_fails_the_message_at_once_with_a_reason_staff_can_read(graph):
     graph.fail_next("resp_error_131062")
     conversation = bsuid_conversation()
+    template_approved("login_code", category="AUTHENTICATION")
     message = template_queue(conversation=conversation, name="login_code", language="en_US")
     assert outbound_send(conversation_id=conversation.pk) is None
     message.refresh_from_db()

@@ -9,8 +9,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from tests.catalogue_support import template_approved
 from tests.conftest import fresh
 from tests.fakes.graph import PHONE_NUMBER_ID
+from whatsapp.catalogue.picker import field_name
 from whatsapp.inbox import inbox_conversations, inbox_mark_read
 from whatsapp.models import Conversation, Message
 from whatsapp.takeover import NotAssignable, conversation_assign, conversation_pause
@@ -200,8 +202,8 @@ def test_take_over_reply_and_hand_back_from_the_inbox(client, ann, priya, graph,
     assert 'id="take-over"' in page and 'id="composer-text"' in page
 
     response = post_json(client, "take_over", conversation, capture=django_capture_on_commit_callbacks)
-    assert response.json() == {"ok": True, "message": "You answer this person now: the assistant is paused and the "
-                                                      "conversation is yours."}
+    assert response.json()["message"] == ("You answer this person now: the assistant is paused and the "
+                                          "conversation is yours.")
     conversation.refresh_from_db()
     assert conversation.bot_paused and conversation.assigned_to == ann
 
@@ -237,13 +239,26 @@ def test_without_the_script_a_form_returns_to_the_inbox(client, ann, priya):
     assert response.url.endswith(f"/{conversation.pk}/change/#takeover")  # never off the site
 
 
-def test_outside_the_window_the_composer_offers_the_approved_templates(client, ann, priya, settings):
-    settings.WHATSAPP_TEMPLATES = ["hello_world:en_US", "follow_up:de"]
+def test_outside_the_window_the_composer_is_the_template_picker(client, ann, priya, graph,
+                                                                django_capture_on_commit_callbacks):
+    follow_up = template_approved("follow_up", "de", body="Hallo {{1}}, wir melden uns.",
+                                  components=[{"type": "BODY", "text": "Hallo {{1}}, wir melden uns.",
+                                               "example": {"body_text": [["Ann"]]}}])
     conversation = chat(priya, "Hi", minutes_ago=25 * 60)
     client.force_login(ann)
     page = listed(client, c=conversation.pk)
-    assert 'id="composer-text"' not in page
-    assert '<option value="follow_up:de">follow_up (de)</option>' in page
+    assert 'id="composer-text"' not in page and "data-template-picker" in page
+    assert f'<option value="{follow_up.pk}">follow_up (de, utility)</option>' in page
+
+    response = post_json(client, "reply", conversation, {"template": str(follow_up.pk),
+                                                         field_name(follow_up, "body.1"): "Priya"},
+                         capture=django_capture_on_commit_callbacks)
+    assert response.json() == {"ok": True, "message": "Template follow_up queued.", "warning": False}
+    [sent] = graph.sent("template")
+    assert sent["template"]["name"] == "follow_up"
+    response = post_json(client, "reply", conversation, {"template": str(follow_up.pk)},
+                         capture=django_capture_on_commit_callbacks)
+    assert response.status_code == 400 and "Fill in every field" in response.json()["message"]
 
 
 def test_staff_replies_are_shown_under_their_name_in_their_own_colour(client, ann, maya, priya,
@@ -287,7 +302,7 @@ def test_ticks_and_the_closing_window_reach_the_page(client, ann, priya):
 
     Conversation.objects.filter(pk=conversation.pk).update(last_inbound_at=timezone.now() - timedelta(hours=25))
     closed = live(client, c=conversation.pk, etag=changed["etag"], mode="text")["conversation"]
-    assert closed["mode"] == "template" and 'name="template"' in closed["composer"]
+    assert closed["mode"] == "template" and "manage.py whatsapp_templates create" in closed["composer"]  # none yet
 
 
 def test_a_message_arriving_by_signed_webhook_shows_in_the_live_view_with_the_answer(client, maya, deliver):

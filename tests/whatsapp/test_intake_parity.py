@@ -71,6 +71,16 @@ def status(name: str, timestamp_offset: int):
     return body
 
 
+def a_former_colleagues_number(*, given_to_someone: bool):
+    """Bo's conversation is under Sheena's number, which staff took off him (and, maybe, gave her)."""
+    def setup():
+        bo = User.objects.create_user(username="bo", first_name="Bo")
+        Conversation.objects.create(phone_number_id="106540352242922", contact_key="16505551234",
+                                    wa_id="16505551234", bsuid="US.20571846293015728364", user=bo, private=True)
+        return sheena() if given_to_someone else bo
+    return setup
+
+
 READ_WAMID = status_wamids("statuses__read")[0]
 STORIES = {
     "both ids, then the BSUID alone": (sheena, ["messages__text_with_user_id", "messages__text_user_id_only"]),
@@ -83,6 +93,10 @@ STORIES = {
     "a changed number": (sheena, ["messages__text_with_user_id",
                                   "messages__system_user_changed_number_with_user_id", "messages__text"]),
     "a BSUID on the wrong person": (wrong_person, ["messages__text_with_user_id", "messages__text_user_id_only"]),
+    "a former colleague's number given to someone": (a_former_colleagues_number(given_to_someone=True),
+                                                     ["messages__text", "messages__text_with_user_id"]),
+    "a stranger on a former colleague's number": (a_former_colleagues_number(given_to_someone=False),
+                                                  ["messages__text_with_user_id", "messages__text"]),
     "statuses in order": (sheena_with_our_messages(READ_WAMID),
                           [status("sent", 1), status("delivered", 2), status("read", 3)]),
     "statuses out of order": (sheena_with_our_messages(READ_WAMID),

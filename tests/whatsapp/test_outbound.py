@@ -12,6 +12,7 @@ import requests
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from tests.catalogue_support import template_approved
 from tests.fakes.graph import PHONE_NUMBER_ID, graph_error, send_fixture
 from whatsapp.outbound import sender
 from whatsapp.models import ChannelAlert, Conversation, Message
@@ -58,9 +59,12 @@ def due_now(message: Message) -> None:
 
 
 @pytest.fixture
-def reengagement(settings):
+def reengagement(settings, db):
+    """The re-engagement template is `welcome_back`, approved, taking the business's name."""
     settings.WHATSAPP_REENGAGEMENT_TEMPLATE = "welcome_back"
     settings.WHATSAPP_REENGAGEMENT_TEMPLATE_LANGUAGE = "en_US"
+    settings.BUSINESS_NAME = "Acme Plumbing"
+    template_approved("welcome_back", body="Hello! {{1}} has a reply for you. Write to us to read it.")
 
 
 # --- success -------------------------------------------------------------------------------------
@@ -323,6 +327,7 @@ def test_while_graph_refuses_the_token_other_conversations_wait_without_asking_i
 
 def test_a_scheduled_message_whose_moment_passed_during_a_pause_is_not_sent_late(graph):
     conversation = conversation_with()
+    template_approved("payment_reminder")
     reminder = template_queue(conversation=conversation, name="payment_reminder", language="en_US",
                               data={"job": "overdue_reminder", "expires_at": timezone.now().isoformat()})
     assert outbound_send(conversation_id=conversation.pk) is None
@@ -366,7 +371,8 @@ def test_a_131047_answer_holds_the_text_and_sends_the_reengagement_template(grap
     assert graph.texts() == ["Here is your summary."]  # tried once, never again as text
     (template,) = graph.sent("template")
     assert template["to"] == "+16505551234"
-    assert template["template"] == {"name": "welcome_back", "language": {"code": "en_US"}}
+    assert template["template"] == {"name": "welcome_back", "language": {"code": "en_US"}, "components": [
+        {"type": "body", "parameters": [{"type": "text", "text": "Acme Plumbing"}]}]}
     row = Message.objects.get(direction="out", type="template")
     assert row.status == "sent" and row.data == {"reengagement": True}
 
@@ -415,6 +421,7 @@ def test_a_new_closed_window_after_the_person_wrote_again_gets_its_own_template(
 
 def test_a_template_goes_out_even_when_the_window_is_closed(graph):
     conversation = conversation_with(last_inbound_ago=25 * HOUR)
+    template_approved("invoice_due")
     message = template_queue(conversation=conversation, name="invoice_due", language="en_US")
     outbound_send(conversation_id=conversation.pk)
     assert fields(message, "status") == ("sent",)

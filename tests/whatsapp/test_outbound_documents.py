@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from tests.fakes.graph import PHONE_NUMBER_ID, graph_error
-from tests.whatsapp.test_outbound import HOUR, conversation_with, due_now, fields
+from tests.whatsapp.test_outbound import HOUR, conversation_with, due_now, fields, reengagement  # noqa: F401
 from whatsapp.models import ChannelAlert, Message
 from whatsapp.outbound.failed import outbound_failed_later
 from whatsapp.outbound.queue import TemplateInstead, document_queue, held_release
@@ -23,14 +23,9 @@ INVOICE_TEMPLATE = TemplateInstead(name="invoice_issued", language="en_US",
 
 
 @pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
+def media_root(settings, tmp_path, catalogue):
+    """Files under a temporary MEDIA_ROOT; the project's templates (invoice_issued too) approved."""
     settings.MEDIA_ROOT = tmp_path
-
-
-@pytest.fixture
-def reengagement(settings):
-    settings.WHATSAPP_REENGAGEMENT_TEMPLATE = "welcome_back"
-    settings.WHATSAPP_REENGAGEMENT_TEMPLATE_LANGUAGE = "en_US"
 
 
 def queue_document(conversation, *, template=INVOICE_TEMPLATE, caption="Invoice INV-2026-0012") -> Message:
@@ -73,7 +68,10 @@ def test_outside_the_window_the_template_carries_the_file_in_its_document_header
                                                                             "filename": "INV-2026-0012.pdf"}}]},
         {"type": "body", "parameters": [{"type": "text", "text": value} for value in INVOICE_TEMPLATE.body]},
     ]}
-    assert fields(message, "status", "type", "text") == ("sent", "template", "Invoice INV-2026-0012 (template)")
+    # What the person reads, from the catalogue's text.
+    assert fields(message, "status", "type", "text") == ("sent", "template", (
+        "[document: INV-2026-0012.pdf]\nHello Lena, here is invoice INV-2026-0012 for EUR 1,428.00, due on 2026-12-09. "
+        "Reply to this message if you have any questions."))
 
 
 def test_a_131047_answer_to_the_document_sends_its_template_with_the_same_upload(graph):

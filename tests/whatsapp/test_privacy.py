@@ -205,6 +205,41 @@ def test_the_index_counts_unknown_senders_for_staff(client, ann, managers_chat):
     assert "unknown" in html.lower()
 
 
+# --- what the conversation was decides, not the role today ------------------------------------------
+def test_a_team_member_writing_makes_the_conversation_private_for_good(client, ann, maya, managers_chat):
+    assert managers_chat.private  # set when Maya (a manager) wrote, at intake
+    User.objects.filter(pk=maya.pk).update(role=User.Role.CUSTOMER)  # however her role changes later
+    assert managers_chat.pk not in listed(signed_in(client, ann), Conversation)
+
+
+def test_a_customers_conversation_is_not_private(priya_wrote):
+    assert not priya_wrote.private
+
+
+@pytest.fixture
+def priya_wrote(deliver):
+    person("priya", User.Role.CUSTOMER, "+16505551234")
+    deliver(fresh("messages__text"))
+    return Conversation.objects.get()
+
+
+def test_a_deleted_team_members_conversation_stays_private(client, ann, maya, managers_chat):
+    managers_chat.private = False  # made before the flag, say: the deletion marks it
+    managers_chat.save(update_fields=["private"])
+    maya.delete()
+    managers_chat.refresh_from_db()
+    assert (managers_chat.user, managers_chat.private) == (None, True)
+    assert managers_chat.pk not in listed(signed_in(client, ann), Conversation)
+
+
+def test_a_former_team_members_page_does_not_list_their_private_conversations_to_staff(client, ann, maya,
+                                                                                       managers_chat):
+    maya.role = User.Role.CUSTOMER
+    maya.save()
+    page = signed_in(client, ann).get(reverse("admin:accounts_user_change", args=[maya.pk])).content.decode()
+    assert "Conversations (0)" in page
+
+
 # --- one rule: the person's page and the querysets agree -------------------------------------------
 def test_the_person_rule_and_the_conversation_queryset_agree(db):
     people = {role: person(role, role, f"+1650555016{i}") for i, role in enumerate(User.Role.values)}

@@ -12,12 +12,15 @@ import pytest
 import requests
 from django.core import signing
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from accounts.models import User
+from tests.fakes.graph import PHONE_NUMBER_ID
 from tests.whatsapp.conftest import worker_idle
+from whatsapp.catalogue.components import template_components
 from whatsapp.outbound.client import GraphClient
 from whatsapp.outbound.errors import GraphPermanentError
-from whatsapp.models import Message, SandboxDelivery, SandboxMedia, StatusUpdate
+from whatsapp.models import Conversation, Message, SandboxDelivery, SandboxMedia, StatusUpdate
 from whatsapp.payloads import parse_body
 from whatsapp.sandbox import graph as stand_in
 from whatsapp.sandbox import phone, services
@@ -77,6 +80,15 @@ def test_switched_off_by_setting_the_sandbox_is_gone(settings, team_client):
 
 
 # --- the Graph API stand-in, through the real client and the real webhook ---------------------
+def wrote_just_now(*, wa_id: str = "", bsuid: str = "") -> Conversation:
+    """Someone wrote to our number a moment ago: their 24-hour window is open, at the stand-in too."""
+    conversation = Conversation.objects.create(phone_number_id=PHONE_NUMBER_ID, contact_key=wa_id or bsuid, wa_id=wa_id,
+                                               bsuid=bsuid)
+    Message.objects.create(conversation=conversation, direction="in", type="text", wamid=f"wamid.in-{wa_id or bsuid}",
+                           text="hi", timestamp=timezone.now(), status="handled")
+    return conversation
+
+
 def post_webhook(url: str, webhook: phone.SignedWebhook):
     return requests.post(f"{url}/webhooks/whatsapp/", data=webhook.body, timeout=30,
                          headers={"Content-Type": "application/json", "X-Hub-Signature-256": webhook.signature})
@@ -104,6 +116,7 @@ def test_a_reply_goes_to_the_stand_in_and_comes_back_sent_delivered_and_read(ser
 @pytest.mark.django_db(transaction=True)
 def test_a_message_to_a_business_scoped_user_id_is_accepted_and_reported_by_that_id(served):
     bsuid = "US.13491208655302741918"
+    wrote_just_now(bsuid=bsuid)
     (wamid,) = GraphClient().send_text({"recipient": bsuid}, "hi")
     assert SandboxDelivery.objects.get(wamid=wamid).to == bsuid
     assert {(s.recipient_id, s.recipient_user_id) for s in StatusUpdate.objects.filter(wamid=wamid)} == {
@@ -131,8 +144,9 @@ def test_the_stand_in_refuses_what_meta_refuses(served, settings):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_template_is_accepted_and_billed_like_meta_bills_it(served, ann):
-    wamid = GraphClient().send_template("+15550102030", "hello_world", "en_US")
+def test_a_template_is_accepted_and_billed_like_meta_bills_it(served, ann, settings):
+    wamid = GraphClient().send_template("+15550102030", settings.WHATSAPP_REENGAGEMENT_TEMPLATE, "en_US",
+                                        template_components(body=["Acme"]))
     assert SandboxDelivery.objects.get(wamid=wamid).type == "template"
     sent = StatusUpdate.objects.get(wamid=wamid, status="sent")
     assert sent.raw["pricing"]["billable"] is True and sent.raw["pricing"]["category"] == "utility"
@@ -142,7 +156,7 @@ def test_a_template_is_accepted_and_billed_like_meta_bills_it(served, ann):
 def test_media_from_the_sandbox_phone_downloads_like_graph_media(served):
     kind, media = services.media_store(content=PNG, mime_type="image/png", filename="receipt.png")
     downloaded = GraphClient().download_media(media.media_id)
-    assert kind == "image" and downloaded.content == PNG and downloaded.mime_type == "image/png"
+    assert kind == "image" and downloaded.read() == PNG and downloaded.mime_type == "image/png"
     assert downloaded.sha256 == base64.b64encode(hashlib.sha256(PNG).digest()).decode()
 
 
@@ -157,6 +171,7 @@ def test_an_expired_media_url_answers_404_and_the_client_gives_up_after_asking_a
 
 @pytest.mark.django_db(transaction=True)
 def test_a_document_is_uploaded_to_the_stand_in_and_sent_by_its_media_id(served):
+    wrote_just_now(wa_id="15550102030")
     client = GraphClient()
     media_id = client.upload_media(b"%PDF-1.7 invoice", mime_type="application/pdf", filename="INV-2026-0001.pdf")
     kept = SandboxMedia.objects.get(media_id=media_id)

@@ -154,8 +154,8 @@ def test_a_status_nobody_has_heard_of_is_recorded_and_changes_nothing(signed_pos
     assert StatusUpdate.objects.get().status == "teleported"
 
 
-def test_a_window_failure_puts_the_text_on_hold_and_queues_the_reengagement_template(deliver, outbound, settings):
-    settings.WHATSAPP_REENGAGEMENT_TEMPLATE = "hello_world"
+def test_a_window_failure_puts_the_text_on_hold_and_queues_the_reengagement_template(deliver, outbound, settings,
+                                                                                     catalogue):
     errors = [{"code": 131047, "title": "Re-engagement message",
                "message": "Re-engagement message",
                "error_data": {"details": "Message failed to send because more than 24 hours have passed "
@@ -167,19 +167,20 @@ def test_a_window_failure_puts_the_text_on_hold_and_queues_the_reengagement_temp
     assert outbound.error_code == 131047
     template = Message.objects.get(direction="out", type="template")
     assert template.data == {"reengagement": True}
-    assert template.payload["template"] == {"name": "hello_world", "language": {"code": "en_US"}}
+    assert template.payload["template"] == {
+        "name": settings.WHATSAPP_REENGAGEMENT_TEMPLATE, "language": {"code": "en_US"},
+        "components": [{"type": "body", "parameters": [{"type": "text", "text": settings.BUSINESS_NAME}]}]}
     assert template.payload["to"] == "+16505551234"
     assert template.status == "sent"  # the template went out from the outbox
 
 
 def test_after_a_window_failure_graph_receives_the_template_and_not_the_text_again(deliver, outbound, graph,
-                                                                                  settings):
-    settings.WHATSAPP_REENGAGEMENT_TEMPLATE = "hello_world"
+                                                                                  settings, catalogue):
     errors = [{"code": 131047, "title": "Re-engagement message", "error_data": {"details": "24 hours"}}]
     deliver(status_body("failed", errors=errors))
     (sent,) = graph.sent()
     assert sent["type"] == "template"
-    assert sent["template"]["name"] == "hello_world"
+    assert sent["template"]["name"] == settings.WHATSAPP_REENGAGEMENT_TEMPLATE
     assert sent["template"]["language"] == {"code": "en_US"}
     assert graph.texts() == []
 

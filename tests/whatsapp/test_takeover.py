@@ -1,5 +1,6 @@
 """Take over: a staff member pauses the assistant, replies by hand (free text inside the window, only an
-approved template outside it) through the same outbound pipeline, and hands back with resume."""
+approved template outside it: tests/whatsapp/test_template_picker.py) through the same outbound
+pipeline, and hands back with resume."""
 
 from datetime import timedelta
 
@@ -11,14 +12,7 @@ from accounts.models import User
 from tests.conftest import fresh
 from whatsapp.models import ChannelAlert, Conversation, Message
 from whatsapp.sandbox.feed import feed
-from whatsapp.takeover import (
-    TemplateNotApproved,
-    WindowClosedForFreeText,
-    conversation_pause,
-    manual_reply_send,
-    manual_template_send,
-    templates_approved,
-)
+from whatsapp.takeover import WindowClosedForFreeText, conversation_pause, manual_reply_send
 
 pytestmark = pytest.mark.django_db
 
@@ -100,13 +94,6 @@ def test_an_empty_reply_is_refused(staff_client, written, django_capture_on_comm
 
 
 # --- outside the window -------------------------------------------------------------------------
-def test_outside_the_window_only_approved_templates_are_offered(staff_client, written, settings):
-    settings.WHATSAPP_TEMPLATES = ["hello_world:en_US", "order_update:de"]
-    close_window(written)
-    html = staff_client.get(page(written)).content.decode()
-    assert 'name="text"' not in html
-    assert '<select id="reply-template" name="template"' in html
-    assert '<option value="hello_world:en_US">' in html and '<option value="order_update:de">' in html
 
 
 def test_outside_the_window_free_text_is_refused(staff_client, written, graph, django_capture_on_commit_callbacks):
@@ -120,33 +107,12 @@ def test_outside_the_window_free_text_is_refused(staff_client, written, graph, d
     assert "The 24-hour window is closed" in html
 
 
-def test_outside_the_window_a_template_goes_out(staff_client, staff, written, graph,
-                                                 django_capture_on_commit_callbacks):
-    close_window(written)
-    post(staff_client, page(written, "reply"), {"template": "hello_world:en_US"}, django_capture_on_commit_callbacks)
-    message = Message.objects.get(type="template", sent_by=staff)
-    assert message.status == "sent"
-    [sent] = graph.sent("template")
-    assert sent["template"] == {"name": "hello_world", "language": {"code": "en_US"}}
-
-
 def test_the_service_refuses_free_text_when_the_window_is_closed(staff, written):
     close_window(written)
     with pytest.raises(WindowClosedForFreeText):
         manual_reply_send(conversation=written, by=staff, text="Hello?")
 
 
-def test_the_service_refuses_a_template_that_is_not_approved(staff, written):
-    with pytest.raises(TemplateNotApproved):
-        manual_template_send(conversation=written, by=staff, name="free_money", language="en_US")
-
-
-def test_approved_templates_are_read_from_settings(settings):
-    settings.WHATSAPP_TEMPLATES = ["hello_world:en_US", " order_update : de "]
-    assert [t.key for t in templates_approved()] == ["hello_world:en_US", "order_update:de"]
-
-
-# --- pause and resume ---------------------------------------------------------------------------
 def test_pause_stops_the_assistant_and_resume_hands_back(staff_client, written, deliver, graph,
                                                         django_capture_on_commit_callbacks):
     html = staff_client.get(page(written)).content.decode()

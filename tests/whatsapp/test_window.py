@@ -18,10 +18,8 @@ def echo(conversation, message):
 
 
 @pytest.fixture
-def echoing(settings):
+def echoing(settings, catalogue):
     settings.WHATSAPP_REPLY_HANDLER = "tests.whatsapp.test_window.echo"
-    settings.WHATSAPP_REENGAGEMENT_TEMPLATE = "welcome_back"
-    settings.WHATSAPP_REENGAGEMENT_TEMPLATE_LANGUAGE = "en_US"
 
 
 def at(seconds: int) -> datetime:
@@ -72,12 +70,13 @@ def test_an_older_message_arriving_late_does_not_shorten_the_window(signed_post)
     assert conversation.window_open() is True
 
 
-def test_a_reply_outside_the_window_goes_out_as_the_reengagement_template(deliver, member, graph, echoing):
+def test_a_reply_outside_the_window_goes_out_as_the_reengagement_template(deliver, member, graph, echoing, settings):
     deliver(fresh("messages__text", at=int(time.time()) - 25 * HOUR))
     (sent,) = graph.sent()
     assert sent["type"] == "template"
     assert sent["to"] == "+16505551234"
-    assert sent["template"] == {"name": "welcome_back", "language": {"code": "en_US"}}
+    assert (sent["template"]["name"], sent["template"]["language"]) == (settings.WHATSAPP_REENGAGEMENT_TEMPLATE,
+                                                                        {"code": "en_US"})
     assert graph.texts() == []
     held = Message.objects.get(direction="out", type="text")
     assert held.status == "held"

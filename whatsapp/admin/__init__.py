@@ -10,9 +10,10 @@ conversation is theirs, their managers' and the superusers').
     messages.py       messages and their media
     events.py         raw webhook bodies and statuses
     alerts.py         operator alerts
+    templates.py      the template catalogue (synced from Meta)
     sandbox.py        what the Graph API stand-in accepted
     home.py           what the admin home page shows first (settings.ADMIN_INDEX_CONTEXT)
     people.py         a person's conversations on their page (settings.ACCOUNTS_PERSON_SECTIONS)
 """
 
-from whatsapp.admin import alerts, conversations, events, messages, sandbox  # noqa: F401  (registers the admins)
+from whatsapp.admin import alerts, conversations, events, messages, sandbox, templates  # noqa: F401  (registers the admins)

@@ -25,6 +25,7 @@ from whatsapp.admin.common import admin_url, changelist_url
 from whatsapp.admin.transcript import transcript_build, window_state
 from whatsapp.inbox import conversations_annotated, failed_q
 from whatsapp.models import REPLY_WINDOW, Conversation, Message, on_our_number_q
+from whatsapp.catalogue.picker import TemplatePickError, picker_context, template_send_from_form
 from whatsapp.takeover import (
     NotAssignable,
     TakeoverError,
@@ -35,8 +36,6 @@ from whatsapp.takeover import (
     conversation_resume,
     conversation_take_over,
     manual_reply_send,
-    manual_template_send,
-    templates_approved,
 )
 from whatsapp.visibility import conversations_visible_to
 
@@ -243,7 +242,8 @@ class ConversationAdmin(admin.ModelAdmin):
             "can_take_over": conversation.on_our_number and self.has_change_permission(request, conversation),
             "window_open": conversation.window_open(),
             "window_state": window_state(conversation),
-            "approved_templates": templates_approved(),
+            # Outside the window only a template can go out: the picker's templates and fields.
+            "template_picker": {} if conversation.window_open() else picker_context(),
             "pause_url": url("pause"),
             "resume_url": url("resume"),
             "reply_url": url("reply"),
@@ -263,7 +263,7 @@ class ConversationAdmin(admin.ModelAdmin):
     def _takeover(self, request, object_id, act):
         """POST only, change_conversation on this conversation. The outcome is a message on the page
         it came from (`next`: the inbox; else the conversation's page), or JSON for the inbox's
-        script (`Accept: application/json`): {"ok", "message"}, 400 when it could not be done."""
+        script (`Accept: application/json`): {"ok", "message", "warning"}, 400 when it could not be done."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         conversation = self.get_object(request, unquote(object_id))
@@ -274,15 +274,20 @@ class ConversationAdmin(admin.ModelAdmin):
         back = _next_url(request) or admin_url(conversation) + "#takeover"
         wants_json = "application/json" in request.headers.get("Accept", "")
         if not conversation.on_our_number:
-            ok, text = False, "This conversation is with another business number: it is not answered from here."
+            ok, text, level = False, "This conversation is with another business number: it is not answered from here.", \
+                messages.ERROR
         else:
             try:
-                ok, text = True, act(conversation)
-            except TakeoverError as exc:
-                ok, text = False, str(exc)
+                done = act(conversation)
+            except (TakeoverError, TemplatePickError) as exc:
+                ok, text, level = False, str(exc), messages.ERROR
+            else:
+                # Done, or done with a warning (text, level): a template held, not sent.
+                ok, (text, level) = True, done if isinstance(done, tuple) else (done, messages.SUCCESS)
         if wants_json:
-            return JsonResponse({"ok": ok, "message": text}, status=200 if ok else 400)
-        self.message_user(request, text, messages.SUCCESS if ok else messages.ERROR)
+            return JsonResponse({"ok": ok, "message": text, "warning": level == messages.WARNING},
+                                status=200 if ok else 400)
+        self.message_user(request, text, level)
         return redirect(back)
 
     def take_over_view(self, request, object_id):
@@ -327,10 +332,12 @@ class ConversationAdmin(admin.ModelAdmin):
 
     def reply_view(self, request, object_id):
         def send(conversation):
-            template = request.POST.get("template", "")
-            if template:
-                name, _, language = template.partition(":")
-                manual_template_send(conversation=conversation, by=request.user, name=name, language=language)
+            if "template" in request.POST:
+                message = template_send_from_form(conversation=conversation, data=request.POST, sent_by=request.user)
+                name = message.payload["template"]["name"]
+                if message.status == Message.Status.HELD:
+                    return (f"Template {name} is held, not sent: {message.error_title}. {message.error_details}",
+                            messages.WARNING)
                 return f"Template {name} queued.{_paused_note()}"
             manual_reply_send(conversation=conversation, by=request.user, text=request.POST.get("text", ""))
             return f"Reply queued.{_paused_note()}"

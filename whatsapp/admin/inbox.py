@@ -32,7 +32,8 @@ from whatsapp.inbox import (
     inbox_mark_read,
 )
 from whatsapp.models import Conversation
-from whatsapp.takeover import assignees_for, templates_approved
+from whatsapp.catalogue.picker import picker_context
+from whatsapp.takeover import assignees_for
 from whatsapp.visibility import conversations_visible_to
 
 VIEW_PERMISSION = "whatsapp.view_conversation"
@@ -163,7 +164,8 @@ def conversation_panes(request, conversation: Conversation, query: InboxQuery) -
         "assign_url": _action_url("assign", conversation),
         "reply_url": _action_url("reply", conversation),
         "page_url": _action_url("change", conversation),
-        "approved_templates": templates_approved(),
+        # Outside the window only a template can go out: the picker's templates and fields.
+        "template_picker": picker_context() if mode == "template" else {},
         **transcript_build(conversation=conversation, limit=INBOX_TRANSCRIPT_LIMIT),
         **_person_context(request, conversation),
     }

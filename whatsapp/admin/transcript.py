@@ -32,6 +32,8 @@ DELIVERY = {
     Message.Status.PLAYED: ("✓✓", "Played", "read"),
     Message.Status.FAILED: ("✗", "Failed", "failed"),
 }
+# A template waits for its catalogue entry, not for the person (why: its error title and details).
+HELD_TEMPLATE = ("⏸", "Held until its template can go out", "held")
 
 
 def staff_colour(user_id: int) -> int:
@@ -88,6 +90,8 @@ def transcript_build(*, conversation: Conversation, limit: int | None = None) ->
             message.delivery = None
         else:
             message.delivery = DELIVERY.get(message.status, ("", message.get_status_display(), ""))
+            if message.status == Message.Status.HELD and message.type == "template":
+                message.delivery = HELD_TEMPLATE
             if message.sent_by_id:
                 # Under the name the person read (whatsapp.takeover), in the team member's own colour.
                 message.sender = capfirst(message.sent_by.public_name)

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import connection
 
 from accounts.phone import e164_from_wa_id
+from whatsapp import identity
 from whatsapp.identity import Seen
 from whatsapp.intake import sql
 from whatsapp.intake.store import IntakeStore, Stored
@@ -133,13 +134,20 @@ class PostgresStore(IntakeStore):
 
     def message_insert(self, *, inbound, event_id, now, ours) -> Stored | None:
         statement, params = self.message_statement(inbound, event_id=event_id, now=now, ours=ours)
-        return _stored(statement.fetch_one(params))
+        row = statement.fetch_one(params)
+        while row[0] is not None:  # someone else's conversation: it lets go of the ids (rare), then again
+            identity.conversation_release(row[0], wa_id=inbound.wa_id, bsuid=inbound.bsuid)
+            row = statement.fetch_one(params)
+        return _stored(row[1:])
 
     def event_and_message_insert(self, *, body, inbound, error, now, ours) -> tuple[int, Stored | None]:
         params = {**self._message_params(inbound, now=now, ours=ours),
                   **self._event_params(body=body, message_count=1, status_count=0, error=error, now=now)}
-        row = self.event_message_sql.fetch_one(params)
-        return row[0], _stored(row[1:])
+        event_id, taken, *row = self.event_message_sql.fetch_one(params)
+        if taken is None:
+            return event_id, _stored(row)
+        identity.conversation_release(taken, wa_id=inbound.wa_id, bsuid=inbound.bsuid)
+        return event_id, self.message_insert(inbound=inbound, event_id=event_id, now=now, ours=ours)
 
     def event_and_status_insert(self, *, body, report: StatusReport, now) -> int:
         params = {
@@ -189,9 +197,10 @@ class PostgresStore(IntakeStore):
         }
 
 
-def _stored(row: tuple | None) -> Stored | None:
-    """What message_insert returns, from the statement's row: None for a duplicate."""
-    if row is None or row[0] is None:
+def _stored(row) -> Stored | None:
+    """What message_insert returns, from the statement's row (after its first columns): None for a
+    duplicate."""
+    if row[0] is None:
         return None
     message_id, conversation_id, allowed, *seen = row
     return Stored(message_id, conversation_id, allowed, Seen(*seen))

@@ -14,6 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from whatsapp import alerts, identity
+from whatsapp.catalogue.sync import template_update_apply
 from whatsapp.intake.orm import OrmStore
 from whatsapp.intake.postgres import PostgresStore
 from whatsapp.intake.store import IntakeStore, Stored
@@ -45,6 +46,7 @@ class IntakeResult:
     new_messages: int = 0
     duplicates: int = 0
     statuses: int = 0
+    template_updates: int = 0
     kept_raw: bool = False  # not stored: the raw body only, to replay after a fix
 
 
@@ -109,12 +111,13 @@ def _store_body(*, body: bytes, parsed: WebhookBody) -> IntakeResult:
 
 
 def _one_message_only(parsed: WebhookBody) -> bool:
-    return (len(parsed.messages) == 1 and not parsed.statuses and not parsed.errors
+    return (len(parsed.messages) == 1 and not parsed.statuses and not parsed.errors and not parsed.template_updates
             and not settings.WHATSAPP_NOT_REGISTERED_REPLY)
 
 
 def _one_status_only(parsed: WebhookBody) -> bool:
-    return (len(parsed.statuses) == 1 and not parsed.messages and not parsed.errors and not parsed.reasons
+    return (len(parsed.statuses) == 1 and not parsed.messages and not parsed.errors and not parsed.template_updates
+            and not parsed.reasons
             and parsed.statuses[0].status in STATUS_RANK and on_our_number(parsed.statuses[0].phone_number_id))
 
 
@@ -188,6 +191,9 @@ def webhook_apply(*, event: WebhookEvent, parsed: WebhookBody) -> IntakeResult:
     for error in parsed.errors:
         logger.error("Meta reported error %s for number %s: %s", error.code, error.phone_number_id, error.title)
         alerts.alert_raise(code=error.code, title=error.title, details=error.details, source="webhook")
+    for update in parsed.template_updates:
+        template_update_apply(update=update)
+        result.template_updates += 1
     return result
 
 

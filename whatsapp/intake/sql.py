@@ -15,8 +15,9 @@ builds them when it is chosen); nothing in them depends on a row.
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import F
+from django.db.models import BooleanField, ExpressionWrapper, F
 
+from accounts.permissions import team_members
 from accounts.selectors import sender_match
 from whatsapp.identity import conversation_match
 from whatsapp.models import Conversation, Message, StatusUpdate, WebhookEvent
@@ -44,8 +45,9 @@ EVENT_FIELDS = Fields(
 )
 CONVERSATION_FIELDS = Fields(
     row=("phone_number_id", "wa_id", "bsuid", "profile_name", "created_at", "last_inbound_at", "last_message_at"),
-    # contact_key: the found conversation's own key, else this message's; user: the sender found.
-    sql=("id", "contact_key", "user"),
+    # contact_key: the found conversation's own key, else this message's; user: the sender found;
+    # private: whether that sender is a team member (once set, kept).
+    sql=("id", "contact_key", "user", "private"),
     defaults=("bot_paused", "assigned_to", "inbound_lease_until", "outbox_lease_until", "send_backoff_until",
               "not_registered_reply_at"),
 )
@@ -122,10 +124,12 @@ def identity_ctes() -> tuple[str, dict]:
     """The `sender` and `found` CTEs (whatsapp.identity's selectors) and their constant parameters."""
     sender_sql, sender_constants = _embedded(
         sender_match(phone="\x00phone", bsuid="\x00bsuid")
-        .values(s_id=F("pk"), s_active=F("is_active"), s_phone=F("phone_number"), s_bsuid=F("bsuid"))[:1], "sk")
+        .values(s_id=F("pk"), s_active=F("is_active"), s_phone=F("phone_number"), s_bsuid=F("bsuid"),
+                s_team=ExpressionWrapper(team_members(), output_field=BooleanField()))[:1], "sk")
     found_sql, found_constants = _embedded(
-        conversation_match(phone_number_id="\x00phone_number_id", wa_id="\x00wa_id", bsuid="\x00bsuid")
-        .values(f_key=F("contact_key"))[:1], "fk")
+        conversation_match(phone_number_id="\x00phone_number_id", wa_id="\x00wa_id", bsuid="\x00bsuid",
+                           phone="\x00phone")
+        .values(f_id=F("pk"), f_key=F("contact_key"), f_kept=F("kept"))[:1], "fk")
     return f"sender AS ({sender_sql}),\nfound AS ({found_sql}),", {**sender_constants, **found_constants}
 
 
@@ -144,14 +148,18 @@ def message_statement(*, with_event: bool) -> tuple[str, dict]:
     """One inbound message, its sender and conversation (and, `with_event`, the body's event row).
 
     Returns the text and the identity selectors' constants. Its row: (event id when `with_event`,)
-    message id, conversation id, sender allowed, then whatsapp.identity.Seen's values; no row (or
-    a NULL message id) when the wamid is already stored.
+    the id of the conversation the ids name when it is someone else's (NULL nearly always), message
+    id, conversation id, sender allowed, then whatsapp.identity.Seen's values. The message id is
+    NULL when the wamid is already stored, or when the conversation is someone else's: then nothing
+    but the event row is written, and the caller has that conversation let go of the ids
+    (identity.conversation_release) and runs the statement again.
     """
     C, M = Conversation, Message
     identity, constants = identity_ctes()
     conv_columns, conv_values = _insert(C, {
         "contact_key": f"COALESCE((SELECT f_key FROM found), {param(C, 'contact_key')})",
         "user": "(SELECT s_id FROM sender)",
+        "private": "COALESCE((SELECT s_team FROM sender), false)",
     })
     allowed = "%(ours)s AND COALESCE(sender.s_active, false)"
     msg_columns, msg_values = _insert(M, {
@@ -162,26 +170,30 @@ def message_statement(*, with_event: bool) -> tuple[str, dict]:
     })
     per_contact = next(c for c in C._meta.constraints if c.name == "conversation_per_contact")
     conflict = ", ".join(column(C, name) for name in per_contact.fields)
-    profile, user = column(C, "profile_name"), column(C, "user")
+    profile, user, private = column(C, "profile_name"), column(C, "user"), column(C, "private")
     inbound_at, message_at = column(C, "last_inbound_at"), column(C, "last_message_at")
     seen = (f"conv.{column(C, 'id')}, conv.{column(C, 'wa_id')}, conv.{column(C, 'bsuid')}, conv.{inbound_at}, "
             "sender.s_id, sender.s_phone, sender.s_bsuid")
-    returned = f"msg.{column(M, 'id')}, msg.{column(M, 'conversation')}, msg.{column(M, 'sender_allowed')}, {seen}"
+    taken = "(SELECT f_id FROM found WHERE f_kept IS NOT TRUE)"
+    returned = (f"{taken}, msg.{column(M, 'id')}, msg.{column(M, 'conversation')}, "
+                f"msg.{column(M, 'sender_allowed')}, {seen}")
     result = (f"SELECT ev.{column(WebhookEvent, 'id')}, {returned} FROM ev LEFT JOIN msg ON true" if with_event
-              else f"SELECT {returned} FROM msg")
+              else f"SELECT {returned} FROM (SELECT 1) AS one LEFT JOIN msg ON true")
     # The conversation the identity selector found is upserted under its own key (a certain conflict,
     # so an update); with none found, a new one is inserted under the number, else the BSUID, and
-    # two first messages racing meet on that key. Its ids are not changed here: identity_remember
-    # does that, in the rare case a message names an id the conversation does not have yet.
+    # two first messages racing meet on that key; with someone else's found, nothing is. Its ids are
+    # not changed here: identity_remember does that, in the rare case a message names an id the
+    # conversation does not have yet.
     sql = f"""
 WITH {event_cte() if with_event else ""}
 {identity}
 conv AS (
     INSERT INTO {table(C)} AS c ({conv_columns})
-    VALUES ({conv_values})
+    SELECT {conv_values} WHERE NOT EXISTS (SELECT 1 FROM found WHERE f_kept IS NOT TRUE)
     ON CONFLICT ({conflict}) DO UPDATE SET
         {profile} = COALESCE(NULLIF(EXCLUDED.{profile}, ''), c.{profile}),
         {user} = EXCLUDED.{user},
+        {private} = c.{private} OR EXCLUDED.{private},
         {inbound_at} = GREATEST(c.{inbound_at}, EXCLUDED.{inbound_at}),
         {message_at} = GREATEST(c.{message_at}, EXCLUDED.{message_at})
     RETURNING c.{column(C, 'id')}, c.{column(C, 'wa_id')}, c.{column(C, 'bsuid')}, c.{inbound_at}

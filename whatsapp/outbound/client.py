@@ -6,7 +6,10 @@ returned; it never sits on the session, so nothing else can receive it.
 
 import json
 import logging
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import requests
 from django.conf import settings
@@ -16,17 +19,51 @@ from whatsapp.outbound.text import split_text
 
 logger = logging.getLogger(__name__)
 
+TEMPLATE_FIELDS = "id,name,status,category,language,components,quality_score,parameter_format,rejected_reason"
+# A catalogue is a few pages at most; a Graph that keeps paging (a bug, a proxy) is stopped here.
+MAX_TEMPLATE_PAGES = 200
+
 
 @dataclass
 class Media:
-    content: bytes
+    """A downloaded file, on disk: `file` is a temporary file at its start, deleted when closed."""
+
+    file: BinaryIO
     mime_type: str
     sha256: str
     file_size: int
 
+    def read(self) -> bytes:
+        """The whole file in memory: for small files; keep a large one on disk (`file`)."""
+        self.file.seek(0)
+        try:
+            return self.file.read()
+        finally:
+            self.file.seek(0)
+
+    def close(self) -> None:
+        self.file.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
 
 class MediaTooLarge(GraphPermanentError):
-    pass
+    """Larger than Meta allows for its type (settings.WHATSAPP_MEDIA_MAX_BYTES): never downloaded whole."""
+
+    def __init__(self, *, size: int | None, limit: int, kind: str):
+        self.size, self.limit, self.kind = size, limit, kind
+        told = f"{size} bytes" if size is not None else "more"
+        super().__init__("Media too large", title="Media too large", details=f"{told}, limit {limit} ({kind or 'file'})")
+
+
+def media_limit(kind: str) -> int:
+    """The largest file of this message type (audio, document, image, video, sticker) Meta sends."""
+    limits = settings.WHATSAPP_MEDIA_MAX_BYTES
+    return limits.get(kind) or max(limits.values())
 
 
 class GraphClient:
@@ -43,9 +80,10 @@ class GraphClient:
     def _auth(self) -> dict:
         return {"Authorization": f"Bearer {self.token}"}
 
-    def _request(self, method: str, url: str, **kwargs) -> requests.Response:
+    def _request(self, method: str, url: str, *, headers: dict | None = None, **kwargs) -> requests.Response:
         try:
-            response = self.session.request(method, url, headers=self._auth(), timeout=self.timeout, **kwargs)
+            response = self.session.request(method, url, headers={**self._auth(), **(headers or {})},
+                                            timeout=self.timeout, **kwargs)
         except requests.Timeout as exc:
             raise GraphRetryableError("Graph timed out", title="Timeout", details=type(exc).__name__) from exc
         except requests.RequestException as exc:
@@ -106,6 +144,49 @@ class GraphClient:
             body["typing_indicator"] = {"type": "text"}
         self._request("POST", self._messages_url(phone_number_id), json=body)
 
+    # --- the template catalogue of the WhatsApp Business Account -----------------------------------
+    def _templates_url(self, waba_id: str | None) -> str:
+        return f"{self.base_url}/{self.version}/{waba_id or settings.WHATSAPP_BUSINESS_ACCOUNT_ID}/message_templates"
+
+    def templates_list(self, *, waba_id: str | None = None, page_size: int = 100) -> Iterator[dict]:
+        """Every template of the account, page after page (Meta's list items, as they come).
+
+        Pages are asked for with the `after` cursor on our own URL, not by following `paging.next`,
+        so the token only ever goes to Graph."""
+        params = {"fields": TEMPLATE_FIELDS, "limit": page_size}
+        seen = set()
+        for _ in range(MAX_TEMPLATE_PAGES):
+            document = self._json(self._request("GET", self._templates_url(waba_id), params=params))
+            data = document.get("data") if isinstance(document, dict) else None
+            yield from (item for item in data or [] if isinstance(item, dict))
+            paging = document.get("paging") if isinstance(document, dict) else None
+            paging = paging if isinstance(paging, dict) else {}
+            after = (paging.get("cursors") or {}).get("after") if isinstance(paging.get("cursors"), dict) else None
+            if not paging.get("next") or not after or after in seen:
+                return
+            seen.add(after)
+            params = {**params, "after": after}
+        raise GraphError("Graph kept answering with more template pages",
+                         details=f"stopped after {MAX_TEMPLATE_PAGES} pages")
+
+    def template_create(self, definition: dict, *, waba_id: str | None = None) -> dict:
+        """Submit a template ({name, language, category, components}); answers {id, status, category}."""
+        return self._json(self._request("POST", self._templates_url(waba_id), json=definition))
+
+    def example_upload(self, content: bytes, mime_type: str, *, app_id: str | None = None) -> str:
+        """Upload a media header's example (Meta's Resumable Upload API); returns its handle."""
+        app_id = app_id or settings.WHATSAPP_APP_ID
+        session = self._json(self._request("POST", f"{self.base_url}/{self.version}/{app_id}/uploads",
+                                           params={"file_length": len(content), "file_type": mime_type}))
+        session_id = str(session.get("id") or "")
+        if not session_id.startswith("upload:"):
+            raise GraphError("Graph opened no upload session", details=str(session)[:200])
+        answer = self._json(self._request("POST", f"{self.base_url}/{self.version}/{session_id}", data=content,
+                                          headers={"file_offset": "0"}))
+        if not answer.get("h"):
+            raise GraphError("Graph returned no handle for the upload", details=str(answer)[:200])
+        return str(answer["h"])
+
     # --- media ------------------------------------------------------------------------------------
     def upload_media(self, content: bytes, *, mime_type: str, filename: str,
                      phone_number_id: str | None = None) -> str:
@@ -125,35 +206,42 @@ class GraphClient:
         """{url, mime_type, sha256, file_size, id}; the URL expires after 5 minutes."""
         return self._json(self._request("GET", f"{self.base_url}/{self.version}/{media_id}"))
 
-    def download_media(self, media_id: str, *, max_bytes: int | None = None) -> Media:
-        """Look the media up, then fetch it from the URL Graph returned (asking again once on 404)."""
-        max_bytes = max_bytes or settings.WHATSAPP_MEDIA_MAX_BYTES
+    def download_media(self, media_id: str, *, kind: str = "", max_bytes: int | None = None) -> Media:
+        """Look the media up, then stream it from the URL Graph returned to a temporary file (asking
+        again once on 404). Refused (MediaTooLarge) above `max_bytes`, by default the limit of its
+        `kind`: when Graph declares it larger, before any download; else as soon as it grows past it."""
+        max_bytes = max_bytes or media_limit(kind)
         for attempt in (1, 2):
             info = self.media_info(media_id)
             declared = int(info.get("file_size") or 0)
             if declared > max_bytes:
-                raise MediaTooLarge("Media too large", title="Media too large",
-                                    details=f"{declared} bytes, limit {max_bytes}")
+                raise MediaTooLarge(size=declared, limit=max_bytes, kind=kind)
             try:
-                content = self._fetch_capped(str(info["url"]), max_bytes)
+                file, size = self._fetch_to_disk(str(info["url"]), max_bytes, kind)
             except GraphPermanentError as exc:
                 if exc.http_status == 404 and attempt == 1:
                     continue  # the URL expired: ask for a new one
                 raise
-            return Media(content=content, mime_type=str(info.get("mime_type") or ""),
-                         sha256=str(info.get("sha256") or ""), file_size=len(content))
+            return Media(file=file, mime_type=str(info.get("mime_type") or ""), sha256=str(info.get("sha256") or ""),
+                         file_size=size)
         raise GraphPermanentError("Media not found", http_status=404)
 
-    def _fetch_capped(self, url: str, max_bytes: int) -> bytes:
+    def _fetch_to_disk(self, url: str, max_bytes: int, kind: str) -> tuple[BinaryIO, int]:
         response = self._request("GET", url, stream=True)
-        chunks, size = [], 0
-        with response:
-            for chunk in response.iter_content(64 * 1024):
-                size += len(chunk)
-                if size > max_bytes:
-                    raise MediaTooLarge("Media too large", title="Media too large", details=f"over {max_bytes} bytes")
-                chunks.append(chunk)
-        return b"".join(chunks)
+        file = tempfile.TemporaryFile()
+        size = 0
+        try:
+            with response:
+                for chunk in response.iter_content(64 * 1024):
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise MediaTooLarge(size=None, limit=max_bytes, kind=kind)
+                    file.write(chunk)
+        except BaseException:
+            file.close()
+            raise
+        file.seek(0)
+        return file, size
 
 
 def addressed(to: str | dict) -> dict:
@@ -185,18 +273,9 @@ def document_payload(to: str | dict, *, filename: str, caption: str = "", media_
     return {**addressed(to), "type": "document", "document": document}
 
 
-def body_component(values) -> dict:
-    """A template's BODY component: its placeholders {{1}}, {{2}}... filled with `values`, as text."""
-    return {"type": "body", "parameters": [{"type": "text", "text": str(value)} for value in values]}
-
-
-def document_header(*, filename: str, media_id: str = "") -> dict:
-    """A template's DOCUMENT header component carrying a file (its id filled in by media_filled)."""
-    return {"type": "header", "parameters": [{"type": "document", "document": {"id": media_id, "filename": filename}}]}
-
-
 def media_filled(payload: dict, media_id: str) -> dict:
-    """`payload` with `media_id` in its document: the message's own, or a template's document header."""
+    """`payload` with `media_id` in its document: the message's own, or a template's document header
+    (whatsapp.catalogue.components.template_components builds one)."""
     filled = json.loads(json.dumps(payload))
     if filled.get("type") == "document":
         filled["document"]["id"] = media_id

@@ -11,7 +11,10 @@ PAIR_RATE_LIMIT_CODE = 131056
 OPERATOR_CODES = {190, 368, 131031}
 # This message cannot go to a business-scoped user id (e.g. an authentication template).
 BSUID_NOT_SUPPORTED_CODE = 131062
-KNOWN_PERMANENT_CODES = ({100, 131009, 131026, 131051, 131052, 132000, 132001, BSUID_NOT_SUPPORTED_CODE}
+# A template Meta does not take as sent: parameter count, missing in that language, parameter
+# format, paused, disabled. The catalogue is out of date (whatsapp.catalogue): held, not failed.
+TEMPLATE_CODES = {132000, 132001, 132012, 132015, 132016}
+KNOWN_PERMANENT_CODES = ({100, 131009, 131026, 131051, 131052, BSUID_NOT_SUPPORTED_CODE} | TEMPLATE_CODES
                          | OPERATOR_CODES)
 # What staff read beside a failure whose code alone says little to them.
 EXPLANATIONS = {
@@ -28,9 +31,10 @@ class GraphError(Exception):
     retryable = False
 
     def __init__(self, message: str, *, code: int | None = None, title: str = "", details: str = "",
-                 http_status: int | None = None, fbtrace_id: str = ""):
+                 http_status: int | None = None, fbtrace_id: str = "", subcode: int | None = None):
         super().__init__(message)
         self.code = code
+        self.subcode = subcode
         self.title = title or message
         self.details = details
         self.http_status = http_status
@@ -68,15 +72,14 @@ def error_from_response(http_status: int, document: dict | None) -> GraphError:
     # A proxy in front of Graph may answer with JSON that is not Graph's error object.
     error = document.get("error") if isinstance(document, dict) else None
     error = error if isinstance(error, dict) else {}
-    code = error.get("code")
-    try:
-        code = int(code) if code is not None else None
-    except (TypeError, ValueError):
-        code = None
+    code = _as_int(error.get("code"))
+    error_data = error.get("error_data") if isinstance(error.get("error_data"), dict) else {}
     kwargs = dict(
         code=code,
+        subcode=_as_int(error.get("error_subcode")),
         title=str(error.get("message") or f"HTTP {http_status}"),
-        details=str(error_data.get("details") or "") if isinstance(error_data := error.get("error_data"), dict) else "",
+        # Meta's words for a person (a template refused, say) when there are no details.
+        details=str(error_data.get("details") or error.get("error_user_msg") or ""),
         http_status=http_status,
         fbtrace_id=str(error.get("fbtrace_id") or ""),
     )
@@ -92,6 +95,13 @@ def error_from_response(http_status: int, document: dict | None) -> GraphError:
     if http_status >= 500 and code not in KNOWN_PERMANENT_CODES:
         return GraphRetryableError(message, **kwargs)
     return GraphPermanentError(message, **kwargs)
+
+
+def _as_int(value) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
 
 
 def failure_explained(code, details: str = "") -> str:

@@ -12,7 +12,9 @@ from django.utils import timezone
 from whatsapp import alerts
 from whatsapp.alerts import OPERATOR_RETRY_SECONDS
 from whatsapp.models import Message
-from whatsapp.outbound.errors import OPERATOR_CODES, WINDOW_CLOSED_CODE
+from whatsapp.catalogue.check import Problem
+from whatsapp.catalogue.held import template_refused
+from whatsapp.outbound.errors import OPERATOR_CODES, TEMPLATE_CODES, WINDOW_CLOSED_CODE
 from whatsapp.outbound.queue import FREE_FORM_TYPES, outbound_hold, send_later
 
 logger = logging.getLogger(__name__)
@@ -21,7 +23,8 @@ logger = logging.getLogger(__name__)
 @transaction.atomic
 def outbound_failed_later(*, message: Message) -> None:
     """A `failed` status arrived for a message Graph had accepted: a closed window holds it for the
-    person, a refused token or account raises the alert and queues a copy for after the fix.
+    person, a template Meta would not send holds it for the catalogue, a refused token or account
+    raises the alert and queues a copy for after the fix.
 
     Idempotent (its task may run twice): a message no longer failed, or already copied, is left."""
     if message.status != Message.Status.FAILED:
@@ -29,6 +32,11 @@ def outbound_failed_later(*, message: Message) -> None:
     if message.error_code == WINDOW_CLOSED_CODE and message.type in FREE_FORM_TYPES:
         outbound_hold(message=message, conversation=message.conversation,
                       reason="Failed with 131047 (24-hour window closed): held until the person writes.")
+    elif message.type == "template" and message.error_code in TEMPLATE_CODES:
+        template_refused(message=message, problem=Problem(
+            message.error_code, f"Meta failed the template: {message.error_title}"[:255],
+            f"{message.error_details} The template catalogue was out of date; it is being synced. The message is "
+            "held and goes out once the template changes in the catalogue.".strip()))
     elif message.error_code in OPERATOR_CODES:
         if Message.objects.filter(data__resend_of=message.pk).exists():
             return

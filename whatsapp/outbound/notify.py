@@ -2,6 +2,7 @@
 
 from django.conf import settings
 
+from whatsapp.catalogue.components import template_components
 from whatsapp.identity import conversation_open
 from whatsapp.models import Conversation, Message
 from whatsapp.outbound.queue import outbound_queue
@@ -27,12 +28,19 @@ def conversation_for_user(*, user) -> Conversation | None:
                              user=user, profile_name=user.get_full_name())
 
 
-def notify_user(*, user, text: str, sent_by=None) -> list[Message]:
+def notify_user(*, user, text: str, sent_by=None, fallback: dict | None = None) -> list[Message]:
     """Tell a person something on WhatsApp. Inside their 24-hour window it goes out as text;
-    outside it the re-engagement template goes first and the text waits until they answer.
-    Returns the queued messages ([] when we know neither their number nor their BSUID).
+    outside it a template goes first and the text waits until they answer: `fallback` when given
+    ({"name", "language", "components"}: one that says what happened, e.g. a review's outcome),
+    else the re-engagement template. Returns the queued messages ([] when we know neither their
+    number nor their BSUID).
     """
     conversation = conversation_for_user(user=user)
     if conversation is None:
         return []
-    return outbound_queue(conversation=conversation, reply=Reply(text=text), sent_by=sent_by)
+    return outbound_queue(conversation=conversation, reply=Reply(text=text), sent_by=sent_by, fallback=fallback)
+
+
+def fallback_template(*, name: str, language: str, body=()) -> dict:
+    """A notification's own template for when the window is closed, with its body values."""
+    return {"name": name, "language": language, "components": template_components(body=body)}

@@ -4,8 +4,11 @@ Free-form messages go out only while the person's 24-hour window is open. When i
 Graph answers 131047, the message is held and the re-engagement template goes out instead; held
 messages are released when the person writes again. A document may name an approved template to
 go instead (its DOCUMENT header carries the file): then the closed window sends that template.
+Nothing is queued as a template before the catalogue says it may go out (whatsapp.catalogue.check);
+what may not is held with an alert.
 """
 
+import logging
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -13,16 +16,14 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from whatsapp.catalogue.check import template_alert, template_checked, template_text
+from whatsapp.catalogue.components import template_components
 from whatsapp.models import REPLY_WINDOW, Conversation, Message
-from whatsapp.outbound.client import (
-    body_component,
-    buttons_payload,
-    document_header,
-    document_payload,
-    template_payload,
-)
+from whatsapp.outbound.client import buttons_payload, document_payload, template_payload
 from whatsapp.outbound.text import TEXT_LIMIT, signature_line, split_text
 from whatsapp.replies import Reply
+
+logger = logging.getLogger(__name__)
 
 # What only goes out inside the person's 24-hour window (templates go out at any time).
 FREE_FORM_TYPES = {"text", "interactive", "document"}
@@ -65,14 +66,17 @@ def send_later(conversation_id: int, seconds: float) -> None:
 
 @transaction.atomic
 def outbound_queue(*, conversation: Conversation, reply: Reply, in_reply_to: Message | None = None,
-                   sent_by=None) -> list[Message]:
+                   sent_by=None, fallback: dict | None = None) -> list[Message]:
     """Queue a reply (text split at 4096 characters, or reply buttons) and send it after commit.
 
     Keyed by the inbound message it answers: queueing the same answer twice stores it once.
+    `fallback`: the template that goes out instead when the window is closed (outbound_hold).
     """
     now = timezone.now()
     messages = []
     for part, row in enumerate(_rows_for(conversation, reply)):
+        if fallback:
+            row["data"] = {**row.get("data", {}), "fallback": fallback}
         fields = dict(conversation=conversation, direction=Message.Direction.OUTBOUND, timestamp=now,
                       status=Message.Status.QUEUED, sent_by=sent_by, **row)
         if in_reply_to is not None:
@@ -88,15 +92,29 @@ def outbound_queue(*, conversation: Conversation, reply: Reply, in_reply_to: Mes
 @transaction.atomic
 def template_queue(*, conversation: Conversation, name: str, language: str, components: list | None = None,
                    text: str = "", sent_by=None, data: dict | None = None) -> Message:
-    """Queue an approved template (the only thing allowed outside the 24-hour window)."""
+    """Queue a template (the only thing allowed outside the 24-hour window), once the catalogue says
+    it may go out: approved in that language, and `components` (Graph's, see
+    whatsapp.catalogue.components.template_components) fill exactly its placeholders.
+
+    Otherwise it is held, never sent to Graph, with an alert saying what is wrong and how to fix it;
+    whatsapp.catalogue.held releases it once the template can go. Its text is what the person reads
+    (the catalogue's text with the values in), else `text`.
+    """
     now = timezone.now()
-    message = Message.objects.create(
-        conversation=conversation, direction=Message.Direction.OUTBOUND, type="template", timestamp=now,
-        status=Message.Status.QUEUED, text=text or f"[template {name}]", sent_by=sent_by, data=data or {},
-        payload=template_payload(conversation.recipient, name, language, components),
-    )
+    template, problem = template_checked(name=name, language=language, components=components)
+    held = {} if problem is None else {"status": Message.Status.HELD, "error_code": problem.code,
+                                       "error_title": problem.title[:255], "error_details": problem.details}
+    message = Message.objects.create(**{
+        "conversation": conversation, "direction": Message.Direction.OUTBOUND, "type": "template",
+        "timestamp": now, "status": Message.Status.QUEUED, "sent_by": sent_by, "data": data or {},
+        "text": template_text(template, components) or text or f"[template {name} ({language})]",
+        "payload": template_payload(conversation.recipient, name, language, components), **held})
     Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
-    send_on_commit(conversation.pk)
+    if problem is None:
+        send_on_commit(conversation.pk)
+    else:
+        logger.warning("Template %s:%s held for conversation %s: %s", name, language, conversation.pk, problem.title)
+        template_alert(problem, name=name, language=language)
     return message
 
 
@@ -124,7 +142,7 @@ def document_queue(*, conversation: Conversation, content: bytes, filename: str,
     now = timezone.now()
     extra = dict(data or {})
     if template is not None:
-        components = [document_header(filename=filename)] + ([body_component(template.body)] if template.body else [])
+        components = template_components(body=template.body, header_document={"id": "", "filename": filename})
         extra["template_instead"] = {
             "payload": template_payload(conversation.recipient, template.name, template.language, components),
             "text": template.text or f"[template {template.name}] {filename}",
@@ -154,10 +172,18 @@ def not_registered_reply_queue(*, conversation: Conversation, inbound: Message) 
 
 
 def held_release(*, conversation: Conversation) -> int:
-    """The person wrote again: queue what was held for them, in its original order."""
-    released = Message.objects.filter(conversation=conversation, direction=Message.Direction.OUTBOUND,
-                                      status=Message.Status.HELD).update(
-        status=Message.Status.QUEUED, next_attempt_at=None, attempts=0, first_attempt_at=None
+    """The person wrote again: queue the free-form messages held for them, in their original order.
+
+    A template held for its catalogue entry waits for that (whatsapp.catalogue.held); one that only
+    asked the person to write (a re-engagement) is not needed any more."""
+    held = Message.objects.filter(conversation=conversation, direction=Message.Direction.OUTBOUND,
+                                  status=Message.Status.HELD)
+    held.filter(type="template", data__reengagement=True).update(
+        status=Message.Status.FAILED, failed_at=timezone.now(), error_title="Not needed",
+        error_details="Not sent: the person wrote again before its template could go out.")
+    released = held.filter(type__in=FREE_FORM_TYPES).update(
+        status=Message.Status.QUEUED, next_attempt_at=None, attempts=0, first_attempt_at=None,
+        error_code=None, error_title="", error_details="",
     )
     if released:
         send_on_commit(conversation.pk)
@@ -175,25 +201,41 @@ def _reengagement_pending(conversation: Conversation) -> bool:
 
 def outbound_window_closed(*, message: Message, conversation: Conversation, reason: str) -> None:
     """The 24-hour window is closed for this free-form message, which has not gone out: a document
-    that names its template (document_queue) becomes that template, queued as it is; anything else
-    is held until the person writes (outbound_hold)."""
+    that names its template (document_queue) becomes that template, queued once the catalogue says
+    it may go out (else held with an alert, like template_queue); anything else is held until the
+    person writes (outbound_hold)."""
     instead = (message.data or {}).get("template_instead")
     if not instead:
         outbound_hold(message=message, conversation=conversation, reason=reason)
         return
     data = {key: value for key, value in message.data.items() if key != "template_instead"}
-    Message.objects.filter(pk=message.pk).update(
-        type="template", payload=instead["payload"], text=instead["text"], data={**data, "template_for": "document"},
-        status=Message.Status.QUEUED, next_attempt_at=None,
-    )
+    sent = instead["payload"].get("template") or {}
+    name, language = str(sent.get("name") or ""), str((sent.get("language") or {}).get("code") or "")
+    template, problem = template_checked(name=name, language=language, components=sent.get("components"))
+    held = {} if problem is None else {"status": Message.Status.HELD, "error_code": problem.code,
+                                       "error_title": problem.title[:255], "error_details": problem.details}
+    Message.objects.filter(pk=message.pk).update(**{
+        "type": "template", "payload": instead["payload"], "data": {**data, "template_for": "document"},
+        "text": template_text(template, sent.get("components")) or instead["text"],
+        "status": Message.Status.QUEUED, "next_attempt_at": None, **held})
+    if problem is not None:
+        template_alert(problem, name=name, language=language)
 
 
 def outbound_hold(*, message: Message, conversation: Conversation, reason: str) -> None:
-    """Keep a free-form message until the person writes again, and ask them to (the re-engagement
-    template, once per silence)."""
+    """Keep a free-form message until the person writes again, and ask them to, once per silence:
+    with the message's own fallback template when it has one (a review outcome, say), else with the
+    re-engagement template ({{1}} the business name)."""
     Message.objects.filter(pk=message.pk).update(status=Message.Status.HELD, error_details=reason)
-    if not _reengagement_pending(conversation):
-        template_queue(
-            conversation=conversation, name=settings.WHATSAPP_REENGAGEMENT_TEMPLATE,
-            language=settings.WHATSAPP_REENGAGEMENT_TEMPLATE_LANGUAGE, data={"reengagement": True},
-        )
+    if _reengagement_pending(conversation):
+        return
+    fallback = (message.data or {}).get("fallback")
+    if isinstance(fallback, dict) and fallback.get("name") and fallback.get("language"):
+        template_queue(conversation=conversation, name=fallback["name"], language=fallback["language"],
+                       components=fallback.get("components"), data={"reengagement": True, "for": message.pk})
+        return
+    template_queue(
+        conversation=conversation, name=settings.WHATSAPP_REENGAGEMENT_TEMPLATE,
+        language=settings.WHATSAPP_REENGAGEMENT_TEMPLATE_LANGUAGE,
+        components=template_components(body=[settings.BUSINESS_NAME]), data={"reengagement": True},
+    )

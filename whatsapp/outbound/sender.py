@@ -22,10 +22,13 @@ from whatsapp.outbound.errors import (
     GraphError,
     GraphPermanentError,
     GraphRateLimited,
+    TEMPLATE_CODES,
     OperatorActionRequired,
     WindowClosed,
     failure_explained,
 )
+from whatsapp.catalogue.check import Problem, template_check
+from whatsapp.catalogue.held import template_hold, template_refused
 from whatsapp.outbound.queue import FREE_FORM_TYPES, outbound_window_closed
 from whatsapp.outbound.retry import backoff_seconds, pair_limit_seconds
 from whatsapp.outbound.text import text_for_person
@@ -110,6 +113,14 @@ def _send_one(message: Message, conversation: Conversation, client: GraphClient)
         outbound_window_closed(message=message, conversation=conversation,
                                reason="The 24-hour window was closed: held until the person writes again.")
         return None
+    if message.type == "template":
+        # The catalogue may have changed since it was queued (Meta paused the template, say).
+        sent = (message.payload or {}).get("template") or {}
+        problem = template_check(name=str(sent.get("name") or ""), language=str((sent.get("language") or {}).get("code")
+                                                                                 or ""), components=sent.get("components"))
+        if problem is not None:
+            template_hold(message=message, problem=problem)
+            return None
     payload = message.payload or text_payload(conversation.recipient, text_for_person(message))
     attempts = message.attempts + 1
     Message.objects.filter(pk=message.pk).update(attempts=attempts, first_attempt_at=message.first_attempt_at or now)
@@ -130,6 +141,9 @@ def _send_one(message: Message, conversation: Conversation, client: GraphClient)
     except GraphError as exc:
         if exc.retryable:
             return _retry_or_give_up(message, exc, attempts, backoff_seconds(attempts))
+        if message.type == "template" and exc.code in TEMPLATE_CODES:
+            _catalogue_out_of_date(message, exc)
+            return None
         _fail(message, exc)
         return None
     except OSError as exc:
@@ -137,6 +151,15 @@ def _send_one(message: Message, conversation: Conversation, client: GraphClient)
         return None
     _mark_sent(message, wamid)
     return None
+
+
+def _catalogue_out_of_date(message: Message, exc: GraphError) -> None:
+    """Meta refused a template the catalogue had as approved with these values: held, not failed,
+    and the catalogue synced (whatsapp.catalogue.held.template_refused)."""
+    template_refused(message=message, problem=Problem(
+        exc.code, f"Meta refused the template: {exc.title}"[:255],
+        f"{exc.details} The template catalogue was out of date; it is being synced. The message is held and goes "
+        "out once the template changes in the catalogue (Meta's current text, or a new approval).".strip()))
 
 
 def _uploaded(message: Message, conversation: Conversation, client: GraphClient, now) -> str:

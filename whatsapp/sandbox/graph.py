@@ -2,12 +2,11 @@
 
 Same requests and answers as Meta's (see ../shared/whatsapp-cloud-api.md, "Sending" and "Media"):
 the real GraphClient talks to it over HTTP. What it accepts is recorded (SandboxDelivery) and its
-statuses are posted back to the webhook, signed, as Meta posts them.
+statuses are posted back to the webhook, signed, as Meta posts them. Its account's templates, the
+check of a template send and the 24-hour window are in whatsapp.sandbox.templates.
 """
 
-import hmac
 import json
-import secrets
 
 from django.conf import settings
 from django.core import signing
@@ -17,7 +16,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from whatsapp.models import SandboxDelivery, SandboxMedia
-from whatsapp.sandbox import services
+from whatsapp.outbound.errors import WINDOW_CLOSED_CODE
+from whatsapp.sandbox import services, templates
+from whatsapp.sandbox.answers import authorised, bad_token, graph_error
 from whatsapp.sandbox.mode import sandbox_only
 from whatsapp.sandbox.phone import new_wamid, wa_id_of
 
@@ -25,23 +26,6 @@ MEDIA_URL_SECONDS = 300  # Meta's media URLs expire after 5 minutes
 SENDABLE_TYPES = {"text", "template", "interactive", "image", "audio", "video", "document", "sticker", "reaction",
                   "location", "contacts"}
 TEXT_LIMIT = 4096
-
-
-def graph_error(status: int, code: int, message: str, error_type: str = "OAuthException", details: str = ""):
-    error = {"message": message, "type": error_type, "code": code, "fbtrace_id": secrets.token_urlsafe(16)}
-    if details:
-        error["error_data"] = {"messaging_product": "whatsapp", "details": details}
-    return JsonResponse({"error": error}, status=status)
-
-
-def _authorised(request) -> bool:
-    given = request.headers.get("Authorization", "")
-    expected = f"Bearer {settings.WHATSAPP_ACCESS_TOKEN}"
-    return bool(settings.WHATSAPP_ACCESS_TOKEN) and hmac.compare_digest(given.encode(), expected.encode())
-
-
-def _bad_token():
-    return graph_error(401, 190, "Invalid OAuth access token - Cannot parse access token")
 
 
 def _invalid_parameter(details: str):
@@ -52,8 +36,8 @@ def _invalid_parameter(details: str):
 @require_POST
 @sandbox_only
 def messages(request, version, phone_number_id):
-    if not _authorised(request):
-        return _bad_token()
+    if not authorised(request):
+        return bad_token()
     if phone_number_id != settings.WHATSAPP_PHONE_NUMBER_ID:
         return graph_error(400, 100, f"Unsupported post request. Object with ID '{phone_number_id}' does not "
                            "exist, cannot be loaded due to missing permissions, or does not support this "
@@ -75,6 +59,13 @@ def messages(request, version, phone_number_id):
     problem = _message_problem(payload)
     if problem:
         return _invalid_parameter(problem)
+    if payload["type"] == "template":
+        refusal = templates.template_refusal(payload["template"])
+        if refusal is not None:
+            code, message, details = refusal
+            return graph_error(400 if code != templates.MISSING_CODE else 404, code, message, details=details)
+    elif templates.window_closed(payload, phone_number_id):
+        return graph_error(400, WINDOW_CLOSED_CODE, "(#131047) Re-engagement message", details=templates.WINDOW_CLOSED)
     wamid = new_wamid()
     services.delivery_record(kind=SandboxDelivery.Kind.MESSAGE, wamid=wamid, phone_number_id=phone_number_id,
                              payload=payload)
@@ -120,8 +111,8 @@ def _message_problem(payload: dict) -> str:
 def media_upload(request, version, phone_number_id):
     """Graph's media upload (multipart: file, type, messaging_product): kept as media people send
     are kept, so the phone shows the document that follows; answers its id."""
-    if not _authorised(request):
-        return _bad_token()
+    if not authorised(request):
+        return bad_token()
     if phone_number_id != settings.WHATSAPP_PHONE_NUMBER_ID:
         return graph_error(400, 100, f"Unsupported post request. Object with ID '{phone_number_id}' does not "
                            "exist.", error_type="GraphMethodException")
@@ -139,8 +130,8 @@ def media_upload(request, version, phone_number_id):
 @require_GET
 @sandbox_only
 def media(request, version, media_id):
-    if not _authorised(request):
-        return _bad_token()
+    if not authorised(request):
+        return bad_token()
     item = SandboxMedia.objects.filter(media_id=media_id).only("media_id", "mime_type", "sha256", "size").first()
     if item is None:
         return graph_error(400, 100, f"Unsupported get request. Object with ID '{media_id}' does not exist.",
@@ -156,8 +147,8 @@ def media(request, version, media_id):
 @sandbox_only
 def media_download(request, token):
     """The media URL media() returned: needs the same bearer token, and expires like Meta's."""
-    if not _authorised(request):
-        return _bad_token()
+    if not authorised(request):
+        return bad_token()
     try:
         media_id = signing.loads(token, salt="sandbox-media", max_age=MEDIA_URL_SECONDS)
     except signing.BadSignature:

@@ -4,12 +4,14 @@ import base64
 import hashlib
 import logging
 import secrets
+from datetime import timedelta
 
 import requests
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 
-from whatsapp.models import SandboxDelivery, SandboxMedia
+from whatsapp.models import Conversation, Message, SandboxDelivery, SandboxMedia
 from whatsapp.sandbox import phone
 from whatsapp.sandbox.mode import sandbox_enabled
 
@@ -95,3 +97,16 @@ def media_store(*, content: bytes, mime_type: str, filename: str = "") -> tuple[
         sha256=base64.b64encode(hashlib.sha256(content).digest()).decode(), filename=filename[:255],
         size=len(content))
     return kind, media
+
+
+@transaction.atomic
+def chat_clock_advance(*, conversation: Conversation, hours: int = 25) -> None:
+    """Let `hours` pass in one chat: everything in it happened that much earlier, for us and for the
+    stand-in alike (Meta's window is the person's last message), so a window closes as it would."""
+    shift = timedelta(hours=hours)
+    Message.objects.filter(conversation=conversation).update(timestamp=F("timestamp") - shift,
+                                                             created_at=F("created_at") - shift)
+    Conversation.objects.filter(pk=conversation.pk).update(
+        created_at=F("created_at") - shift, last_inbound_at=F("last_inbound_at") - shift,
+        last_message_at=F("last_message_at") - shift)
+    logger.info("Sandbox: conversation %s moved %s hours on", conversation.pk, hours)

@@ -21,6 +21,7 @@ from whatsapp.sandbox import phone, services
 from whatsapp.sandbox.mode import sandbox_only
 
 MAX_TEXT = 4096
+CLOCK_HOURS = 25  # past the 24-hour window
 
 
 def _not_speakable():
@@ -34,6 +35,7 @@ def chat(request):
     config = {
         "feedUrl": reverse("sandbox-feed", args=[0]),
         "composeUrl": reverse("sandbox-compose", args=[0]),
+        "clockUrl": reverse("sandbox-clock", args=[0]),
         "webhookUrl": reverse("whatsapp-webhook"),
         "csrfToken": get_token(request),
     }
@@ -100,6 +102,20 @@ def _message_from(request) -> dict:
     if len(text) > MAX_TEXT:
         raise ValueError(f"WhatsApp messages are at most {MAX_TEXT} characters.")
     return phone.text(text)
+
+
+@require_POST
+@sandbox_only
+@staff_member_required
+def clock(request, user_id):
+    """Move this person's chat past the 24-hour window: 25 hours pass in it (nothing else)."""
+    user = feeds.person(request.user, user_id)
+    conversation = feeds.conversation_of(user) if user else None
+    if conversation is None:
+        return _not_speakable() if user is None else JsonResponse(
+            {"error": "Nothing to move yet: send a message first."}, status=400)
+    services.chat_clock_advance(conversation=conversation, hours=CLOCK_HOURS)
+    return JsonResponse({"moved_hours": CLOCK_HOURS})
 
 
 @require_GET

@@ -17,6 +17,15 @@
     if (more) more.hidden = true;
   }
 
+  // Scripts a swapped-in pane brings (the template picker's) run as they would on a page load.
+  function runScripts(container) {
+    for (const old of container.querySelectorAll("script[src]")) {
+      const script = document.createElement("script");
+      script.src = old.src;
+      old.replaceWith(script);
+    }
+  }
+
   // --- what changed -----------------------------------------------------------------------------
   function apply(answer) {
     if (answer.list) {
@@ -38,6 +47,7 @@
       byId("inbox-person").innerHTML = conversation.person;
       if (conversation.composer !== undefined) {
         byId("inbox-composer").innerHTML = conversation.composer;
+        runScripts(byId("inbox-composer"));
         state.mode = conversation.mode;
       }
       state.etag = conversation.etag;

@@ -135,7 +135,9 @@
       if (expected !== entry.node) chat.insertBefore(entry.node, expected);
       previous = entry.node;
     }
-    document.getElementById("phone-sub").textContent = state.typing ? "typing…" : state.paused ? "a person is answering" : "online";
+    const window24 = state.messages.length && !state.window_open ? " · 24-hour window closed" : "";
+    document.getElementById("phone-sub").textContent =
+      (state.typing ? "typing…" : state.paused ? "a person is answering" : "online") + window24;
     if (atBottom || !chat.dataset.scrolled) {
       chat.scrollTop = chat.scrollHeight;
       chat.dataset.scrolled = "1";
@@ -221,6 +223,24 @@
   for (const button of document.querySelectorAll(".person")) {
     button.addEventListener("click", () => choose(button.dataset.person));
   }
+
+  // 25 hours pass in this chat (for us and for the stand-in): its 24-hour window closes.
+  document.getElementById("clock").addEventListener("click", async () => {
+    if (!person) return;
+    showError("");
+    try {
+      const response = await fetch(url(config.clockUrl, person), {
+        method: "POST", headers: { "X-CSRFToken": config.csrfToken }, credentials: "same-origin" });
+      if (!isJson(response)) {
+        showError(LOGGED_OUT);
+        return;
+      }
+      if (!response.ok) showError((await response.json()).error || "Could not move the clock.");
+    } catch (err) {
+      showError("Could not reach the server (" + err.message + "). Try again.");
+    }
+    refresh();
+  });
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('whatsapp', '0008_heartbeat_and_retention'),
+        ('whatsapp', '0011_template_catalogue_permissions'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
