@@ -20,7 +20,7 @@ from whatsapp.catalogue.check import template_alert, template_checked, template_
 from whatsapp.catalogue.components import template_components
 from whatsapp.models import REPLY_WINDOW, Conversation, Message
 from whatsapp.outbound.client import buttons_payload, document_payload, template_payload
-from whatsapp.outbound.text import split_text
+from whatsapp.outbound.text import TEXT_LIMIT, signature_line, split_text
 from whatsapp.replies import Reply
 
 logger = logging.getLogger(__name__)
@@ -35,7 +35,11 @@ def _rows_for(conversation: Conversation, reply: Reply) -> list[dict]:
         rows = [{"type": "interactive", "text": reply.text, "payload": payload,
                  "data": {"buttons": [list(b) for b in reply.buttons]}}]
     else:
-        rows = [{"type": "text", "text": part, "data": {}} for part in split_text(reply.text)]
+        # A team member's name goes above the first part: every part leaves room for it.
+        limit = TEXT_LIMIT - len(signature_line(reply.signature)) if reply.signature else TEXT_LIMIT
+        rows = [{"type": "text", "text": part, "data": {}} for part in split_text(reply.text, limit)]
+        if reply.signature and rows:
+            rows[0]["data"]["signature"] = reply.signature
     if reply.as_written:
         # The whole answer as written goes on its first part; the other parts say where it is.
         rows[0]["data"]["as_written"] = reply.as_written

@@ -31,6 +31,7 @@ from whatsapp.catalogue.check import Problem, template_check
 from whatsapp.catalogue.held import template_hold, template_refused
 from whatsapp.outbound.queue import FREE_FORM_TYPES, outbound_window_closed
 from whatsapp.outbound.retry import backoff_seconds, pair_limit_seconds
+from whatsapp.outbound.text import text_for_person
 from whatsapp.statuses import status_reapply
 
 logger = logging.getLogger(__name__)
@@ -120,7 +121,7 @@ def _send_one(message: Message, conversation: Conversation, client: GraphClient)
         if problem is not None:
             template_hold(message=message, problem=problem)
             return None
-    payload = message.payload or text_payload(conversation.recipient, message.text)
+    payload = message.payload or text_payload(conversation.recipient, text_for_person(message))
     attempts = message.attempts + 1
     Message.objects.filter(pk=message.pk).update(attempts=attempts, first_attempt_at=message.first_attempt_at or now)
     try:
