@@ -116,8 +116,9 @@ def _send_one(message: Message, conversation: Conversation, client: GraphClient)
     if message.type == "template":
         # The catalogue may have changed since it was queued (Meta paused the template, say).
         sent = (message.payload or {}).get("template") or {}
-        problem = template_check(name=str(sent.get("name") or ""), language=str((sent.get("language") or {}).get("code")
-                                                                                 or ""), components=sent.get("components"))
+        problem = template_check(name=str(sent.get("name") or ""),
+                                 language=str((sent.get("language") or {}).get("code") or ""),
+                                 components=sent.get("components"), file_to_upload=bool(message.media_file))
         if problem is not None:
             template_hold(message=message, problem=problem)
             return None
