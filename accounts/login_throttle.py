@@ -8,6 +8,7 @@ and would let it pick a fresh address for every guess.
 """
 
 from axes.signals import user_locked_out
+from django.contrib import admin
 from django.conf import settings
 from django.dispatch import receiver
 from django.http import JsonResponse
@@ -36,7 +37,7 @@ def lockout_response(request, original_response=None, credentials=None):
     wait = f"Too many failed logins. Try again in {cool_off_minutes()} minutes."
     if getattr(request, "axes_via_api", False):
         return JsonResponse({"detail": wait}, status=429)
-    context = {"failure_limit": settings.AXES_FAILURE_LIMIT, "cool_off_minutes": cool_off_minutes(),
+    context = {**admin.site.each_context(request), "failure_limit": settings.AXES_FAILURE_LIMIT, "cool_off_minutes": cool_off_minutes(),
                "username": (credentials or {}).get("username", "")}
     return render(request, LOCKED_OUT_TEMPLATE, context, status=429)
 

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
@@ -58,3 +59,9 @@ class User(AbstractUser):
     @property
     def display_name(self) -> str:
         return self.get_full_name() or self.username
+
+    @property
+    def public_name(self) -> str:
+        """How people on WhatsApp are told who answered or decided: the person's name, never a login
+        name ("approved by admin"); without a name, the business's team."""
+        return self.get_full_name() or f"the {settings.BUSINESS_NAME} team"

@@ -29,6 +29,7 @@ from agent.invoices.profile import business_profile
 from agent.models import Customer, Expense
 
 ADMIN_USERNAME = "admin"
+ADMIN_FIRST_NAME, ADMIN_LAST_NAME = "Sam", "Rivera"
 
 
 @dataclass(frozen=True)
@@ -187,7 +188,9 @@ def _admin_ensure(*, login_file: Path) -> AdminLogin:
     password = secrets.token_urlsafe(15)
     # Saved before the user exists: if the transaction rolls back, the next run makes both again.
     login_file_write(login_file, username=ADMIN_USERNAME, password=password)
-    User.objects.create_superuser(username=ADMIN_USERNAME, email="", password=password, role=User.Role.MANAGER)
+    # A name of its own: people are told who answered or reviewed by name, never by login.
+    User.objects.create_superuser(username=ADMIN_USERNAME, email="", password=password, role=User.Role.MANAGER,
+                                  first_name=ADMIN_FIRST_NAME, last_name=ADMIN_LAST_NAME)
     return AdminLogin(username=ADMIN_USERNAME, password=password, saved_in=login_file, created=True)
 
 

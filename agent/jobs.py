@@ -1,7 +1,7 @@
 """Scheduled messages: a daily reminder to customers with overdue invoices and a weekly spend
 summary to managers, each as an approved template (they usually go outside the 24-hour window).
-The reminder carries each overdue invoice's PDF (agent.invoices.sending: a document inside the
-window, the invoice template outside it).
+The reminder names the overdue invoices; an invoice's first reminder carries its PDF
+(agent.invoices.sending: a document inside the window, the invoice template outside it).
 
 Each is idempotent for its day or week: a JobRun row per (job, period, recipient), inserted in the
 same transaction as the queued message, so a second run (or a retried task) sends nothing twice.
@@ -13,6 +13,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -22,6 +23,7 @@ from agent.invoices.sending import customer_conversation, invoice_document_queue
 from agent.models import Customer, Expense, Invoice, JobRun
 from config.display import local_date, money
 from whatsapp.catalogue.components import template_components
+from whatsapp.models import Message
 from whatsapp.outbound.notify import conversation_for_user
 from whatsapp.outbound.queue import template_queue
 
@@ -60,8 +62,26 @@ def _totals_text(totals: list[dict]) -> str:
     return ", ".join(money(t["gross"], t["currency"]) for t in totals) or "0"
 
 
+# Invoices a reminder names; more are counted ("and 3 more"), so the value stays short.
+NAMED_IN_REMINDER = 10
+
+
+def _numbers_text(invoices: list[Invoice]) -> str:
+    numbers = [invoice.number for invoice in invoices]
+    named = ", ".join(numbers[:NAMED_IN_REMINDER])
+    return f"{named} and {len(numbers) - NAMED_IN_REMINDER} more" if len(numbers) > NAMED_IN_REMINDER else named
+
+
+def _pdf_not_yet_reminded(invoices):
+    """The invoices whose PDF no reminder carried yet (or the one that did failed)."""
+    return invoices.filter(Q(reminder_message__isnull=True) | Q(reminder_message__status=Message.Status.FAILED))
+
+
 def overdue_reminders_send(*, today: date | None = None) -> JobResult:
-    """Remind every customer with overdue invoices, once a day, with each overdue invoice's PDF."""
+    """Remind every customer with overdue invoices, once a day: one template naming the invoices, and
+    each invoice's PDF with its first reminder only (the invoice records that message), so a
+    customer with several overdue invoices is not sent a paid template per invoice every day; they
+    ask for a PDF again by its number (agent.invoices.sending.my_invoices_send)."""
     today = today or timezone.localdate()
     result = JobResult()
     customers = Customer.objects.filter(invoices__in=Invoice.objects.overdue(today)).distinct().select_related("user")
@@ -71,24 +91,28 @@ def overdue_reminders_send(*, today: date | None = None) -> JobResult:
         if conversation is None:
             result.skipped.append(f"{customer} (no WhatsApp number)")
             continue
-        count = overdue.count()
+        invoices = list(overdue.order_by("due_on", "id"))
         owed = _totals_text(selectors.invoice_totals(overdue))
 
         def pdfs(data, conversation=conversation, overdue=overdue):
-            for invoice in overdue.order_by("due_on", "id"):
+            for invoice in _pdf_not_yet_reminded(overdue).order_by("due_on", "id"):
                 caption = (f"Invoice {invoice.number}: {money(invoice.gross, invoice.currency)}, was due on "
                            f"{local_date(invoice.due_on)}.")
                 try:
-                    invoice_document_queue(invoice=invoice, conversation=conversation, caption=caption, data=data)
+                    message = invoice_document_queue(invoice=invoice, conversation=conversation, caption=caption,
+                                                     data=data)
                 except ApplicationError as error:
                     result.skipped.append(f"the PDF of {invoice.number} ({error})")
+                    continue
+                Invoice.objects.filter(pk=invoice.pk).update(reminder_message=message)
 
         sent = _send_once(
             job=OVERDUE_REMINDER, period_key=today.isoformat(), recipient_key=f"customer:{customer.pk}",
             conversation=conversation, name=settings.WHATSAPP_REMINDER_TEMPLATE,
             language=settings.WHATSAPP_REMINDER_TEMPLATE_LANGUAGE,
-            parameters=[customer.contact_name or customer.company_name, str(count), owed],
-            text=f"Reminder: {count} overdue invoice(s), {owed} outstanding.",
+            parameters=[customer.contact_name or customer.company_name, str(len(invoices)), owed,
+                        _numbers_text(invoices)],
+            text=f"Reminder: {len(invoices)} overdue invoice(s), {owed} outstanding: {_numbers_text(invoices)}.",
             valid_for=timedelta(days=1), then=pdfs,
         )
         (result.sent if sent else result.skipped).append(str(customer))

@@ -12,9 +12,9 @@ OVERDUE_REMINDER = TemplateDefinition(
     setting="WHATSAPP_REMINDER_TEMPLATE",
     purpose="the daily reminder to customers with overdue invoices",
     category="UTILITY",
-    body=("Hello {{1}}, this is a reminder that you have {{2}} overdue invoice(s), {{3}} in total. "
-          "Reply to this message if you have any questions."),
-    body_example=("Ann Lee", "2", "EUR 1,250.00"),
+    body=("Hello {{1}}, this is a reminder that you have {{2}} overdue invoice(s), {{3}} in total: {{4}}. "
+          "To get an invoice's PDF again, reply \"send me invoice\" and its number."),
+    body_example=("Ann Lee", "2", "EUR 1,250.00", "INV-2026-0012, INV-2026-0015"),
 )
 WEEKLY_SUMMARY = TemplateDefinition(
     setting="WHATSAPP_WEEKLY_SUMMARY_TEMPLATE",

@@ -212,6 +212,10 @@ class Invoice(AmountsModel):
     # The WhatsApp message that last sent its PDF to the customer (agent.invoices.sending): its ticks.
     sent_message = models.ForeignKey("whatsapp.Message", null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="+", editable=False)
+    # The message that carried its PDF with its first overdue reminder (agent.jobs): later reminders
+    # only name it (the customer asks for it again); sent again only if that one failed.
+    reminder_message = models.ForeignKey("whatsapp.Message", null=True, blank=True, on_delete=models.SET_NULL,
+                                         related_name="+", editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

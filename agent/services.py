@@ -235,7 +235,7 @@ def _notify_submitter(expense: Expense) -> None:
     if expense.merchant:
         what += f", {expense.merchant}"
     text = (f"Your expense #{expense.pk} ({what}, {local_date(expense.spent_on)}) was {expense.status} "
-            f"by {expense.reviewed_by.display_name}.")
+            f"by {expense.reviewed_by.public_name}.")
     if expense.review_note:
         text += f"\nNote: {expense.review_note}"
     # When their window is closed, the outcome goes as a template first; the text, note included,

@@ -36,7 +36,7 @@ class AdminPage:
     path: str  # under /admin/
     view: str  # dotted path of the view
     name: str  # URL name, in the admin namespace
-    title: str  # as the menu shows it
+    title: str | None  # as the menu shows it; None: not in the menu (e.g. a page's live updates)
     app_label: str  # the app whose menu lists it
     permission: str  # who sees it in the menu (the view checks for itself)
 
@@ -46,6 +46,19 @@ def admin_pages() -> tuple[AdminPage, ...]:
 
 
 class AdminSite(admin.AdminSite):
+    """Named after the business (settings.BUSINESS_NAME): "<name> back office" in the header and the
+    browser's title."""
+
+    index_title = "Back office"
+
+    @property
+    def site_header(self) -> str:
+        return f"{settings.BUSINESS_NAME} back office"
+
+    @property
+    def site_title(self) -> str:
+        return self.site_header
+
     def index(self, request, extra_context=None):
         context = {}
         for hook in settings.ADMIN_INDEX_CONTEXT:
@@ -60,7 +73,8 @@ class AdminSite(admin.AdminSite):
         """The apps and their models, with each page in its app's list for those who may open it."""
         app_list = super().get_app_list(request, app_label)
         for page in admin_pages():
-            if (app_label and page.app_label != app_label) or not request.user.has_perm(page.permission):
+            if (page.title is None or (app_label and page.app_label != app_label)
+                    or not request.user.has_perm(page.permission)):
                 continue
             app = next((a for a in app_list if a["app_label"] == page.app_label), None)
             if app is None:

@@ -61,11 +61,16 @@ ROOT_URLCONF = "config.urls"
 # --- The admin site (config/admin_site.py): what the apps add to it, named, never imported -------
 # Functions (request) -> dict whose context the admin home page gets: the channel's state.
 ADMIN_INDEX_CONTEXT = ["whatsapp.admin.home.channel_state"]
-# Pages beside the models': URL under /admin/, view, URL name, menu title, the app whose menu lists
-# it, and the permission that shows it there (the view checks for itself).
+# Pages beside the models': URL under /admin/, view, URL name, menu title (None: not in the menu, as
+# a page's live updates), the app whose menu lists it, and the permission that shows it there (the
+# view checks for itself).
 ADMIN_PAGES = [
     {"path": "dashboard/", "view": "agent.admin.dashboard.dashboard_view", "name": "dashboard",
      "title": "Dashboard", "app_label": "agent", "permission": "agent.view_dashboard"},
+    {"path": "inbox/", "view": "whatsapp.admin.inbox.inbox_view", "name": "inbox",
+     "title": "Inbox", "app_label": "whatsapp", "permission": "whatsapp.view_conversation"},
+    {"path": "inbox/live/", "view": "whatsapp.admin.inbox.inbox_live_view", "name": "inbox_live",
+     "title": None, "app_label": "whatsapp", "permission": "whatsapp.view_conversation"},
 ]
 WSGI_APPLICATION = "config.wsgi.application"
 
@@ -152,6 +157,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# The back office's own stylesheet (config/static/backoffice/), for every admin page.
+STATICFILES_DIRS = [BASE_DIR / "config" / "static"]
 STATIC_ROOT = BASE_DIR / "var" / "static"
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))

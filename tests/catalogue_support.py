@@ -20,6 +20,20 @@ def project_templates_approved() -> list[MessageTemplate]:
             for d in project_templates()]
 
 
+def meta_lists_project_templates(graph, **statuses: str) -> dict[str, dict]:
+    """The fake Graph's account lists the project's templates as Meta does once they are created:
+    approved unless `statuses` says otherwise (by setting name, e.g. WHATSAPP_INVOICE_TEMPLATE="PAUSED";
+    "" leaves that one out). Returns what is listed, by setting name."""
+    listed = {}
+    for definition in project_templates():
+        status = statuses.get(definition.setting, "APPROVED")
+        if status:
+            listed[definition.setting] = graph.add_template(
+                definition.name, definition.language, status=status, category=definition.category,
+                components=definition.components(header_handle="https://scontent.whatsapp.net/v/t61/sample.pdf"))
+    return listed
+
+
 def listed_by_meta(template: MessageTemplate) -> dict:
     """The catalogue row as Meta's list has it (for the fake Graph's catalogue)."""
     return {"name": template.name, "language": template.language, "status": template.status,

@@ -45,3 +45,22 @@ def test_the_home_page_gets_what_the_apps_name_and_nothing_else_without_them(cli
     assert "not_stored_count" in client.get(reverse("admin:index")).context
     settings.ADMIN_INDEX_CONTEXT = []
     assert "not_stored_count" not in client.get(reverse("admin:index")).context
+
+
+def test_the_back_office_is_named_after_the_business(client, settings):
+    settings.BUSINESS_NAME = "Becker Plumbing"
+    client.force_login(admin_manager())
+    page = client.get(reverse("admin:index")).content.decode()
+    assert "<title>Back office | Becker Plumbing back office</title>" in page
+    assert '<a href="/admin/">Becker Plumbing back office</a>' in page
+    assert "Django administration" not in page and "Django site admin" not in page
+
+
+def test_the_login_page_and_the_locked_out_page_name_it_too(client, settings):
+    settings.BUSINESS_NAME = "Becker Plumbing"
+    User.objects.create_user(username="ann", password="right", role=User.Role.STAFF)
+    assert "Becker Plumbing back office" in client.get(reverse("admin:login")).content.decode()
+    for _ in range(settings.AXES_FAILURE_LIMIT + 1):
+        response = client.post(reverse("admin:login"), {"username": "ann", "password": "wrong"})
+    assert response.status_code == 429
+    assert "<title>Too many failed logins | Becker Plumbing back office</title>" in response.content.decode()

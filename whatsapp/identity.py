@@ -36,6 +36,7 @@ from accounts.phone import e164_from_wa_id
 from accounts.selectors import sender_match
 from accounts.services import user_bsuid_learn, user_bsuid_release, user_identity_change
 from whatsapp.models import Conversation
+from whatsapp.payload_values import as_text
 from whatsapp.payloads import InboundMessage
 
 logger = logging.getLogger(__name__)
@@ -185,13 +186,13 @@ def identity_change_apply(*, conversation_id: int, inbound: InboundMessage) -> N
     so the next message reaches both, and the old number (which may go to someone else one day)
     reaches neither. When another person already has the new number nothing changes: staff decide.
     """
-    change = inbound.data.get("type")
+    change = as_text(inbound.data.get("type"))  # the notice is kept as Meta sent it: any JSON value
     if inbound.type != "system" or change not in IDENTITY_CHANGES:
         return
-    new_bsuid = str(inbound.data.get("user_id") or "")
+    new_bsuid = as_text(inbound.data.get("user_id"))
     ids = {"bsuid": new_bsuid}
     if change == "user_changed_number":
-        ids["wa_id"] = "".join(ch for ch in str(inbound.data.get("wa_id") or "") if ch.isdigit())
+        ids["wa_id"] = "".join(ch for ch in as_text(inbound.data.get("wa_id")) if ch.isdigit())
         if not ids["wa_id"]:
             logger.warning("System message %s says the number changed but names no new one", inbound.wamid)
             return

@@ -92,6 +92,12 @@ class Conversation(models.Model):
     # stays theirs (accounts.permissions), whatever their role later (whatsapp.visibility).
     private = models.BooleanField(default=False, help_text="A team member's own conversation: private to them, "
                                                              "the managers and the superusers, for good.")
+    # The team member who answers this person by hand (the inbox's "assigned to me"); a take-over
+    # assigns it to whoever takes over, a hand-back clears it (whatsapp.takeover).
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The team member who answers this person by hand.",
+    )
     # Leases: a worker that dies lets go when they expire.
     inbound_lease_until = models.DateTimeField(null=True, blank=True)
     outbox_lease_until = models.DateTimeField(null=True, blank=True)
@@ -236,6 +242,22 @@ class Message(models.Model):
     def preview(self) -> str:
         text = self.text or self.transcript or self.media_filename or ""
         return text if len(text) <= 80 else text[:79] + "…"
+
+
+class InboxRead(models.Model):
+    """How far a team member has read a conversation in the inbox: what came after is unread to them."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # The newest message they had on screen (ids grow as messages are stored).
+    last_read_message_id = models.BigIntegerField(default=0)
+    read_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["conversation", "user"], name="one_read_mark_per_reader")]
+
+    def __str__(self):
+        return f"{self.user_id} read {self.conversation_id} up to {self.last_read_message_id}"
 
 
 class StatusUpdate(models.Model):

@@ -15,6 +15,8 @@ class Reply:
     text: str = ""
     # Interactive reply buttons: (id, title) pairs, at most three.
     buttons: list[tuple[str, str]] = field(default_factory=list)
+    # A team member's name when they wrote it by hand: the person reads it above the text.
+    signature: str = ""
     # The answer as its author wrote it, when the person reads a cleaned-up `text`: kept on the
     # message for whoever reads the conversation back (the agent's history), never sent.
     as_written: str = ""

@@ -1,6 +1,7 @@
 """The business's records in the admin, and what the admin shows of the assistant's work.
 
-    expenses.py    expenses: filters, totals, receipts, review (one or many), CSV
+    expenses.py    expenses: filters, totals, receipts, CSV
+    expense_review.py  the review: pending first, one at a time with the next after it, or many
     records.py     revenue, customers, invoices (CSV, mark paid), and the assistant's log (read-only)
     dashboard.py   the managers' dashboard (settings.ADMIN_PAGES), drawn by charts.py
     csv_export.py  the CSV export of a filtered list

@@ -1,17 +1,24 @@
-"""Columns of the admin's lists that show a record's money: the amount with its currency, as
-everywhere else (config.display.money), in one column instead of two."""
+"""Columns the admin lists share."""
 
 from django.contrib import admin
+from django.utils.html import format_html
 
 from config.display import money
 
 
-def money_column(field: str, description: str, *, sortable: bool = True):
-    """A list column (a ModelAdmin method) showing `field` of a record that has a `currency`."""
+def amount_cell(amount, currency: str) -> str:
+    """An amount with its currency, on one line ("EUR 1,190.00")."""
+    return format_html('<span class="amount">{}</span>', money(amount, currency))
 
-    @admin.display(description=description, ordering=field if sortable else None)
-    def column(model_admin, obj):
-        return money(getattr(obj, field), obj.currency)
 
-    column.__name__ = f"{field}_amount"
-    return column
+class AmountColumns:
+    """For the admin of a model with `net`, `gross` and `currency`: "net_amount" and "gross_amount"
+    columns with the currency in each (so the list needs no currency column of its own)."""
+
+    @admin.display(description="Net", ordering="net")
+    def net_amount(self, obj):
+        return amount_cell(obj.net, obj.currency)
+
+    @admin.display(description="Gross", ordering="gross")
+    def gross_amount(self, obj):
+        return amount_cell(obj.gross, obj.currency)

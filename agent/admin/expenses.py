@@ -1,42 +1,38 @@
-"""Expense admin: filters, the total of the filtered list, receipt preview, review (single with a
-note, and in bulk) through services.expense_review, CSV export.
+"""Expense admin: filters, the total of the filtered list, receipt preview, CSV export, and the
+review (expense_review.py: one at a time with the next one after it, or in bulk).
 
-Only users with agent.review_expense may approve or reject (403 otherwise); users without it see
-only their own expenses. Each record is checked on its own (services.expense_check_reviewable:
-four eyes): review buttons show only where the viewer may review, a review they may not make
-answers 403, and a bulk review reports every expense it skipped and why.
+Users without agent.review_expense see only their own expenses.
 """
 
 import mimetypes
 from urllib.parse import urlencode
 
-from django.contrib import admin, messages
-from django.contrib.admin import helpers
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpResponseRedirect
-from django.template.response import TemplateResponse
+from django.http import FileResponse, Http404
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import Truncator
 
-from agent import selectors, services
-from agent.admin.columns import money_column
+from agent import selectors
+from agent.admin.columns import AmountColumns
 from agent.admin.csv_export import CsvExportMixin
-from agent.errors import ApplicationError
+from agent.admin.expense_review import (
+    REVIEW_PERMISSION,
+    ExpenseReviewMixin,
+    StatusFilter,
+    can_review,
+    is_image,
+    may_review,
+    review_refusal,
+)
 from agent.models import Expense
 from config.display import local_date
 
-REVIEW_PERMISSION = "agent.review_expense"
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp")
 # Receipts shown in the browser; anything else (an uploaded .html or .svg could run script in the
 # admin's origin) is downloaded as an opaque attachment.
 INLINE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf")
-
-
-def can_review(user) -> bool:
-    return user.is_active and user.has_perm(REVIEW_PERMISSION)
 
 
 def expenses_for(user):
@@ -50,20 +46,6 @@ def expenses_for(user):
     return expenses
 
 
-def may_review(user, expense) -> bool:
-    """Whether to offer `user` a review of this expense (permission, then the record's own rule)."""
-    return can_review(user) and services.expense_may_review(reviewer=user, expense=expense)
-
-
-def review_refusal(user, expense) -> str:
-    """Why `user` may not review this expense now ("" when they may)."""
-    try:
-        services.expense_check_reviewable(reviewer=user, expense=expense)
-    except ApplicationError as error:
-        return str(error)
-    return ""
-
-
 def _receipt_files(expenses) -> list[tuple]:
     return [(e.receipt.storage, e.receipt.name) for e in expenses if e.receipt]
 
@@ -74,14 +56,11 @@ def _drop_after_commit(files) -> None:
     transaction.on_commit(lambda: [storage.delete(name) for storage, name in files])
 
 
-def is_image(name: str) -> bool:
-    return name.lower().endswith(IMAGE_EXTENSIONS)
-
-
 @admin.register(Expense)
-class ExpenseAdmin(CsvExportMixin, admin.ModelAdmin):
-    # Related-only: the person filter offers only people in the list this user may see.
-    list_filter = ("status", "category", ("submitted_by", admin.RelatedOnlyFieldListFilter))
+class ExpenseAdmin(AmountColumns, ExpenseReviewMixin, CsvExportMixin, admin.ModelAdmin):
+    # A reviewer's list opens on the pending expenses. Related-only: the person filter offers only
+    # people in the list this user may see.
+    list_filter = (StatusFilter, "category", ("submitted_by", admin.RelatedOnlyFieldListFilter))
     date_hierarchy = "spent_on"
     search_fields = ("merchant", "description", "submitted_by__username", "submitted_by__first_name",
                      "submitted_by__last_name")
@@ -123,20 +102,21 @@ class ExpenseAdmin(CsvExportMixin, admin.ModelAdmin):
             return format_html('<a class="button review-link" href="{}">Review</a>', url)
 
         review.short_description = "Review"
-        return ("spent_on", "person", "category", "merchant", "short_description", "net_amount", "tax_amount",
-                "gross_amount", "status_badge", "receipt_link", review)
+        # The key columns fit a laptop beside the menu: amounts with their currency (no columns of
+        # their own for the tax and the currency: the expense's page has them), the status, the review.
+        return ("spent_on", "person", "category", "merchant_and_description", "net_amount", "gross_amount",
+                "status_badge", "receipt_link", review)
 
     @admin.display(description="Person", ordering="submitted_by__first_name")
     def person(self, obj):
         return obj.submitted_by.display_name
 
-    @admin.display(description="Description")
-    def short_description(self, obj):
-        return Truncator(obj.description).chars(60)
-
-    net_amount = money_column("net", "Net")
-    tax_amount = money_column("tax", "Tax", sortable=False)
-    gross_amount = money_column("gross", "Gross")
+    @admin.display(description="Merchant / description", ordering="merchant")
+    def merchant_and_description(self, obj):
+        description = Truncator(obj.description).chars(60)
+        if obj.merchant and description:
+            return format_html("<strong>{}</strong><br>{}", obj.merchant, description)
+        return obj.merchant or description or "-"
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj):
@@ -185,6 +165,8 @@ class ExpenseAdmin(CsvExportMixin, admin.ModelAdmin):
     def changelist_extra(self, request, changelist):
         extra = super().changelist_extra(request, changelist)
         extra["totals"] = selectors.expense_totals(changelist.queryset)
+        if can_review(request.user):
+            extra["review_queue_url"] = reverse("admin:agent_expense_review_next")
         return extra
 
     # --- permissions ----------------------------------------------------------------------------
@@ -257,7 +239,6 @@ class ExpenseAdmin(CsvExportMixin, admin.ModelAdmin):
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
-            path("<int:pk>/review/", view(self.review_view), name="agent_expense_review"),
             path("<int:pk>/receipt/", view(self.receipt_view), name="agent_expense_receipt"),
         ] + super().get_urls()
 
@@ -276,76 +257,3 @@ class ExpenseAdmin(CsvExportMixin, admin.ModelAdmin):
                                 content_type=content_type if inline else "application/octet-stream")
         response["X-Content-Type-Options"] = "nosniff"
         return response
-
-    def review_view(self, request, pk):
-        """Approve or reject one expense with a note."""
-        if not can_review(request.user):
-            raise PermissionDenied
-        expense = self.get_queryset(request).filter(pk=pk).first()
-        if expense is None:
-            raise Http404("Expense not found.")
-        if expense.status == Expense.Status.PENDING and review_refusal(request.user, expense):
-            raise PermissionDenied(review_refusal(request.user, expense))
-        next_url = request.POST.get("next") or request.GET.get("next") or ""
-        if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()},
-                                               require_https=request.is_secure()):
-            next_url = ""
-        if request.method == "POST":
-            decision = request.POST.get("decision")
-            if decision in ("approve", "reject"):
-                try:
-                    services.expense_review(reviewer=request.user, expense_id=expense.pk,
-                                            approve=decision == "approve", note=request.POST.get("note", ""))
-                except ApplicationError as error:
-                    messages.error(request, str(error))
-                else:
-                    messages.success(request, f"Expense #{expense.pk} {decision}d; the submitter was notified.")
-                    return HttpResponseRedirect(next_url or reverse("admin:agent_expense_changelist"))
-        context = {
-            **self.admin_site.each_context(request), "opts": self.model._meta, "expense": expense,
-            "title": f"Review expense #{expense.pk}", "next": next_url,
-        }
-        return TemplateResponse(request, "admin/agent/expense/review.html", context)
-
-    # --- bulk review ----------------------------------------------------------------------------
-    def _bulk_review(self, request, queryset, approve: bool):
-        if not can_review(request.user):
-            raise PermissionDenied
-        expenses = list(queryset.select_related("submitted_by"))
-        skipped = {e.pk: review_refusal(request.user, e) for e in expenses}
-        if request.POST.get("post") == "yes":
-            done = 0
-            for expense in expenses:
-                if skipped[expense.pk]:
-                    continue
-                try:
-                    services.expense_review(reviewer=request.user, expense_id=expense.pk, approve=approve,
-                                            note=request.POST.get("note", ""))
-                    done += 1
-                except ApplicationError as error:  # it changed since the list was read
-                    skipped[expense.pk] = str(error)
-            verb = "approved" if approve else "rejected"
-            self.message_user(request, f"{done} expense(s) {verb}; the submitters were notified.", messages.SUCCESS)
-            for pk, reason in skipped.items():
-                if reason:
-                    self.message_user(request, f"Skipped expense #{pk}: {reason}", messages.WARNING)
-            return None
-        for expense in expenses:
-            expense.skip_reason = skipped[expense.pk]
-        to_review = sum(1 for reason in skipped.values() if not reason)
-        context = {
-            **self.admin_site.each_context(request), "opts": self.model._meta, "expenses": expenses,
-            "to_review": to_review, "action": "approve_selected" if approve else "reject_selected",
-            "approve": approve, "verb": "Approve" if approve else "Reject",
-            "title": "Approve expenses" if approve else "Reject expenses",
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/agent/expense/review_bulk.html", context)
-
-    @admin.action(description="Approve selected")
-    def approve_selected(self, request, queryset):
-        return self._bulk_review(request, queryset, approve=True)
-
-    @admin.action(description="Reject selected")
-    def reject_selected(self, request, queryset):
-        return self._bulk_review(request, queryset, approve=False)

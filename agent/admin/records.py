@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from agent import selectors, services
-from agent.admin.columns import money_column
+from agent.admin.columns import AmountColumns
 from agent.admin.csv_export import CsvExportMixin
 from agent.errors import ApplicationError
 from agent.invoices.admin import InvoiceDocumentAdminMixin
@@ -26,8 +26,8 @@ def _totals_html(totals) -> str:
 
 # --- revenue --------------------------------------------------------------------------------------
 @admin.register(Revenue)
-class RevenueAdmin(CsvExportMixin, admin.ModelAdmin):
-    list_display = ("received_on", "customer", "description", "net_amount", "tax_rate", "gross_amount", "recorded_by")
+class RevenueAdmin(AmountColumns, CsvExportMixin, admin.ModelAdmin):
+    list_display = ("received_on", "customer", "description", "net_amount", "gross_amount", "recorded_by")
     list_filter = ("currency", ("customer", admin.RelatedOnlyFieldListFilter),
                    ("recorded_by", admin.RelatedOnlyFieldListFilter))
     date_hierarchy = "received_on"
@@ -43,9 +43,6 @@ class RevenueAdmin(CsvExportMixin, admin.ModelAdmin):
         ("gross", "gross"), ("currency", "currency"), ("recorded_by", lambda r: r.recorded_by.display_name),
     ]
 
-    net_amount = money_column("net", "Net")
-    gross_amount = money_column("gross", "Gross")
-
     def changelist_extra(self, request, changelist):
         return {**super().changelist_extra(request, changelist),
                 "totals": selectors.revenue_totals(changelist.queryset)}
@@ -57,7 +54,7 @@ class RevenueAdmin(CsvExportMixin, admin.ModelAdmin):
 
 
 # --- customers ------------------------------------------------------------------------------------
-class InvoiceInline(admin.TabularInline):
+class InvoiceInline(AmountColumns, admin.TabularInline):
     model = Invoice
     fields = ("number_link", "issued_on", "due_on", "status", "overdue", "gross_amount")
     readonly_fields = fields
@@ -68,8 +65,6 @@ class InvoiceInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
-
-    gross_amount = money_column("gross", "Gross")
 
     @admin.display(description="Number")
     def number_link(self, obj):
@@ -140,8 +135,10 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(InvoiceDocumentAdminMixin, CsvExportMixin, admin.ModelAdmin):
-    list_display = ("number", "customer", "issued_on", "due_on", "status", "overdue", "net_amount", "gross_amount",
+class InvoiceAdmin(AmountColumns, InvoiceDocumentAdminMixin, CsvExportMixin, admin.ModelAdmin):
+    # The key columns fit a laptop beside the menu: amounts with their currency, the status with
+    # "overdue" beside it, the payment date, the delivery on WhatsApp.
+    list_display = ("number", "customer", "issued_on", "due_on", "status_and_overdue", "net_amount", "gross_amount",
                     "paid_on", "whatsapp_delivery")
     list_filter = ("status", OverdueFilter, ("customer", admin.RelatedOnlyFieldListFilter), "currency")
     date_hierarchy = "issued_on"
@@ -159,12 +156,10 @@ class InvoiceAdmin(InvoiceDocumentAdminMixin, CsvExportMixin, admin.ModelAdmin):
         ("tax", "tax"), ("gross", "gross"), ("currency", "currency"), ("paid_on", "paid_on"),
     ]
 
-    net_amount = money_column("net", "Net")
-    gross_amount = money_column("gross", "Gross")
-
-    @admin.display(description="Overdue")
-    def overdue(self, obj):
-        return overdue_badge(obj)
+    @admin.display(description="Status", ordering="status")
+    def status_and_overdue(self, obj):
+        badge = overdue_badge(obj)
+        return format_html("{} {}", obj.get_status_display(), badge) if badge else obj.get_status_display()
 
     def changelist_extra(self, request, changelist):
         return {**super().changelist_extra(request, changelist),

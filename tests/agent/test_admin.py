@@ -38,7 +38,8 @@ def totals(response):
 
 # --- how the lists read: money with its currency, numbers and dates in one format -----------------
 def cells(page: str, css_class: str) -> list[str]:
-    return re.findall(rf'<td class="{css_class}">(.*?)</td>', page)
+    """The text of a list's column, cell by cell (tags left out)."""
+    return [re.sub(r"<[^>]+>", "", cell) for cell in re.findall(rf'<td class="{css_class}">(.*?)</td>', page)]
 
 
 def test_the_expense_list_shows_each_amount_with_its_currency_and_cents(client, boss, sam):
@@ -46,7 +47,6 @@ def test_the_expense_list_shows_each_amount_with_its_currency_and_cents(client, 
     client.force_login(boss)
     page = client.get(CHANGELIST).content.decode()
     assert cells(page, "field-net_amount") == ["EUR 1,000.00"]
-    assert cells(page, "field-tax_amount") == ["EUR 190.00"]
     assert cells(page, "field-gross_amount") == ["EUR 1,190.00"]
     assert "Nov. 30, 2026" in page  # the date column in the locale's format
 
@@ -71,12 +71,14 @@ def test_the_total_of_the_filtered_list_changes_with_the_filters(client, boss, s
     expense(by=sam, category="meals", net="20.00", gross="23.80")
     expense(by=boss, category="fuel", net="100.00", gross="119.00", status=Expense.Status.APPROVED)
     client.force_login(boss)
-    response = client.get(CHANGELIST)
+    response = client.get(CHANGELIST, {"status__exact": "all"})
     assert totals(response) == [("EUR", 3, Decimal("154.70"))]
     assert "EUR 154.70" in response.content.decode()
-    assert totals(client.get(CHANGELIST, {"category__exact": "fuel"})) == [("EUR", 2, Decimal("130.90"))]
+    assert totals(client.get(CHANGELIST, {"category__exact": "fuel", "status__exact": "all"})) == [
+        ("EUR", 2, Decimal("130.90"))]
     assert totals(client.get(CHANGELIST, {"status__exact": "pending"})) == [("EUR", 2, Decimal("35.70"))]
-    assert totals(client.get(CHANGELIST, {"submitted_by__id__exact": boss.pk})) == [("EUR", 1, Decimal("119.00"))]
+    assert totals(client.get(CHANGELIST, {"submitted_by__id__exact": boss.pk, "status__exact": "all"})) == [
+        ("EUR", 1, Decimal("119.00"))]
     assert totals(client.get(CHANGELIST, {"q": "nothing-matches"})) == []
 
 

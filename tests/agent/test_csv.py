@@ -66,7 +66,8 @@ def test_the_export_action_exports_the_selected_rows(client, boss, sam):
                     review_note='Fine, "ok"')
     expense(by=sam)
     client.force_login(boss)
-    response = client.post("/admin/agent/expense/", {"action": "export_csv", "_selected_action": [first.pk]})
+    response = client.post("/admin/agent/expense/?status__exact=all",
+                           {"action": "export_csv", "_selected_action": [first.pk]})
     lines = response.content.decode().split("\r\n")
     assert lines[0] == HEADER
     assert lines[1] == f'{first.pk},2026-02-01,Sam Staff,other,,,10.00,0.1900,1.90,11.90,EUR,approved,Maya Boss,"Fine, ""ok""",'

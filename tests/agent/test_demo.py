@@ -45,6 +45,7 @@ def test_it_creates_an_admin_superuser_whose_password_is_printed_and_saved_for_t
     admin = User.objects.get(username="admin")
     password = login_file_read(login_file)
     assert admin.is_superuser and admin.is_staff and admin.is_active
+    assert admin.public_name == "Sam Rivera"  # what people are told, never the login
     assert admin.check_password(password)
     assert len(password) >= 20
     assert stat.S_IMODE(login_file.stat().st_mode) == 0o600

@@ -130,3 +130,16 @@ def test_an_expense_command_as_a_photos_caption_attaches_that_photo(assistant_wi
     expense = Expense.objects.get()
     assert expense.receipt.read() == JPEG and expense.category == "meals"
     assert graph.texts()[0].endswith("The receipt you sent with it is attached.")
+
+
+def test_the_inbox_puts_who_waits_for_a_person_first(assistant_without_llm, priya, staff, say):
+    from whatsapp.inbox import inbox_conversations
+
+    say("/help")  # the staff member's own chat, newer than nothing waiting
+    say("what do I owe?", sender="4915112345678")
+    say("/expenses")  # newer still
+    manager = User.objects.create_user(username="mo", role=User.Role.MANAGER, is_superuser=True)
+    listed = list(inbox_conversations(viewer=manager))
+    assert listed[0].user == priya and listed[0].waiting_for_person
+    waiting = list(inbox_conversations(viewer=manager, filter_name="waiting"))
+    assert [c.user for c in waiting] == [priya]

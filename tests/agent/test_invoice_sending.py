@@ -4,20 +4,22 @@ template; what Graph receives is the upload of the invoice's own PDF and the mes
 
 import io
 import time
+from datetime import datetime
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from pypdf import PdfReader
 
 from accounts.models import User
 from agent import services
-from agent.invoices.sending import InvoiceNotSendable, invoice_check_sendable, invoice_send
+from agent.invoices.sending import InvoiceNotSendable, customer_conversation, invoice_check_sendable, invoice_send
 from agent.models import Invoice, PendingAction
 from config.display import local_date
 from tests.agent.confirm_support import tap, yes_button
 from tests.agent.document_support import addressed_customer, complete_profile
 from tests.agent.factories import person
-from whatsapp.models import Message
+from whatsapp.models import Conversation, Message
 
 pytestmark = pytest.mark.django_db
 
@@ -365,6 +367,30 @@ def test_the_invoice_page_has_a_send_button_that_posts_and_then_shows_the_ticks(
                             timestamp=int(time.time())))
     listing = admin_client.get(reverse("admin:agent_invoice_changelist")).content.decode()
     assert "✓✓ Read" in listing and "as the invoice template" in listing
+
+
+def test_the_ticks_on_the_invoice_follow_metas_signed_status_webhooks_in_the_api_and_the_admin(
+        api, admin_client, acme, graph, signed_post, django_capture_on_commit_callbacks):
+    from tests.whatsapp.test_statuses import status_body
+
+    invoice = invoice_for(acme)
+    Conversation.objects.filter(pk=customer_conversation(acme).pk).update(last_inbound_at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api.post(f"/api/invoices/{invoice.pk}/send/").status_code == 202
+    wamid = Invoice.objects.get(pk=invoice.pk).sent_message.wamid
+    page_url = reverse("admin:agent_invoice_change", args=[invoice.pk])
+    at = int(time.time())
+    for seconds, (status, ticks, time_field) in enumerate((("sent", "✓ Sent", "sent_at"),
+                                                           ("delivered", "✓✓ Delivered", "delivered_at"),
+                                                           ("read", "✓✓ Read", "read_at")), start=1):
+        assert signed_post(status_body(status, wamid=wamid, timestamp=at + seconds)).status_code == 200
+        shown = api.get(f"/api/invoices/{invoice.pk}/").json()["whatsapp"]
+        assert (shown["type"], shown["status"]) == ("document", status) and shown[time_field]
+        page = admin_client.get(page_url).content.decode()
+        assert f'class="invoice-delivery delivery-{status}"' in page and ticks in page
+    assert datetime.fromisoformat(shown["read_at"].replace("Z", "+00:00")).timestamp() == at + 3
+    listing = admin_client.get(reverse("admin:agent_invoice_changelist")).content.decode()
+    assert "✓✓ Read" in listing and "as the invoice template" not in listing
 
 
 def test_the_send_button_checks_the_invoice_and_the_permission(client, acme, graph):

@@ -12,11 +12,12 @@ from pypdf import PdfReader
 
 from accounts.models import User
 from agent import jobs, services
-from agent.models import Expense
+from agent.invoices.sending import my_invoices_send
+from agent.models import Expense, Invoice
 from config.display import local_date
 from tests.agent import factories
 from tests.agent.document_support import addressed_customer, complete_profile
-from whatsapp.models import Conversation
+from whatsapp.models import Conversation, Message
 from whatsapp.outbound.notify import conversation_for_user
 
 pytestmark = pytest.mark.django_db
@@ -41,10 +42,10 @@ def test_a_customer_with_overdue_invoices_gets_the_reminder_template(flush, grap
     staff = factories.person()
     client_user = factories.person(role=User.Role.CUSTOMER, phone="+4915112345678")
     acme = factories.customer(company_name="Acme GmbH", contact_name="Lena", user=client_user)
-    factories.invoice(to=acme, by=staff, issued_on=TODAY - timedelta(days=40), due_on=TODAY - timedelta(days=10),
-                      gross="119.00", net="100.00")
-    factories.invoice(to=acme, by=staff, issued_on=TODAY - timedelta(days=30), due_on=TODAY - timedelta(days=1),
-                      gross="238.00", net="200.00")
+    older = factories.invoice(to=acme, by=staff, issued_on=TODAY - timedelta(days=40),
+                              due_on=TODAY - timedelta(days=10), gross="119.00", net="100.00")
+    newer = factories.invoice(to=acme, by=staff, issued_on=TODAY - timedelta(days=30),
+                              due_on=TODAY - timedelta(days=1), gross="238.00", net="200.00")
     factories.invoice(to=acme, by=staff, issued_on=TODAY, due_on=TODAY + timedelta(days=14))  # not due yet
 
     result = flush(jobs.overdue_reminders_send, today=TODAY)
@@ -54,7 +55,7 @@ def test_a_customer_with_overdue_invoices_gets_the_reminder_template(flush, grap
     assert sent["to"] == "+4915112345678"
     assert sent["template"]["name"] == settings.WHATSAPP_REMINDER_TEMPLATE
     assert sent["template"]["language"] == {"code": "en_US"}
-    assert _params(sent) == ["Lena", "2", "EUR 357.00"]
+    assert _params(sent) == ["Lena", "2", "EUR 357.00", f"{older.number}, {newer.number}"]
 
 
 def test_a_customer_without_a_user_is_reminded_on_their_phone(flush, graph):
@@ -186,3 +187,64 @@ def test_an_invoice_that_cannot_be_issued_is_reminded_without_its_pdf_and_the_ru
                               f"customer Acme GmbH lacks address.)"]
     assert [t["template"]["name"] for t in graph.sent("template")] == [settings.WHATSAPP_REMINDER_TEMPLATE]
     assert graph.uploads() == []
+
+
+# --- each invoice's PDF goes with its first reminder only ---------------------------------------
+def reminded(flush, graph, day) -> tuple[list[str], list[str]]:
+    """Run the reminders on `day`: what the reminder template named, and the PDFs sent with it."""
+    templates_before, uploads_before = len(graph.sent("template")), len(graph.uploads())
+    flush(jobs.overdue_reminders_send, today=day)
+    reminder, *documents = graph.sent("template")[templates_before:]
+    assert reminder["template"]["name"] == settings.WHATSAPP_REMINDER_TEMPLATE
+    assert [d["template"]["name"] for d in documents] == ["invoice_issued"] * len(documents)
+    assert len(graph.uploads()) - uploads_before == len(documents)
+    pdfs = [d["template"]["components"][0]["parameters"][0]["document"]["filename"] for d in documents]
+    return _params(reminder), pdfs
+
+
+def test_a_later_reminder_names_the_invoices_and_carries_only_the_pdfs_not_sent_before(
+        flush, graph, issuable, django_capture_on_commit_callbacks):
+    lena = factories.person(role=User.Role.CUSTOMER, first_name="Lena", phone="+4915112345678")
+    acme = addressed_customer(company_name="Acme GmbH", contact_name="Lena", user=lena)
+    first = overdue_invoice(acme, days_late=10, net="100")
+    second = overdue_invoice(acme, days_late=2, net="200")
+    third = overdue_invoice(acme, days_late=0, net="300")  # due today: overdue tomorrow
+
+    values, pdfs = reminded(flush, graph, TODAY)
+    assert values == ["Lena", "2", "EUR 357.00", f"{first.number}, {second.number}"]
+    assert pdfs == [f"{first.number}.pdf", f"{second.number}.pdf"]
+    assert all(i.reminder_message.type == "template" for i in Invoice.objects.filter(pk__in=[first.pk, second.pk]))
+
+    values, pdfs = reminded(flush, graph, TODAY + timedelta(days=1))
+    assert values == ["Lena", "3", "EUR 714.00", f"{first.number}, {second.number}, {third.number}"]
+    assert pdfs == [f"{third.number}.pdf"]  # one paid invoice template, not three
+
+    values, pdfs = reminded(flush, graph, TODAY + timedelta(days=2))
+    assert values[3] == f"{first.number}, {second.number}, {third.number}" and pdfs == []
+    [reminder] = Message.objects.filter(type="template", data__period=(TODAY + timedelta(days=2)).isoformat())
+    assert reminder.text.endswith(f"EUR 714.00 in total: {first.number}, {second.number}, {third.number}. To get an "
+                                  "invoice's PDF again, reply \"send me invoice\" and its number.")
+
+    # Lena asks for the first one again: its PDF comes at once.
+    with django_capture_on_commit_callbacks(execute=True):
+        sent, _ = my_invoices_send(user=lena, numbers=[first.number])
+    assert sent == [first]
+    assert graph.uploads()[-1]["filename"] == f"{first.number}.pdf"
+
+
+def test_a_reminders_pdf_that_failed_goes_with_the_next_reminder(flush, graph, issuable):
+    acme = addressed_customer(company_name="Acme GmbH", phone="+447700900123")
+    invoice = overdue_invoice(acme, days_late=3, net="100")
+    reminded(flush, graph, TODAY)
+    Message.objects.filter(pk=Invoice.objects.get(pk=invoice.pk).reminder_message_id).update(status="failed")
+    assert reminded(flush, graph, TODAY + timedelta(days=1))[1] == [f"{invoice.number}.pdf"]
+    assert reminded(flush, graph, TODAY + timedelta(days=2))[1] == []
+
+
+def test_a_reminder_names_at_most_ten_invoices(flush, graph):
+    acme = factories.customer(phone="+447700900123")
+    invoices = [factories.invoice(to=acme, by=factories.person(), issued_on=TODAY - timedelta(days=40),
+                                  due_on=TODAY - timedelta(days=20 - n)) for n in range(12)]
+    flush(jobs.overdue_reminders_send, today=TODAY)
+    [reminder] = graph.sent("template")
+    assert _params(reminder)[3] == ", ".join(i.number for i in invoices[:10]) + " and 2 more"

@@ -223,6 +223,14 @@ def test_the_submitter_is_told_on_whatsapp_with_the_note(ana, boss, notified):
         f"#{pending.pk} (EUR 42.50, {pending.category}, Shell)", "rejected", "Maya Boss"]
 
 
+def test_a_reviewer_without_a_name_is_never_named_by_their_login(ana, notified, settings):
+    settings.BUSINESS_NAME = "Becker Plumbing"
+    admin = User.objects.create_superuser(username="admin", password="x", role=User.Role.MANAGER)
+    services.expense_review(reviewer=admin, expense_id=expense(by=ana).pk, approve=True)
+    [(_, text)] = notified
+    assert "approved by the Becker Plumbing team." in text and "admin" not in text
+
+
 def test_the_notification_is_queued_for_the_submitters_whatsapp(ana, boss):
     pending = expense(by=ana)
     services.expense_review(reviewer=boss, expense_id=pending.pk, approve=True)

@@ -4,11 +4,13 @@ No browser is ever downloaded: Playwright gets `executable_path`. Without Chromi
 the tests skip (`.ci/run` installs it). Screenshots go to artifacts/screenshots/.
 """
 
+import importlib
 import os
 import shutil
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import Group, Permission
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
@@ -37,6 +39,42 @@ def page(chromium, plain_http, live_server):
     page.set_default_timeout(15000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def page_at(chromium, plain_http, live_server):
+    """Pages of a given width (a laptop's 1280 px, a phone's 390 px), each in a context of its own."""
+    contexts = []
+
+    def open_page(width: int, height: int = 900):
+        context = chromium.new_context(base_url=live_server.url, viewport={"width": width, "height": height})
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def role_groups():
+    """The Staff and Managers groups come from a data migration, which the flush between
+    transactional tests empties: put them back as the migration makes them."""
+    groups = importlib.import_module("accounts.migrations.0002_staff_and_managers_groups").GROUPS
+    for name, codes in groups.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        for code in codes:
+            app_label, codename = code.split(".")
+            group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+
+
+def overflowing(page, selector: str) -> list[str]:
+    """The elements matching `selector` that end beyond the right edge of the viewport (their text)."""
+    return page.evaluate("""(selector) => [...document.querySelectorAll(selector)]
+        .filter(element => element.getBoundingClientRect().right > window.innerWidth + 0.5)
+        .map(element => element.innerText.trim() || element.outerHTML.slice(0, 80))""", selector)
 
 
 @pytest.fixture

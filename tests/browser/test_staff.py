@@ -1,10 +1,8 @@
 """A staff member in a real browser: opens a conversation, takes it over and replies by hand."""
 
-import importlib
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 
 from accounts.models import User
@@ -12,18 +10,6 @@ from tests.browser.conftest import log_in
 from whatsapp.models import Conversation, Message
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def role_groups():
-    """The Staff and Managers groups come from a data migration, which the flush between
-    transactional tests empties: put them back as the migration makes them."""
-    groups = importlib.import_module("accounts.migrations.0002_staff_and_managers_groups").GROUPS
-    for name, codes in groups.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        for code in codes:
-            app_label, codename = code.split(".")
-            group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
 
 
 @pytest.fixture
@@ -66,7 +52,7 @@ def test_staff_take_over_a_conversation_and_reply_by_hand(page, staff_member, co
     page.wait_for_selector("text=I'll call you in ten minutes")
     screenshot(page, "replied")
 
-    assert graph.texts() == ["Hi Sheena, Ann here: I'll call you in ten minutes."]
+    assert graph.texts() == ["*Ann Lee*\nHi Sheena, Ann here: I'll call you in ten minutes."]  # signed
     reply = Message.objects.get(direction="out", sent_by=staff_member)
     assert reply.status == Message.Status.SENT
     conversation.refresh_from_db()

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from tests.browser.conftest import log_in
-from tests.browser.test_staff import conversation, role_groups, staff_member  # noqa: F401  (fixtures)
+from tests.browser.test_staff import conversation, staff_member  # noqa: F401  (fixtures)
 from tests.catalogue_support import template_approved
 from whatsapp.models import Conversation, Message
 

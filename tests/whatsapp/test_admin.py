@@ -80,7 +80,7 @@ def stranger(deliver):
 def test_the_conversation_list_shows_person_user_window_and_failures(admin_client, conversation):
     html = html_of(admin_client.get(url(Conversation)))
     assert "Sheena Nelson" in html
-    assert "+1 650-555-1234" in html  # the number, in international format
+    assert "+1 650-555-1234" in html  # the number in international format
     assert "Closed" in html  # last wrote in March
     assert "→ Second answer from Max" in html  # the newest message
     failed_link = url(Message) + f"?conversation__id__exact={conversation.pk}&amp;status__exact=failed"
@@ -329,10 +329,10 @@ def test_the_transcript_is_a_chat_of_bubbles_in_and_out(admin_client, conversati
     html = html_of(admin_client.get(url(Conversation, "change", conversation.pk)))
     assert html.count('class="bubble transcript-message inbound') == 4
     assert html.count('class="bubble transcript-message outbound') == 3
-    assert 'class="bubble transcript-message outbound failed"' in html
+    assert 'class="bubble transcript-message outbound by-assistant failed"' in html
     assert '<span class="sender">Sheena Nelson</span>' in html
     assert '<span class="sender">Max Ops</span>' in html and '<span class="sender">assistant</span>' in html
-    assert ">9:06 a.m.</time>" in html  # times, in the locale's format
+    assert ">9:06 a.m.</time>" in html  # times, in the locale's format (config.display)
     assert "transcript.css" in html
     # The chat and the take-over come first, the conversation's details after.
     assert html.index('id="transcript"') < html.index('id="takeover"') < html.index('id="conversation_form"')

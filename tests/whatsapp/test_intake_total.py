@@ -277,3 +277,18 @@ def test_the_parser_fits_values_to_the_columns_they_go_to():
     }
     assert {name: [field.max_length for field in fields] for name, fields in columns.items()} == {
         name: [getattr(Size, name)] * len(fields) for name, fields in columns.items()}
+
+
+@pytest.mark.parametrize("field", ["type", "wa_id", "user_id"])
+def test_a_number_change_notice_with_a_list_where_text_belongs_is_stored_whole(signed_post, field):
+    """Found by the property test: a `system` notice whose type, new number or new BSUID is a list
+    crashed the identity change, and the body fell back to being kept raw."""
+    document = json.loads(fresh("messages__system_user_changed_number"))
+    value_of(document)["messages"][0]["system"][field] = [["x"]]
+    event = posted(signed_post, as_body(document))
+    assert event.status == "processed" and not event.error
+    assert Message.objects.get().type == "system"
+    moved = Conversation.objects.get()
+    # Only a notice that says the number changed, and to which number, moves the conversation.
+    assert (moved.wa_id == "12195555358") == (field == "user_id")
+    assert moved.bsuid == ""

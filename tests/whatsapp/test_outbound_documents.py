@@ -84,6 +84,27 @@ def test_a_131047_answer_to_the_document_sends_its_template_with_the_same_upload
     assert fields(message, "status", "type") == ("sent", "template")
 
 
+def test_a_document_meta_fails_later_with_131047_goes_once_as_its_template_with_the_same_upload(graph):
+    conversation = conversation_with()
+    message = queue_document(conversation)
+    outbound_send(conversation_id=conversation.pk)
+    wamid = Message.objects.get(pk=message.pk).wamid
+    Message.objects.filter(pk=message.pk).update(status="failed", error_code=131047, error_title="Re-engagement")
+    message.refresh_from_db()
+
+    outbound_failed_later(message=message)
+    outbound_failed_later(message=message)  # the task ran twice
+    outbound_send(conversation_id=conversation.pk)
+
+    (document,) = graph.sent("document")
+    (template,) = graph.sent("template")
+    assert template["template"]["components"][0]["parameters"][0]["document"] == {
+        "id": document["document"]["id"], "filename": "INV-2026-0012.pdf"}
+    assert len(graph.uploads()) == 1
+    assert fields(message, "status", "type", "error_code") == ("sent", "template", None)
+    assert message.wamid != wamid and message.data["document_failed"]["wamid"] == wamid
+
+
 def test_without_a_template_a_closed_window_holds_the_document_until_the_person_writes(graph, reengagement):
     conversation = conversation_with(last_inbound_ago=25 * HOUR)
     message = queue_document(conversation, template=None)

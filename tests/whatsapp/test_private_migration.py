@@ -36,7 +36,7 @@ def test_the_migration_marks_the_team_members_conversations_private_and_no_other
     executor = MigrationExecutor(connection)
     executor.migrate(AFTER)
 
-    # Read as the schema is right after it (later migrations add columns today's model has).
-    upgraded = executor.loader.project_state(AFTER).apps.get_model("whatsapp", "Conversation")
-    private = {name for name, chat in chats.items() if upgraded.objects.get(pk=chat.pk).private}
+    # Read as the schema is at AFTER: later migrations may add columns the current model has.
+    then = executor.loader.project_state(AFTER).apps.get_model("whatsapp", "Conversation")
+    private = {name for name, chat in chats.items() if then.objects.get(pk=chat.pk).private}
     assert private == {"staff", "manager", "root"}

@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.models import User
 from tests.conftest import fresh
 from whatsapp.models import ChannelAlert, Conversation, Message
+from whatsapp.sandbox.feed import feed
 from whatsapp.takeover import WindowClosedForFreeText, conversation_pause, manual_reply_send
 
 pytestmark = pytest.mark.django_db
@@ -72,7 +73,7 @@ def test_staff_reply_by_hand_inside_the_window_and_it_is_sent(staff_client, staf
     assert response.status_code == 302
     reply = Message.objects.get(direction="out", sent_by=staff)
     assert reply.status == "sent" and reply.text == "Max here, I'll check the stock."
-    assert graph.texts() == [ACK, "Max here, I'll check the stock."]
+    assert graph.texts() == [ACK, "*Max Ops*\nMax here, I'll check the stock."]  # signed with his name
     html = staff_client.get(page(written)).content.decode()
     assert "Max Ops" in html and "Max here, I&#x27;ll check the stock." in html
 
@@ -153,4 +154,32 @@ def test_a_paused_conversation_still_gets_manual_replies(staff, written, graph, 
     conversation_pause(conversation=written, by=staff)
     with django_capture_on_commit_callbacks(execute=True):
         manual_reply_send(conversation=written, by=staff, text="I'm on it.")
-    assert graph.texts() == [ACK, "I'm on it."]
+    assert graph.texts() == [ACK, "*Max Ops*\nI'm on it."]
+
+
+def test_a_long_reply_by_hand_is_signed_once_and_every_part_fits(staff, written, graph,
+                                                                django_capture_on_commit_callbacks):
+    text = ("A sentence of the reply. " * 400).strip()  # about 10,000 characters: three parts
+    with django_capture_on_commit_callbacks(execute=True):
+        parts = manual_reply_send(conversation=written, by=staff, text=text)
+    sent = graph.texts()[1:]
+    assert len(sent) == len(parts) == 3
+    assert sent[0].startswith("*Max Ops*\nA sentence") and not any("Max Ops" in part for part in sent[1:])
+    assert all(len(part) <= 4096 for part in sent)
+    assert " ".join(p.text for p in parts) == text  # the transcript keeps what he wrote
+
+
+def test_someone_without_a_name_signs_with_the_business_team_never_the_login(written, graph, settings,
+                                                                            django_capture_on_commit_callbacks):
+    settings.BUSINESS_NAME = "Becker Plumbing"
+    admin = User.objects.create_superuser(username="admin", password="x")
+    with django_capture_on_commit_callbacks(execute=True):
+        manual_reply_send(conversation=written, by=admin, text="Hello!")
+    assert graph.texts()[1] == "*The Becker Plumbing team*\nHello!"
+
+
+def test_the_sandbox_phone_shows_the_reply_as_the_person_reads_it(staff, member, written,
+                                                                  django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        manual_reply_send(conversation=written, by=staff, text="On my way.")
+    assert feed(member)["messages"][-1]["text"] == "*Max Ops*\nOn my way."

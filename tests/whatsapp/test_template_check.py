@@ -133,6 +133,16 @@ def test_a_document_header_needs_the_document(conversation, graph, django_captur
         {"type": "document", "document": {"id": "4490709327384033", "filename": "INV-1.pdf"}}]}
 
 
+def test_a_document_header_that_names_no_file_is_held(conversation, graph):
+    template_approved("invoice_issued", components=[{"type": "HEADER", "format": "DOCUMENT"},
+                                                    {"type": "BODY", "text": "Hello {{1}}, here is {{2}}."}])
+    nameless = queue(conversation, name="invoice_issued", components=template_components(
+        body=["Ann", "INV-1"], header_document={"id": "", "filename": "INV-1.pdf"}))
+    assert held_for(nameless)[1:] == (132012, "Template “invoice_issued” (en_US) was given a document without its "
+                                              "file")
+    assert graph.requests == []
+
+
 def test_a_document_whose_window_closed_waits_for_its_template_in_the_catalogue(conversation, graph, settings,
                                                                                 tmp_path):
     settings.MEDIA_ROOT = tmp_path

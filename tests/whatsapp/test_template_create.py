@@ -32,7 +32,7 @@ def test_every_project_template_is_submitted_with_examples_for_its_placeholders(
     assert (reminder["language"], reminder["category"]) == ("en_US", "UTILITY")
     (body,) = reminder["components"]
     assert body["text"].startswith("Hello {{1}}, this is a reminder that you have {{2}} overdue invoice(s), {{3}}")
-    assert body["example"] == {"body_text": [["Ann Lee", "2", "EUR 1,250.00"]]}
+    assert body["example"] == {"body_text": [["Ann Lee", "2", "EUR 1,250.00", "INV-2026-0012, INV-2026-0015"]]}
     assert "Submitted payment_reminder:en_US (PENDING)" in out
     assert MessageTemplate.objects.get(name="payment_reminder").status == "PENDING"
 

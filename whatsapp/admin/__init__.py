@@ -5,6 +5,7 @@ What Meta sent is evidence: webhook events, messages and status updates are read
 list, page and file shows only what the viewer may read (whatsapp.visibility: a team member's own
 conversation is theirs, their managers' and the superusers').
 
+    inbox.py          the inbox (settings.ADMIN_PAGES): list, chat, person; its live view
     conversations.py  the list with what needs attention, the transcript (transcript.py), take-over
     messages.py       messages and their media
     events.py         raw webhook bodies and statuses

@@ -6,33 +6,41 @@ conversation with the assistant is not in a colleague's list, and its transcript
 reply answer as for a conversation that does not exist.
 """
 
-from datetime import datetime
-from datetime import timezone as dt_timezone
 from urllib.parse import urlencode
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, DateTimeField, Exists, IntegerField, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
-from django.http import Http404, HttpResponseNotAllowed
+from django.db.models import Q
+from django.http import Http404, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from config.display import phone
 from whatsapp import alerts
 from whatsapp.admin.common import admin_url, changelist_url
 from whatsapp.admin.transcript import transcript_build, window_state
 from whatsapp.attention import NEEDS_PERSON
+from whatsapp.inbox import conversations_annotated, failed_q
 from whatsapp.models import REPLY_WINDOW, Conversation, Message, on_our_number_q
 from whatsapp.catalogue.picker import TemplatePickError, picker_context, template_send_from_form
-from whatsapp.takeover import TakeoverError, conversation_pause, conversation_resume, manual_reply_send
+from whatsapp.takeover import (
+    NotAssignable,
+    TakeoverError,
+    assignees_for,
+    conversation_assign,
+    conversation_hand_back,
+    conversation_pause,
+    conversation_resume,
+    conversation_take_over,
+    manual_reply_send,
+)
 from whatsapp.visibility import conversations_visible_to
 
 UNKNOWN = Q(user__isnull=True) | Q(user__is_active=False)
-EPOCH = datetime(1970, 1, 1, tzinfo=dt_timezone.utc)  # "no answer yet": every message waits
 
 
 def allow_list_add_url(conversation: Conversation) -> str:
@@ -43,30 +51,6 @@ def allow_list_add_url(conversation: Conversation) -> str:
     if conversation.bsuid:
         initial["bsuid"] = conversation.bsuid
     return reverse("admin:accounts_user_add") + "?" + urlencode(initial)
-
-
-def _outbound(**filters):
-    return Message.objects.filter(conversation=OuterRef("pk"), direction=Message.Direction.OUTBOUND, **filters)
-
-
-def conversations_annotated(queryset):
-    """The list's columns: newest message, failed deliveries, and messages waiting for an answer
-    (from the person, allowed, stored after the last answer that did not fail). Storage times, not
-    Meta's: its timestamps have whole seconds, and an answer is often in the same second."""
-    newest = Message.objects.filter(conversation=OuterRef("pk")).order_by("-timestamp", "-id")
-    failed = _outbound(status=Message.Status.FAILED).order_by().values("conversation").annotate(n=Count("pk"))
-    last_answer = _outbound().exclude(status=Message.Status.FAILED).order_by("-created_at", "-id")
-    waiting = (Message.objects.filter(conversation=OuterRef("pk"), direction=Message.Direction.INBOUND,
-                                      sender_allowed=True, created_at__gt=OuterRef("last_answer_at"))
-               .exclude(type="reaction").order_by().values("conversation").annotate(n=Count("pk")))
-    return queryset.annotate(
-        last_text=Subquery(newest.values("text")[:1]),
-        last_type=Subquery(newest.values("type")[:1]),
-        last_direction=Subquery(newest.values("direction")[:1]),
-        failed_count=Coalesce(Subquery(failed.values("n"), output_field=IntegerField()), 0),
-        last_answer_at=Coalesce(Subquery(last_answer.values("created_at")[:1]), Value(EPOCH),
-                                output_field=DateTimeField()),
-    ).annotate(waiting_count=Coalesce(Subquery(waiting.values("n"), output_field=IntegerField()), 0))
 
 
 # --- filters --------------------------------------------------------------------------------------
@@ -142,11 +126,10 @@ class FailedDeliveryFilter(admin.SimpleListFilter):
         return [("yes", "Some failed"), ("no", "None failed")]
 
     def queryset(self, request, queryset):
-        failed = _outbound(status=Message.Status.FAILED)
         if self.value() == "yes":
-            return queryset.filter(Exists(failed))
+            return queryset.filter(failed_q())
         if self.value() == "no":
-            return queryset.exclude(Exists(failed))
+            return queryset.exclude(failed_q())
         return queryset
 
 
@@ -154,8 +137,9 @@ class FailedDeliveryFilter(admin.SimpleListFilter):
 @admin.register(Conversation)
 class ConversationAdmin(admin.ModelAdmin):
     change_form_template = "admin/whatsapp/conversation/change_form.html"
-    list_display = ("person", "number", "allow_list", "last_message", "last_message_at", "window", "waiting",
-                    "bot_paused", "failed", "business_number")
+    # The key columns fit a laptop beside the menu: the number under the name, the last message cut short.
+    list_display = ("person", "allow_list", "last_message", "last_message_at", "window", "waiting", "bot_paused",
+                    "failed", "business_number")
     list_filter = (AllowListFilter, "last_message_at", WindowFilter,
                    WaitingFilter, "bot_paused", FailedDeliveryFilter, BusinessNumberFilter)
     list_select_related = ("user",)
@@ -188,11 +172,14 @@ class ConversationAdmin(admin.ModelAdmin):
     # --- columns ----------------------------------------------------------------------------------
     @admin.display(description="Person", ordering="profile_name")
     def person(self, obj):
-        return str(obj)
+        if not obj.wa_id or str(obj) == f"+{obj.wa_id}":
+            return str(obj)
+        number = self.number(obj)
+        return format_html('{}<br><small class="person-number">{}</small>', obj, number)
 
     @admin.display(description="Number", ordering="wa_id")
     def number(self, obj):
-        return phone(obj.wa_id) if obj.wa_id else "—"
+        return phone(obj.wa_id)
 
     @admin.display(description="Allow-list")
     def allow_list(self, obj):
@@ -214,7 +201,7 @@ class ConversationAdmin(admin.ModelAdmin):
             return "—"
         arrow = "←" if obj.last_direction == Message.Direction.INBOUND else "→"
         text = obj.last_text or f"[{obj.last_type}]"
-        return f"{arrow} {text[:60]}{'…' if len(text) > 60 else ''}"
+        return f"{arrow} {text[:50]}{'…' if len(text) > 50 else ''}"
 
     @admin.display(description="Window", ordering="last_inbound_at")
     def window(self, obj):
@@ -250,6 +237,7 @@ class ConversationAdmin(admin.ModelAdmin):
         if conversation is not None:  # else Django answers "does not exist"
             context.update(transcript_build(conversation=conversation))
             context["transcript_all_url"] = changelist_url(Message, conversation__id__exact=conversation.pk)
+            context["inbox_url"] = reverse("admin:inbox") + f"?c={conversation.pk}"
             context.update(self.takeover_context(request, conversation))
         return super().change_view(request, object_id, form_url, extra_context=context)
 
@@ -273,10 +261,15 @@ class ConversationAdmin(admin.ModelAdmin):
             path("<path:object_id>/pause/", wrap(self.pause_view), name="whatsapp_conversation_pause"),
             path("<path:object_id>/resume/", wrap(self.resume_view), name="whatsapp_conversation_resume"),
             path("<path:object_id>/reply/", wrap(self.reply_view), name="whatsapp_conversation_reply"),
+            path("<path:object_id>/take-over/", wrap(self.take_over_view), name="whatsapp_conversation_take_over"),
+            path("<path:object_id>/hand-back/", wrap(self.hand_back_view), name="whatsapp_conversation_hand_back"),
+            path("<path:object_id>/assign/", wrap(self.assign_view), name="whatsapp_conversation_assign"),
         ] + super().get_urls()
 
     def _takeover(self, request, object_id, act):
-        """POST only, change_conversation on this conversation; errors become a message on the page."""
+        """POST only, change_conversation on this conversation. The outcome is a message on the page
+        it came from (`next`: the inbox; else the conversation's page), or JSON for the inbox's
+        script (`Accept: application/json`): {"ok", "message", "warning"}, 400 when it could not be done."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         conversation = self.get_object(request, unquote(object_id))
@@ -284,18 +277,50 @@ class ConversationAdmin(admin.ModelAdmin):
             raise Http404("No such conversation.")
         if not self.has_change_permission(request, conversation):
             raise PermissionDenied
+        back = _next_url(request) or admin_url(conversation) + "#takeover"
+        wants_json = "application/json" in request.headers.get("Accept", "")
         if not conversation.on_our_number:
-            self.message_user(request, "This conversation is with another business number: it is not answered "
-                                       "from here.", messages.ERROR)
-            return redirect(admin_url(conversation))
-        try:
-            done = act(conversation)
-        except (TakeoverError, TemplatePickError) as exc:
-            self.message_user(request, str(exc), messages.ERROR)
+            ok, text, level = False, "This conversation is with another business number: it is not answered from here.", \
+                messages.ERROR
         else:
-            text, level = done if isinstance(done, tuple) else (done, messages.SUCCESS)
-            self.message_user(request, text, level)
-        return redirect(admin_url(conversation) + "#takeover")
+            try:
+                done = act(conversation)
+            except (TakeoverError, TemplatePickError) as exc:
+                ok, text, level = False, str(exc), messages.ERROR
+            else:
+                # Done, or done with a warning (text, level): a template held, not sent.
+                ok, (text, level) = True, done if isinstance(done, tuple) else (done, messages.SUCCESS)
+        if wants_json:
+            return JsonResponse({"ok": ok, "message": text, "warning": level == messages.WARNING},
+                                status=200 if ok else 400)
+        self.message_user(request, text, level)
+        return redirect(back)
+
+    def take_over_view(self, request, object_id):
+        def take_over(conversation):
+            conversation_take_over(conversation=conversation, by=request.user)
+            return "You answer this person now: the assistant is paused and the conversation is yours."
+
+        return self._takeover(request, object_id, take_over)
+
+    def hand_back_view(self, request, object_id):
+        def hand_back(conversation):
+            conversation_hand_back(conversation=conversation, by=request.user)
+            return "Handed back: the assistant answers this person's next message."
+
+        return self._takeover(request, object_id, hand_back)
+
+    def assign_view(self, request, object_id):
+        def assign(conversation):
+            chosen = request.POST.get("assignee", "")
+            to = next((p for p in assignees_for(conversation) if str(p.pk) == chosen), None) if chosen else None
+            if chosen and to is None:
+                raise NotAssignable("That person cannot answer this conversation: only an active team member who "
+                                    "may read it can.")
+            conversation_assign(conversation=conversation, to=to, by=request.user)
+            return f"Assigned to {to.display_name}." if to else "Assigned to nobody."
+
+        return self._takeover(request, object_id, assign)
 
     def pause_view(self, request, object_id):
         def pause(conversation):
@@ -337,6 +362,15 @@ class ConversationAdmin(admin.ModelAdmin):
             obj.save(update_fields=changed)
         elif not change:
             obj.save()
+
+
+def _next_url(request) -> str:
+    """Where a take-over form asks to go back to (the inbox), if it is on this site."""
+    url = request.POST.get("next", "")
+    if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()},
+                                               require_https=request.is_secure()):
+        return url
+    return ""
 
 
 def _paused_note() -> str:

@@ -12,11 +12,15 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django.utils.text import capfirst
 
 from whatsapp.models import Conversation, Message
 
 # The change page shows this many of the newest messages; the Messages list has them all.
 TRANSCRIPT_LIMIT = 500
+
+# Team members' replies are drawn in one of this many colours (whatsapp/static/whatsapp/transcript.css).
+STAFF_COLOURS = 6
 
 # status -> (ticks, label, css class): sent ✓, delivered ✓✓, read blue ✓✓.
 DELIVERY = {
@@ -30,6 +34,12 @@ DELIVERY = {
 }
 # A template waits for its catalogue entry, not for the person (why: its error title and details).
 HELD_TEMPLATE = ("⏸", "Held until its template can go out", "held")
+
+
+def staff_colour(user_id: int) -> int:
+    """Which of the STAFF_COLOURS a team member's replies are drawn in (templates/admin/whatsapp/
+    conversation/chat.html): the same one on every page, none of them the assistant's green."""
+    return user_id % STAFF_COLOURS
 
 
 def time_left(delta: timedelta) -> str:
@@ -57,7 +67,8 @@ def transcript_build(*, conversation: Conversation, limit: int | None = None) ->
 
     The caller decides who may read `conversation` (whatsapp.visibility.conversations_visible_to).
 
-    Each message gets `sender` (the person, "assistant" or the staff member's name), `delivery`
+    Each message gets `sender` (the person, "assistant" or the staff member's name, as the person read
+    it), `sender_colour` (a team member's colour, see staff_colour; None otherwise), `delivery`
     (ticks, label, css class) for outbound ones, and `agent_work` (HTML) on the first part of the
     reply a turn led to (on the inbound message itself when no reply is shown).
     """
@@ -73,14 +84,20 @@ def transcript_build(*, conversation: Conversation, limit: int | None = None) ->
     person = str(conversation)
     for message in messages:
         message.agent_work = None
+        message.sender_colour = None
         if message.direction == Message.Direction.INBOUND:
             message.sender = person
             message.delivery = None
         else:
-            message.sender = message.sent_by.display_name if message.sent_by_id else "assistant"
             message.delivery = DELIVERY.get(message.status, ("", message.get_status_display(), ""))
             if message.status == Message.Status.HELD and message.type == "template":
                 message.delivery = HELD_TEMPLATE
+            if message.sent_by_id:
+                # Under the name the person read (whatsapp.takeover), in the team member's own colour.
+                message.sender = capfirst(message.sent_by.public_name)
+                message.sender_colour = staff_colour(message.sent_by_id)
+            else:
+                message.sender = "assistant"
     for inbound_id, agent_work in work["messages"].items():
         target = first_reply.get(inbound_id) or next(m for m in messages if m.pk == inbound_id)
         target.agent_work = agent_work

@@ -3,7 +3,8 @@
 
 It may when the catalogue has it approved in that language and the values we fill are exactly its
 slots (the header's and body's placeholders, a URL button's), none of them empty, with the media
-a media header needs. Otherwise the answer is a Problem: Meta's error code for it, what is wrong
+a media header needs: an uploaded media id or a link, or (`file_to_upload`) the file the message
+carries, whose id is known only once the sender has uploaded it. Otherwise the answer is a Problem: Meta's error code for it, what is wrong
 and how to fix it, in words for the operator. No call to Graph: a template that would fail there
 is held (whatsapp.catalogue.held) instead of failing on each try.
 """
@@ -37,18 +38,22 @@ def template_find(name: str, language: str) -> MessageTemplate | None:
     return MessageTemplate.objects.filter(name=name, language=language).first()
 
 
-def template_check(*, name: str, language: str, components) -> Problem | None:
+def template_check(*, name: str, language: str, components, file_to_upload: bool = False) -> Problem | None:
     """None when the catalogue says this template may go out with these components, else why not."""
-    return template_checked(name=name, language=language, components=components)[1]
+    return template_checked(name=name, language=language, components=components, file_to_upload=file_to_upload)[1]
 
 
-def template_checked(*, name: str, language: str, components) -> tuple[MessageTemplate | None, Problem | None]:
-    """The catalogue's row of this template (None when it has none) and what keeps it from going out."""
+def template_checked(*, name: str, language: str, components,
+                     file_to_upload: bool = False) -> tuple[MessageTemplate | None, Problem | None]:
+    """The catalogue's row of this template (None when it has none) and what keeps it from going out.
+
+    `file_to_upload`: the message carries the media header's file (whatsapp.outbound.queue.document_queue),
+    so the header's media id is empty until the sender uploads it."""
     template = template_find(name, language)
     if template is None:
         others = sorted(MessageTemplate.objects.filter(name=name).values_list("language", flat=True))
         return None, _missing(name, language, others)
-    return template, template_problem(template, components)
+    return template, template_problem(template, components, file_to_upload=file_to_upload)
 
 
 def catalogue_version(template: MessageTemplate | None) -> str:
@@ -66,11 +71,11 @@ def template_text(template: MessageTemplate | None, components) -> str:
     return render(template.shape, fill_of(components))
 
 
-def template_problem(template: MessageTemplate, components) -> Problem | None:
+def template_problem(template: MessageTemplate, components, *, file_to_upload: bool = False) -> Problem | None:
     """The check against one catalogue row (also the sandbox's stand-in's, with Meta's list)."""
     if not template.approved:
         return _not_approved(template)
-    return _parameters_problem(template, components)
+    return _parameters_problem(template, components, file_to_upload)
 
 
 def template_alert(problem: Problem, *, name: str, language: str) -> ChannelAlert:
@@ -137,7 +142,7 @@ def _not_approved(template: MessageTemplate) -> Problem:
                    f"{SYNC}.{held}")
 
 
-def _parameters_problem(template: MessageTemplate, components) -> Problem | None:
+def _parameters_problem(template: MessageTemplate, components, file_to_upload: bool) -> Problem | None:
     shape, fill = template.shape, fill_of(components)
     expected = shape.slot_keys
     missing = [key for key in expected if key not in fill.values]
@@ -164,11 +169,21 @@ def _parameters_problem(template: MessageTemplate, components) -> Problem | None
         return Problem(HEADER_CODE, f"{called} needs a {media} in its header",
                        f"Its header is a {media}, and we send {('a ' + given_media) if given_media else 'none'}."
                        f"{_setting_hint(template.name, template.language)}{fix}")
+    if media and not file_to_upload and not _media_named(fill.header_media, media):
+        return Problem(HEADER_CODE, f"{called} was given a {media} without its file",
+                       f"Its header's {media} names no uploaded media (id) and no link, so Meta has nothing to show. "
+                       "Send it with the file.")
     if given_media and not media:
         return Problem(HEADER_CODE, f"{called} has no {given_media} header",
                        f"We send a {given_media} in the header, and its header is "
                        f"{('text' if shape.header else 'absent')}.{_setting_hint(template.name, template.language)}{fix}")
     return None
+
+
+def _media_named(parameter: dict | None, media: str) -> bool:
+    """Whether a media header's parameter names its media: an uploaded id or a link."""
+    named = (parameter or {}).get(media)
+    return isinstance(named, dict) and any(str(named.get(key) or "").strip() for key in ("id", "link"))
 
 
 def _label(key: str) -> str:

@@ -75,7 +75,8 @@ def template_held_release(*, name: str, language: str) -> int:
         if (message.data or {}).get("reengagement") and _reengagement_answered(message):
             continue
         _, _, components = _sent_template(message)
-        template, problem = template_checked(name=name, language=language, components=components)
+        template, problem = template_checked(name=name, language=language, components=components,
+                                             file_to_upload=bool(message.media_file))
         if problem is None and (message.data or {}).get(REFUSED_AT) == catalogue_version(template):
             waiting += 1  # Meta refused it with the catalogue as it is: it waits for a change
             continue

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from whatsapp.catalogue.held import template_held_release, templates_held_release
+from whatsapp.catalogue.held import held_templates, template_held_release, templates_held_release
 from whatsapp.catalogue.webhooks import CATEGORY_FIELD, QUALITY_FIELD, STATUS_FIELD, TemplateUpdate
 from whatsapp.models import MessageTemplate
 from whatsapp.outbound.client import GraphClient
@@ -151,7 +151,8 @@ def _status_apply(template: MessageTemplate | None, update: TemplateUpdate, now)
             MessageTemplate.objects.filter(pk=template.pk).update(status_reason=note)
         return template
     status = MessageTemplate.Status.APPROVED if update.new in APPROVING_EVENTS else update.new
-    if template is None:
+    known = template is not None
+    if not known:
         if not (update.name and update.language):
             _sync_after_commit()
             return None
@@ -166,6 +167,10 @@ def _status_apply(template: MessageTemplate | None, update: TemplateUpdate, now)
         template.refresh_from_db()
     if template.approved:
         template_held_release(name=template.name, language=template.language)
+        if known and held_templates(name=template.name, language=template.language).exists():
+            # Still held for the catalogue's text: Meta may have approved an edit (other
+            # placeholders), which only a sync brings; it releases what the new text allows.
+            _sync_after_commit()
     logger.info("Template %s is now %s", template.key, status)
     return template
 

@@ -48,7 +48,7 @@ CONVERSATION_FIELDS = Fields(
     # contact_key: the found conversation's own key, else this message's; user: the sender found;
     # private: whether that sender is a team member (once set, kept).
     sql=("id", "contact_key", "user", "private"),
-    defaults=("bot_paused", "inbound_lease_until", "outbox_lease_until", "send_backoff_until",
+    defaults=("bot_paused", "assigned_to", "inbound_lease_until", "outbox_lease_until", "send_backoff_until",
               "not_registered_reply_at", "needs_person_since", "needs_person_reason"),
 )
 MESSAGE_FIELDS = Fields(

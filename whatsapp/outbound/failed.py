@@ -15,23 +15,26 @@ from whatsapp.models import Message
 from whatsapp.catalogue.check import Problem
 from whatsapp.catalogue.held import template_refused
 from whatsapp.outbound.errors import OPERATOR_CODES, TEMPLATE_CODES, WINDOW_CLOSED_CODE
-from whatsapp.outbound.queue import FREE_FORM_TYPES, outbound_hold, send_later
+from whatsapp.outbound.queue import FREE_FORM_TYPES, outbound_window_closed, send_later, send_on_commit
 
 logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
 def outbound_failed_later(*, message: Message) -> None:
-    """A `failed` status arrived for a message Graph had accepted: a closed window holds it for the
-    person, a template Meta would not send holds it for the catalogue, a refused token or account
-    raises the alert and queues a copy for after the fix.
+    """A `failed` status arrived for a message Graph had accepted: a closed window sends a document
+    as the template it names (the same file; once) and holds anything else for the person, a
+    template Meta would not send holds it for the catalogue, a refused token or account raises the
+    alert and queues a copy for after the fix.
 
     Idempotent (its task may run twice): a message no longer failed, or already copied, is left."""
-    if message.status != Message.Status.FAILED:
+    message = Message.objects.select_for_update(of=("self",)).select_related("conversation").filter(pk=message.pk).first()
+    if message is None or message.status != Message.Status.FAILED:
         return
     if message.error_code == WINDOW_CLOSED_CODE and message.type in FREE_FORM_TYPES:
-        outbound_hold(message=message, conversation=message.conversation,
-                      reason="Failed with 131047 (24-hour window closed): held until the person writes.")
+        if outbound_window_closed(message=message, conversation=message.conversation,
+                                  reason="Failed with 131047 (24-hour window closed): held until the person writes."):
+            send_on_commit(message.conversation_id)
     elif message.type == "template" and message.error_code in TEMPLATE_CODES:
         template_refused(message=message, problem=Problem(
             message.error_code, f"Meta failed the template: {message.error_title}"[:255],

@@ -20,7 +20,7 @@ from whatsapp.catalogue.check import template_alert, template_checked, template_
 from whatsapp.catalogue.components import template_components
 from whatsapp.models import REPLY_WINDOW, Conversation, Message
 from whatsapp.outbound.client import buttons_payload, document_payload, template_payload
-from whatsapp.outbound.text import split_text
+from whatsapp.outbound.text import TEXT_LIMIT, signature_line, split_text
 from whatsapp.replies import Reply
 
 logger = logging.getLogger(__name__)
@@ -35,7 +35,11 @@ def _rows_for(conversation: Conversation, reply: Reply) -> list[dict]:
         rows = [{"type": "interactive", "text": reply.text, "payload": payload,
                  "data": {"buttons": [list(b) for b in reply.buttons]}}]
     else:
-        rows = [{"type": "text", "text": part, "data": {}} for part in split_text(reply.text)]
+        # A team member's name goes above the first part: every part leaves room for it.
+        limit = TEXT_LIMIT - len(signature_line(reply.signature)) if reply.signature else TEXT_LIMIT
+        rows = [{"type": "text", "text": part, "data": {}} for part in split_text(reply.text, limit)]
+        if reply.signature and rows:
+            rows[0]["data"]["signature"] = reply.signature
     if reply.as_written:
         # The whole answer as written goes on its first part; the other parts say where it is.
         rows[0]["data"]["as_written"] = reply.as_written
@@ -195,27 +199,41 @@ def _reengagement_pending(conversation: Conversation) -> bool:
     ).exclude(status=Message.Status.FAILED).exists()
 
 
-def outbound_window_closed(*, message: Message, conversation: Conversation, reason: str) -> None:
-    """The 24-hour window is closed for this free-form message, which has not gone out: a document
-    that names its template (document_queue) becomes that template, queued once the catalogue says
-    it may go out (else held with an alert, like template_queue); anything else is held until the
-    person writes (outbound_hold)."""
+def outbound_window_closed(*, message: Message, conversation: Conversation, reason: str) -> bool:
+    """The 24-hour window is closed for this free-form message, which has not gone out (or which
+    Meta failed with 131047 after accepting it): a document that names its template (document_queue)
+    becomes that template, queued once the catalogue says it may go out (else held with an alert,
+    like template_queue), with the same file; anything else is held until the person writes
+    (outbound_hold). Returns True when the message is queued again (the caller sends it).
+
+    It becomes its template once: a template is never turned into anything else, so a window that
+    closes again cannot send the invoice twice."""
     instead = (message.data or {}).get("template_instead")
     if not instead:
         outbound_hold(message=message, conversation=conversation, reason=reason)
-        return
+        return False
     data = {key: value for key, value in message.data.items() if key != "template_instead"}
+    data["template_for"] = "document"
+    if message.wamid:
+        # Meta accepted the document, then failed it: its wamid and failure are kept here, and the
+        # row waits for the template's own wamid (a late status of the document moves nothing).
+        data["document_failed"] = {"wamid": message.wamid, "error_code": message.error_code, **{
+            field: getattr(message, field).isoformat() for field in ("sent_at", "failed_at") if getattr(message, field)}}
     sent = instead["payload"].get("template") or {}
     name, language = str(sent.get("name") or ""), str((sent.get("language") or {}).get("code") or "")
-    template, problem = template_checked(name=name, language=language, components=sent.get("components"))
-    held = {} if problem is None else {"status": Message.Status.HELD, "error_code": problem.code,
-                                       "error_title": problem.title[:255], "error_details": problem.details}
+    template, problem = template_checked(name=name, language=language, components=sent.get("components"),
+                                         file_to_upload=bool(message.media_file))
+    held = ({"error_code": None, "error_title": "", "error_details": ""} if problem is None else
+            {"status": Message.Status.HELD, "error_code": problem.code, "error_title": problem.title[:255],
+             "error_details": problem.details})
     Message.objects.filter(pk=message.pk).update(**{
-        "type": "template", "payload": instead["payload"], "data": {**data, "template_for": "document"},
+        "type": "template", "payload": instead["payload"], "data": data,
         "text": template_text(template, sent.get("components")) or instead["text"],
-        "status": Message.Status.QUEUED, "next_attempt_at": None, **held})
+        "status": Message.Status.QUEUED, "next_attempt_at": None, "wamid": None, "sent_at": None,
+        "failed_at": None, **held})
     if problem is not None:
         template_alert(problem, name=name, language=language)
+    return problem is None
 
 
 def outbound_hold(*, message: Message, conversation: Conversation, reason: str) -> None:

@@ -31,6 +31,7 @@ from whatsapp.catalogue.check import Problem, template_check
 from whatsapp.catalogue.held import template_hold, template_refused
 from whatsapp.outbound.queue import FREE_FORM_TYPES, outbound_window_closed
 from whatsapp.outbound.retry import backoff_seconds, pair_limit_seconds
+from whatsapp.outbound.text import text_for_person
 from whatsapp.statuses import status_reapply
 
 logger = logging.getLogger(__name__)
@@ -115,12 +116,13 @@ def _send_one(message: Message, conversation: Conversation, client: GraphClient)
     if message.type == "template":
         # The catalogue may have changed since it was queued (Meta paused the template, say).
         sent = (message.payload or {}).get("template") or {}
-        problem = template_check(name=str(sent.get("name") or ""), language=str((sent.get("language") or {}).get("code")
-                                                                                 or ""), components=sent.get("components"))
+        problem = template_check(name=str(sent.get("name") or ""),
+                                 language=str((sent.get("language") or {}).get("code") or ""),
+                                 components=sent.get("components"), file_to_upload=bool(message.media_file))
         if problem is not None:
             template_hold(message=message, problem=problem)
             return None
-    payload = message.payload or text_payload(conversation.recipient, message.text)
+    payload = message.payload or text_payload(conversation.recipient, text_for_person(message))
     attempts = message.attempts + 1
     Message.objects.filter(pk=message.pk).update(attempts=attempts, first_attempt_at=message.first_attempt_at or now)
     try:

@@ -1,4 +1,4 @@
-"""Text limits of WhatsApp."""
+"""Text limits of WhatsApp, and the text a person reads of a message we send."""
 
 import re
 
@@ -29,3 +29,15 @@ def split_text(body: str, limit: int = TEXT_LIMIT) -> list[str]:
     if body:
         parts.append(body)
     return parts
+
+
+def signature_line(signature: str) -> str:
+    """A team member's name, in bold, above what they wrote by hand."""
+    return f"*{signature}*\n"
+
+
+def text_for_person(message) -> str:
+    """What the person reads of an outbound text: a team member's reply opens with their name
+    (`data["signature"]`, set when it was queued); the stored text is what they wrote."""
+    signature = (message.data or {}).get("signature")
+    return signature_line(signature) + message.text if signature else message.text

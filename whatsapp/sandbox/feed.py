@@ -7,6 +7,7 @@ from django.urls import reverse
 from accounts.models import User
 from config.display import local_time, phone
 from whatsapp.models import Conversation, Message, SandboxDelivery, SandboxMedia
+from whatsapp.outbound.text import text_for_person
 from whatsapp.sandbox.phone import wa_id_of
 
 FEED_LIMIT = 100
@@ -105,7 +106,7 @@ def _row(message: Message, read: set, stored_media: set) -> dict:
 
 def _text(message: Message) -> str:
     if message.text:
-        return message.text
+        return text_for_person(message)
     if message.type == "template":
         name = (((message.payload or {}).get("template")) or {}).get("name", "")
         return f"Template “{name}”"

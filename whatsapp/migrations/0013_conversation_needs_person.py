@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('whatsapp', '0011_template_catalogue_permissions'),
+        ('whatsapp', '0012_inbox_assignment_and_read_marks'),
     ]
 
     operations = [
