@@ -9,6 +9,8 @@ import pytest
 from celery import signals
 from celery.contrib.testing.worker import start_worker
 from celery.worker import state as worker_state
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 
 from config.celery import app as celery_app
 from tests.fakes.graph_server import GraphServer
@@ -204,3 +206,11 @@ def worker_process(transactional_db, graph_server, settings, tmp_path):
     yield start
     for worker in started:
         worker.stop()
+
+
+@pytest.fixture
+def latest_schema_afterwards():
+    """The test moves the schema back; later tests need every migration applied again."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())

@@ -10,14 +10,6 @@ AFTER = ("whatsapp", "0006_one_conversation_per_id")
 BSUID = "US.13491208655302741918"
 
 
-@pytest.fixture
-def latest_schema_afterwards():
-    """The test moves the schema back; later tests need every migration applied again."""
-    yield
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
-
-
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("latest_schema_afterwards")
 def test_the_migration_keeps_the_bsuid_on_the_person_s_own_conversation_and_the_other_s_history():

@@ -10,14 +10,6 @@ BEFORE = [("whatsapp", "0008_heartbeat_and_retention"), ("accounts", "0004_user_
 AFTER = [("whatsapp", "0009_conversation_private")]
 
 
-@pytest.fixture
-def latest_schema_afterwards():
-    """The test moves the schema back; later tests need every migration applied again."""
-    yield
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
-
-
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("latest_schema_afterwards")
 def test_the_migration_marks_the_team_members_conversations_private_and_no_others():
